@@ -1,0 +1,21 @@
+package com.aimlib;
+
+import com.aimlib.standalone.StandaloneCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The one entry point: {@code aimlib <role> [options]}. */
+@Command(name = "aimlib", mixinStandardHelpOptions = true, version = "aimlib 0.1.0",
+        description = "Mobile proxies and managed stealth browsers on real devices.",
+        subcommands = {StandaloneCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+}

@@ -1,0 +1,90 @@
+package com.aimlib.gateway;
+
+import java.time.Clock;
+
+/**
+ * Everything a gateway is configured with, defaults in one place. Port 0 means "pick a free one"
+ * (tests); {@code publicHost} is the name customers use in URLs.
+ */
+public record GatewayConfig(
+        String bindHost,
+        String publicHost,
+        int httpPort,
+        int socksPort,
+        int httpProxyPort,
+        int tunnelPort,
+        String region,
+        int maxBodyBytes,
+        long rateLimitPerHour,
+        int maxTabs,
+        boolean autoBrowserSession,
+        int workerThreads,
+        Clock clock) {
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.bindHost = bindHost;
+        b.publicHost = publicHost;
+        b.httpPort = httpPort;
+        b.socksPort = socksPort;
+        b.httpProxyPort = httpProxyPort;
+        b.tunnelPort = tunnelPort;
+        b.region = region;
+        b.maxBodyBytes = maxBodyBytes;
+        b.rateLimitPerHour = rateLimitPerHour;
+        b.maxTabs = maxTabs;
+        b.autoBrowserSession = autoBrowserSession;
+        b.workerThreads = workerThreads;
+        b.clock = clock;
+        return b;
+    }
+
+    /** Builder with the documented defaults. */
+    public static final class Builder {
+        private String bindHost = "127.0.0.1";
+        private String publicHost = "127.0.0.1";
+        private int httpPort = 7780;
+        private int socksPort = 7781;
+        private int httpProxyPort = 7782;
+        private int tunnelPort = 7783;
+        private String region = "local";
+        private int maxBodyBytes = 64 * 1024;
+        private long rateLimitPerHour = 1000;
+        private int maxTabs = 5;
+        private boolean autoBrowserSession = true;
+        private int workerThreads = 0;
+        private Clock clock = Clock.systemUTC();
+
+        public Builder bindHost(String v) { bindHost = v; return this; }
+        public Builder publicHost(String v) { publicHost = v; return this; }
+        public Builder httpPort(int v) { httpPort = v; return this; }
+        public Builder socksPort(int v) { socksPort = v; return this; }
+        public Builder httpProxyPort(int v) { httpProxyPort = v; return this; }
+        public Builder tunnelPort(int v) { tunnelPort = v; return this; }
+        public Builder region(String v) { region = v; return this; }
+        public Builder maxBodyBytes(int v) { maxBodyBytes = v; return this; }
+        public Builder rateLimitPerHour(long v) { rateLimitPerHour = v; return this; }
+        public Builder maxTabs(int v) { maxTabs = v; return this; }
+        public Builder autoBrowserSession(boolean v) { autoBrowserSession = v; return this; }
+        public Builder workerThreads(int v) { workerThreads = v; return this; }
+        public Builder clock(Clock v) { clock = v; return this; }
+
+        /** All listeners on free ports: what tests use. */
+        public Builder ephemeralPorts() {
+            httpPort = 0;
+            socksPort = 0;
+            httpProxyPort = 0;
+            tunnelPort = 0;
+            return this;
+        }
+
+        public GatewayConfig build() {
+            return new GatewayConfig(bindHost, publicHost, httpPort, socksPort, httpProxyPort, tunnelPort, region,
+                    maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads, clock);
+        }
+    }
+}

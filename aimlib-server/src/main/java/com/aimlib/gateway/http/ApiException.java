@@ -1,0 +1,67 @@
+package com.aimlib.gateway.http;
+
+import com.aimlib.protocol.ErrorBody;
+import java.util.Map;
+
+/**
+ * A failure that maps to exactly one documented error response. Thrown by handlers; the dispatcher
+ * turns it into the envelope and never logs a stack trace for it.
+ */
+public class ApiException extends RuntimeException {
+    private final int status;
+    private final ErrorBody body;
+    private final Map<String, String> headers;
+
+    public ApiException(int status, String error, String message) {
+        this(status, new ErrorBody(error, message), Map.of());
+    }
+
+    public ApiException(int status, ErrorBody body, Map<String, String> headers) {
+        super(body.error() + (body.message() == null ? "" : ": " + body.message()), null, false, false);
+        this.status = status;
+        this.body = body;
+        this.headers = headers;
+    }
+
+    /** The short form: {@code {"error": phrase}}. */
+    public static ApiException shortForm(int status, String phrase) {
+        return new ApiException(status, ErrorBody.of(phrase), Map.of());
+    }
+
+    public static ApiException badRequest(String message) {
+        return new ApiException(400, "bad_request", message);
+    }
+
+    public static ApiException unauthorized() {
+        return shortForm(401, "unauthorized");
+    }
+
+    public static ApiException forbidden(String message) {
+        return new ApiException(403, "forbidden", message);
+    }
+
+    public static ApiException notFound(String message) {
+        return new ApiException(404, "not_found", message);
+    }
+
+    public static ApiException serverError() {
+        return shortForm(500, "server error");
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public ErrorBody body() {
+        return body;
+    }
+
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    /** This error as a response, with its headers. */
+    public Response asResponse() {
+        return new Response(status, body, headers);
+    }
+}

@@ -1,0 +1,32 @@
+package com.aimlib.gateway.ops;
+
+import com.aimlib.gateway.http.ApiException;
+import com.aimlib.gateway.http.Response;
+import com.aimlib.gateway.http.Router;
+import com.aimlib.store.Database;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Map;
+
+/**
+ * Unauthenticated operational endpoints.
+ * <ul>
+ *   <li>{@code GET /healthz} — the process is alive</li>
+ *   <li>{@code GET /readyz} — the database answers</li>
+ *   <li>{@code GET /metrics} — Prometheus text</li>
+ * </ul>
+ */
+public final class OpsRoutes {
+    private OpsRoutes() {
+    }
+
+    public static void register(Router router, Database db, PrometheusMeterRegistry meters) {
+        router.get("/healthz", r -> Response.ok(Map.of("status", "ok")));
+        router.get("/readyz", r -> {
+            if (!db.ping()) {
+                throw new ApiException(503, "not_ready", "database unreachable");
+            }
+            return Response.ok(Map.of("status", "ready"));
+        });
+        router.get("/metrics", r -> Response.ok(new Response.Text("text/plain; version=0.0.4; charset=utf-8", meters.scrape())));
+    }
+}

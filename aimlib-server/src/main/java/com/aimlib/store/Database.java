@@ -1,0 +1,121 @@
+package com.aimlib.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's PostgreSQL: an external server named by a JDBC URL, or an embedded one in a data
+ * directory. Flyway brings the schema up to date on start; Jdbi over HikariCP is the way in.
+ * Every call into it blocks, so it belongs on a virtual thread, never on an event loop.
+ */
+public final class Database implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Database.class);
+
+    private final EmbeddedDatabase embedded;
+    private final HikariDataSource pool;
+    private final Jdbi jdbi;
+
+    private Database(EmbeddedDatabase embedded, HikariDataSource pool) {
+        this.embedded = embedded;
+        this.pool = pool;
+        this.jdbi = Jdbi.create(pool);
+    }
+
+    /** Where the data lives: {@code url} for an external server, or {@code dataDir} for the embedded one. */
+    public record Settings(String url, String user, String password, Path dataDir, int embeddedPort, int poolSize) {
+        public Settings {
+            if (poolSize <= 0) {
+                poolSize = 16;
+            }
+        }
+
+        public static Settings embedded(Path dataDir) {
+            return new Settings(null, null, null, dataDir, 0, 16);
+        }
+
+        public static Settings external(String url, String user, String password) {
+            return new Settings(url, user, password, null, 0, 16);
+        }
+
+        public boolean isEmbedded() {
+            return url == null || url.isBlank();
+        }
+    }
+
+    public static Database open(Settings settings) throws IOException {
+        EmbeddedDatabase embedded = null;
+        String url = settings.url();
+        String user = settings.user();
+        String password = settings.password();
+        if (settings.isEmbedded()) {
+            embedded = EmbeddedDatabase.start(settings.dataDir(), settings.embeddedPort());
+            url = embedded.jdbcUrl("postgres");
+            user = embedded.user();
+            password = null;
+        }
+        try {
+            return open(url, user, password, settings.poolSize(), embedded);
+        } catch (RuntimeException e) {
+            if (embedded != null) {
+                embedded.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Opens a pool on an existing server and migrates it; {@code owned} is closed with this database. */
+    public static Database open(String url, String user, String password, int poolSize, EmbeddedDatabase owned) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url);
+        config.setUsername(user);
+        if (password != null) {
+            config.setPassword(password);
+        }
+        config.setMaximumPoolSize(poolSize);
+        config.setMinimumIdle(Math.min(4, poolSize));
+        config.setPoolName("aimlib-db");
+        config.setConnectionTimeout(10_000);
+        HikariDataSource pool = new HikariDataSource(config);
+        try {
+            Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+        log.info("database ready pool={}", poolSize);
+        return new Database(owned, pool);
+    }
+
+    public Jdbi jdbi() {
+        return jdbi;
+    }
+
+    /** True when a connection can be had and answers a trivial query. */
+    public boolean ping() {
+        try (Connection c = pool.getConnection()) {
+            return c.isValid(2);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        if (embedded != null) {
+            try {
+                embedded.close();
+            } catch (IOException e) {
+                log.warn("embedded postgres did not stop cleanly: {}", e.toString());
+            }
+        }
+    }
+}

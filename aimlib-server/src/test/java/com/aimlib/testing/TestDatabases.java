@@ -1,0 +1,50 @@
+package com.aimlib.testing;
+
+import com.aimlib.store.Database;
+import com.aimlib.store.EmbeddedDatabase;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One real embedded PostgreSQL per test JVM; every call to {@link #fresh()} creates a new, migrated,
+ * empty database in it, so test classes never see each other's rows.
+ */
+public final class TestDatabases {
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static EmbeddedDatabase server;
+
+    private TestDatabases() {
+    }
+
+    private static synchronized EmbeddedDatabase server() {
+        if (server == null) {
+            try {
+                Path dir = Files.createTempDirectory("aimlib-test-pg");
+                server = EmbeddedDatabase.start(dir.resolve("data"), 0);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return server;
+    }
+
+    /** A new empty database with the schema applied. Close it when the test class is done. */
+    public static Database fresh() {
+        EmbeddedDatabase pg = server();
+        String name = "t" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+        try (Connection c = DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), null);
+             Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return Database.open(pg.jdbcUrl(name), pg.user(), null, 8, null);
+    }
+}
