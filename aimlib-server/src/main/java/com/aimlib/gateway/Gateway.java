@@ -1,9 +1,11 @@
 package com.aimlib.gateway;
 
+import com.aimlib.gateway.auth.ApiKeyAuth;
 import com.aimlib.gateway.http.HttpServer;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.ops.OpsRoutes;
 import com.aimlib.net.EventLoops;
+import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -47,6 +49,8 @@ public final class Gateway implements AutoCloseable {
         ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("gw-", 0).factory());
         EventLoopGroup workers = EventLoops.group(config.workerThreads(), "gw-io");
         Router router = new Router();
+        Accounts accounts = new Accounts(db, secrets);
+        ApiKeyAuth auth = new ApiKeyAuth(accounts, config.clock());
         OpsRoutes.register(router, db, meters);
         HttpServer http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);
         return new Gateway(config, db, secrets, meters, blocking, workers, http);
