@@ -1,0 +1,34 @@
+package com.aimlib.gateway.tunnel;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Opens TCP streams that leave from a device's own network, through the tunnel its agent dialled.
+ *
+ * <p>The returned channel carries the stream's payload: inbound messages are {@code ByteBuf}s, written
+ * {@code ByteBuf}s are sent. Backpressure is the channel's own: turn auto-read off to stop the far side
+ * (its flow-control window stops being replenished), and watch writability for the near side. When the
+ * far side ends its direction, the channel fires {@link io.netty.channel.socket.ChannelInputShutdownEvent#INSTANCE};
+ * {@link #shutdownOutput} ends ours; {@code close()} aborts the stream.
+ */
+public interface DeviceStreams {
+
+    /**
+     * Opens a stream to {@code host:port}; the host name is resolved on the device. Fails with a
+     * {@link DeviceStreamException} saying why.
+     */
+    CompletableFuture<Channel> open(UUID deviceId, String host, int port);
+
+    /** Half-closes: the far side reads end-of-stream, and can still send. */
+    static ChannelFuture shutdownOutput(Channel stream) {
+        return stream.writeAndFlush(EndOfStream.INSTANCE);
+    }
+
+    /** The outbound message that ends our direction of a stream. */
+    enum EndOfStream {
+        INSTANCE
+    }
+}
