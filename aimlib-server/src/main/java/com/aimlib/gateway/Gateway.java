@@ -72,6 +72,16 @@ public final class Gateway implements AutoCloseable {
         return http.port();
     }
 
+    /** The port the SOCKS5 proxy front listens on. */
+    public int socksPort() {
+        return config.socksPort();
+    }
+
+    /** The port the HTTP proxy front listens on. */
+    public int httpProxyPort() {
+        return config.httpProxyPort();
+    }
+
     /** The base URL customers use for REST, e.g. {@code http://127.0.0.1:7780}. */
     public String baseUrl() {
         return "http://" + config.publicHost() + ":" + httpPort();
