@@ -1,0 +1,30 @@
+package com.aimlib.gateway.proxy;
+
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** One lease as the proxy front sees it: whether it still admits traffic, its open connections, its unflushed bytes. */
+final class LeaseState {
+    final UUID leaseId;
+    final UUID deviceId;
+    private volatile boolean ended;
+    final Set<ProxiedConnection> connections = ConcurrentHashMap.newKeySet();
+    final LongAdder pendingUp = new LongAdder();
+    final LongAdder pendingDown = new LongAdder();
+
+    LeaseState(UUID leaseId, UUID deviceId) {
+        this.leaseId = leaseId;
+        this.deviceId = deviceId;
+    }
+
+    boolean ended() {
+        return ended;
+    }
+
+    /** Marks the lease ended; new connections are refused from here on. Closing the open ones is the caller's job. */
+    void end() {
+        ended = true;
+    }
+}

@@ -1,0 +1,250 @@
+package com.aimlib.gateway.proxy;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Who may use the proxy front: resolves credentials to a lease and its device (database on a virtual
+ * thread, then a short in-memory cache), admits connections against lease state and the device's
+ * budget, ends leases, and writes usage back. The registry of open connections per lease and per
+ * device lives here so lease end and a spent cap can close them.
+ */
+final class ProxyAccess implements LeaseEndListener {
+    private static final Logger log = LoggerFactory.getLogger(ProxyAccess.class);
+    /** Cached logins are re-read after this long, so a changed password or disabled proxy is seen soon. */
+    static final long CACHE_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long ENDED_KEEP_NANOS = TimeUnit.SECONDS.toNanos(60);
+    static final int MAX_CREDENTIAL_LENGTH = 255;
+
+    private final ProxyStore store;
+    private final Clock clock;
+    private final Executor blocking;
+    private final Map<String, CachedLogin> logins = new ConcurrentHashMap<>();
+    private final Map<UUID, LeaseState> leases = new ConcurrentHashMap<>();
+    private final Map<UUID, Long> endedAt = new ConcurrentHashMap<>();
+    private final Map<UUID, DeviceBudget> budgets = new ConcurrentHashMap<>();
+
+    ProxyAccess(ProxyStore store, Clock clock, Executor blocking) {
+        this.store = store;
+        this.clock = clock;
+        this.blocking = blocking;
+    }
+
+    private record CachedLogin(byte[] passwordHash, LeaseState lease, DeviceBudget budget, long expiresAt) {
+    }
+
+    /** The outcome of checking credentials: a lease and its device budget, or a refusal. */
+    record Grant(LeaseState lease, DeviceBudget budget, Refusal refusal) {
+        static Grant refused(Refusal r) {
+            return new Grant(null, null, r);
+        }
+    }
+
+    /**
+     * Checks credentials. Completes at once from the cache (safe on an event loop); a miss goes to the
+     * database on a virtual thread. Never completes exceptionally.
+     */
+    CompletableFuture<Grant> authenticate(String username, String password) {
+        if (username == null || password == null || username.isEmpty()
+                || username.length() > MAX_CREDENTIAL_LENGTH || password.length() > MAX_CREDENTIAL_LENGTH) {
+            return CompletableFuture.completedFuture(Grant.refused(Refusal.BAD_CREDENTIALS));
+        }
+        byte[] offered = sha256(password);
+        CachedLogin cached = logins.get(username);
+        if (cached != null && System.nanoTime() - cached.expiresAt < 0 && !cached.lease.ended()) {
+            return CompletableFuture.completedFuture(MessageDigest.isEqual(offered, cached.passwordHash)
+                    ? new Grant(cached.lease, cached.budget, null) : Grant.refused(Refusal.BAD_CREDENTIALS));
+        }
+        return CompletableFuture.supplyAsync(() -> lookUp(username, offered), blocking)
+                .exceptionally(e -> {
+                    log.warn("proxy credential lookup failed error={}", e.toString());
+                    return Grant.refused(Refusal.FAILED);
+                });
+    }
+
+    private Grant lookUp(String username, byte[] offered) {
+        Optional<ProxyStore.Login> found = store.login(username, clock.instant());
+        if (found.isEmpty()) {
+            logins.remove(username);
+            return Grant.refused(Refusal.BAD_CREDENTIALS);
+        }
+        ProxyStore.Login login = found.get();
+        byte[] actual = sha256(login.password());
+        if (!MessageDigest.isEqual(offered, actual)) {
+            return Grant.refused(Refusal.BAD_CREDENTIALS);
+        }
+        if (!login.usable()) {
+            logins.remove(username);
+            leaseEnded(login.leaseId());
+            return Grant.refused(Refusal.LEASE_INACTIVE);
+        }
+        LeaseState lease = leases.computeIfAbsent(login.leaseId(), id -> new LeaseState(id, login.deviceId()));
+        if (lease.ended()) {
+            return Grant.refused(Refusal.LEASE_INACTIVE);
+        }
+        DeviceBudget budget = budget(login.deviceId());
+        logins.put(username, new CachedLogin(actual, lease, budget, System.nanoTime() + CACHE_NANOS));
+        return new Grant(lease, budget, null);
+    }
+
+    private DeviceBudget budget(UUID deviceId) {
+        DeviceBudget known = budgets.get(deviceId);
+        if (known != null) {
+            return known;
+        }
+        LocalDate month = month();
+        ProxyStore.Budget b = store.budgets(List.of(deviceId), month).get(deviceId);
+        DeviceBudget fresh = new DeviceBudget(deviceId, b == null ? null : b.capBytes(), b == null ? 0 : b.usedBytes(), month);
+        DeviceBudget raced = budgets.putIfAbsent(deviceId, fresh);
+        return raced == null ? fresh : raced;
+    }
+
+    /**
+     * Registers {@code c} with its lease and device, then checks they still admit traffic (register
+     * first, so a lease end or a spent cap racing with us always sees or closes the connection).
+     * Returns null when admitted.
+     */
+    Refusal admit(ProxiedConnection c) {
+        c.lease.connections.add(c);
+        c.budget.connections.add(c);
+        c.client.closeFuture().addListener(f -> {
+            c.lease.connections.remove(c);
+            c.budget.connections.remove(c);
+        });
+        if (c.lease.ended()) {
+            return Refusal.LEASE_INACTIVE;
+        }
+        if (c.budget.spent()) {
+            return Refusal.CAP_REACHED;
+        }
+        return null;
+    }
+
+    @Override
+    public void leaseEnded(UUID leaseId) {
+        LeaseState lease = leases.get(leaseId);
+        if (lease == null || lease.ended()) {
+            return;
+        }
+        lease.end();
+        endedAt.put(leaseId, System.nanoTime());
+        ProxiedConnection.closeAllOf(lease);
+        log.info("proxy lease ended lease={} closed={}", leaseId, lease.connections.size());
+    }
+
+    /** The safety net for lease ends we were not told about (other replicas, expiry by time): one query. */
+    void pollLeases() {
+        List<UUID> live = new ArrayList<>();
+        for (LeaseState l : leases.values()) {
+            if (!l.ended()) {
+                live.add(l.leaseId);
+            }
+        }
+        Set<UUID> usable = store.usableLeases(live, clock.instant());
+        for (UUID id : live) {
+            if (!usable.contains(id)) {
+                leaseEnded(id);
+            }
+        }
+        long now = System.nanoTime();
+        endedAt.forEach((id, at) -> {
+            LeaseState l = leases.get(id);
+            if (now - at > ENDED_KEEP_NANOS && l != null && l.connections.isEmpty()
+                    && l.pendingUp.sum() == 0 && l.pendingDown.sum() == 0) {
+                leases.remove(id);
+                endedAt.remove(id);
+            }
+        });
+        logins.values().removeIf(c -> c.lease.ended() || now - c.expiresAt > 0);
+    }
+
+    /** Writes unflushed bytes to device_usage and leases, then reloads caps and usage into the budgets. */
+    void flushUsage() {
+        LocalDate month = month();
+        List<ProxyStore.Delta> deviceDeltas = new ArrayList<>();
+        List<ProxyStore.Delta> leaseDeltas = new ArrayList<>();
+        for (DeviceBudget b : budgets.values()) {
+            long up = b.pendingUp.sumThenReset();
+            long down = b.pendingDown.sumThenReset();
+            if (up != 0 || down != 0) {
+                deviceDeltas.add(new ProxyStore.Delta(b.deviceId, up, down));
+            }
+        }
+        for (LeaseState l : leases.values()) {
+            long up = l.pendingUp.sumThenReset();
+            long down = l.pendingDown.sumThenReset();
+            if (up != 0 || down != 0) {
+                leaseDeltas.add(new ProxyStore.Delta(l.leaseId, up, down));
+            }
+        }
+        try {
+            store.addUsage(deviceDeltas, month, leaseDeltas);
+        } catch (RuntimeException e) {
+            // Put the bytes back so the next flush writes them.
+            for (ProxyStore.Delta d : deviceDeltas) {
+                DeviceBudget b = budgets.get(d.id());
+                b.pendingUp.add(d.up());
+                b.pendingDown.add(d.down());
+            }
+            for (ProxyStore.Delta d : leaseDeltas) {
+                LeaseState l = leases.get(d.id());
+                if (l != null) {
+                    l.pendingUp.add(d.up());
+                    l.pendingDown.add(d.down());
+                }
+            }
+            throw e;
+        }
+        if (budgets.isEmpty()) {
+            return;
+        }
+        Map<UUID, ProxyStore.Budget> fresh = store.budgets(budgets.keySet(), month);
+        for (DeviceBudget b : budgets.values()) {
+            ProxyStore.Budget f = fresh.get(b.deviceId);
+            if (f != null) {
+                b.refresh(f.capBytes(), f.usedBytes(), month);
+                if (b.spent()) {
+                    ProxiedConnection.closeAllOf(b);
+                }
+            }
+        }
+    }
+
+    /** The budget of a device known to this gateway, if any (tests and metrics). */
+    DeviceBudget knownBudget(UUID deviceId) {
+        return budgets.get(deviceId);
+    }
+
+    int openConnections(UUID leaseId) {
+        LeaseState l = leases.get(leaseId);
+        return l == null ? 0 : l.connections.size();
+    }
+
+    private LocalDate month() {
+        return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).withDayOfMonth(1);
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

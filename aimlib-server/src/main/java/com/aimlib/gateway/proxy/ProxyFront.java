@@ -1,0 +1,170 @@
+package com.aimlib.gateway.proxy;
+
+import com.aimlib.gateway.tunnel.DeviceStreams;
+import com.aimlib.net.EventLoops;
+import com.aimlib.store.Database;
+import com.aimlib.store.SecretBox;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's proxy front: a SOCKS5 and an HTTP proxy listener whose connections become streams
+ * through the leased device, plus the background work they need (lease-end safety poll every second,
+ * usage flush every {@link Settings#flushMillis}). Start with {@link #start}, stop with {@link #close}
+ * (closes every proxied connection and writes the last usage).
+ */
+public final class ProxyFront implements LeaseEndListener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProxyFront.class);
+
+    /** Tunables with their defaults; tests shorten them. */
+    public record Settings(long handshakeTimeoutMillis, long openTimeoutMillis, long pollMillis, long flushMillis) {
+        public static Settings defaults() {
+            return new Settings(10_000, 30_000, 1_000, 2_000);
+        }
+    }
+
+    private final ProxyAccess access;
+    private final EventLoopGroup boss;
+    private final Channel socks;
+    private final Channel http;
+    private final ChannelGroup clients;
+    private final Thread background;
+    private volatile boolean running = true;
+
+    private ProxyFront(ProxyAccess access, EventLoopGroup boss, Channel socks, Channel http, ChannelGroup clients,
+                       long pollMillis, long flushMillis) {
+        this.access = access;
+        this.boss = boss;
+        this.socks = socks;
+        this.http = http;
+        this.clients = clients;
+        this.background = Thread.ofVirtual().name("proxy-upkeep").start(() -> upkeep(pollMillis, flushMillis));
+    }
+
+    /** Binds both listeners on {@code bindHost} (port 0: any free port) and starts the upkeep thread. */
+    public static ProxyFront start(String bindHost, int socksPort, int httpPort, Database db, SecretBox secrets, Clock clock,
+                                   DeviceStreams streams, EventLoopGroup workers, ExecutorService blocking, Settings settings)
+            throws InterruptedException {
+        ProxyAccess access = new ProxyAccess(new ProxyStore(db, secrets), clock, blocking);
+        ProxyConnector connector = new ProxyConnector(access, streams, settings.openTimeoutMillis());
+        ChannelGroup clients = new DefaultChannelGroup("proxy-clients", GlobalEventExecutor.INSTANCE);
+        EventLoopGroup boss = EventLoops.group(1, "proxy-accept");
+        try {
+            Channel socks = listen(bindHost, socksPort, boss, workers, clients,
+                    ch -> Socks5FrontHandler.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis()));
+            Channel http = listen(bindHost, httpPort, boss, workers, clients,
+                    ch -> HttpProxyFrontHandler.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis()));
+            log.info("proxy front listening socks={} http={}", socks.localAddress(), http.localAddress());
+            return new ProxyFront(access, boss, socks, http, clients, settings.pollMillis(), settings.flushMillis());
+        } catch (InterruptedException | RuntimeException e) {
+            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    private static Channel listen(String host, int port, EventLoopGroup boss, EventLoopGroup workers, ChannelGroup clients,
+                                  Consumer<SocketChannel> install) throws InterruptedException {
+        return new ServerBootstrap()
+                .group(boss, workers)
+                .channel(EventLoops.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                // A client's FIN must end only its direction: the other one keeps flowing.
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        clients.add(ch);
+                        install.accept(ch);
+                    }
+                })
+                .bind(host, port).sync().channel();
+    }
+
+    public int socksPort() {
+        return ((InetSocketAddress) socks.localAddress()).getPort();
+    }
+
+    public int httpPort() {
+        return ((InetSocketAddress) http.localAddress()).getPort();
+    }
+
+    /** Refuses the lease's credentials from now on and closes its open connections. */
+    @Override
+    public void leaseEnded(UUID leaseId) {
+        access.leaseEnded(leaseId);
+    }
+
+    /** Writes counted bytes to the database now (normally done every few seconds). Blocking. */
+    public void flushUsage() {
+        access.flushUsage();
+    }
+
+    int openConnections(UUID leaseId) {
+        return access.openConnections(leaseId);
+    }
+
+    DeviceBudget budget(UUID deviceId) {
+        return access.knownBudget(deviceId);
+    }
+
+    private void upkeep(long pollMillis, long flushMillis) {
+        long lastFlush = System.nanoTime();
+        while (running) {
+            try {
+                Thread.sleep(pollMillis);
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                access.pollLeases();
+            } catch (RuntimeException e) {
+                log.warn("proxy lease poll failed error={}", e.toString());
+            }
+            if (System.nanoTime() - lastFlush >= TimeUnit.MILLISECONDS.toNanos(flushMillis)) {
+                lastFlush = System.nanoTime();
+                try {
+                    access.flushUsage();
+                } catch (RuntimeException e) {
+                    log.warn("proxy usage flush failed error={}", e.toString());
+                }
+            }
+        }
+    }
+
+    /** Stops listening, closes every proxied connection, and flushes the usage counted so far. */
+    @Override
+    public void close() {
+        running = false;
+        background.interrupt();
+        try {
+            background.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        socks.close().syncUninterruptibly();
+        http.close().syncUninterruptibly();
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        try {
+            access.flushUsage();
+        } catch (RuntimeException e) {
+            log.warn("proxy usage flush at shutdown failed error={}", e.toString());
+        }
+    }
+}
