@@ -33,6 +33,8 @@ import java.util.concurrent.TimeUnit;
 final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
     /** Client bytes accepted after the request but before the stream is open. */
     private static final int MAX_EARLY_BYTES = 64 * 1024;
+    /** RFC 1929 allows any non-zero status; 0x01 is what clients and Dante use (Netty's constant is 0xFF). */
+    private static final Socks5PasswordAuthStatus AUTH_FAILURE = Socks5PasswordAuthStatus.valueOf((byte) 1);
 
     private enum State { GREETING, AUTH, CHECKING, REQUEST, OPENING, RELAYING, CLOSED }
 
@@ -140,7 +142,7 @@ final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
 
     private void authFailed(ChannelHandlerContext ctx) {
         state = State.CLOSED;
-        ctx.writeAndFlush(new DefaultSocks5PasswordAuthResponse(Socks5PasswordAuthStatus.FAILURE))
+        ctx.writeAndFlush(new DefaultSocks5PasswordAuthResponse(AUTH_FAILURE))
                 .addListener(ChannelFutureListener.CLOSE);
     }
 
