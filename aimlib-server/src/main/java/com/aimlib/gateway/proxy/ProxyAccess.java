@@ -61,8 +61,7 @@ final class ProxyAccess implements LeaseEndListener {
      * database on a virtual thread. Never completes exceptionally.
      */
     CompletableFuture<Grant> authenticate(String username, String password) {
-        if (username == null || password == null || username.isEmpty()
-                || username.length() > MAX_CREDENTIAL_LENGTH || password.length() > MAX_CREDENTIAL_LENGTH) {
+        if (username == null || password == null || !plausibleUsername(username) || password.length() > MAX_CREDENTIAL_LENGTH) {
             return CompletableFuture.completedFuture(Grant.refused(Refusal.BAD_CREDENTIALS));
         }
         byte[] offered = sha256(password);
@@ -73,9 +72,31 @@ final class ProxyAccess implements LeaseEndListener {
         }
         return CompletableFuture.supplyAsync(() -> lookUp(username, offered), blocking)
                 .exceptionally(e -> {
-                    log.warn("proxy credential lookup failed error={}", e.toString());
+                    // The exception text may quote bound values; the class name is enough here.
+                    log.warn("proxy credential lookup failed error={}", rootCause(e).getClass().getName());
                     return Grant.refused(Refusal.FAILED);
                 });
+    }
+
+    /** Usernames we mint are short and alphanumeric; anything else is refused without a query. */
+    static boolean plausibleUsername(String u) {
+        if (u.isEmpty() || u.length() > 64) {
+            return false;
+        }
+        for (int i = 0; i < u.length(); i++) {
+            char c = u.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Throwable rootCause(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     private Grant lookUp(String username, byte[] offered) {
