@@ -1,0 +1,364 @@
+package com.aimlib.gateway.proxy;
+
+import com.aimlib.gateway.Gateway;
+import com.aimlib.gateway.GatewayConfig;
+import com.aimlib.gateway.tunnel.DeviceStreams;
+import com.aimlib.store.Accounts;
+import com.aimlib.store.Database;
+import com.aimlib.store.SecretBox;
+import com.aimlib.store.Secrets;
+import com.aimlib.testing.TestDatabases;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.internal.PlatformDependent;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The proxy front's benchmark, run by {@code bench/proxy/run.sh}: bulk downloads (curl) direct, through
+ * the gateway's SOCKS5 and HTTP CONNECT fronts, and through Debian's Dante as a single-hop SOCKS5
+ * baseline, interleaved round by round; then connection set-up latency over sequential connections.
+ * Everything on loopback. Prints a Markdown report.
+ */
+public final class ProxyBench {
+    private ProxyBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = new LinkedHashMap<>(Map.of("size-mb", "1024", "repeats", "5", "connections", "1000", "streams", "direct"));
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        long size = Long.parseLong(opts.get("size-mb")) * 1024 * 1024;
+        int repeats = Integer.parseInt(opts.get("repeats"));
+        int connections = Integer.parseInt(opts.get("connections"));
+
+        Path work = Files.createTempDirectory("aimlib-proxy-bench");
+        Database db = TestDatabases.fresh();
+        SecretBox box = new SecretBox(Secrets.randomBytes(32));
+        Accounts accounts = new Accounts(db, box);
+        DirectDeviceStreams direct = new DirectDeviceStreams();
+        DeviceStreams streams = direct;
+        Gateway gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db, box, streams);
+        var customer = accounts.createCustomer("bench", 1);
+        var device = accounts.createDevice("bench-device", "local", null, 1, null);
+        var lease = accounts.createLease(customer.id(), device.id(), null, "socks5");
+        var proxy = accounts.proxyForLease(lease.id()).orElseThrow();
+        String creds = proxy.username() + ":" + proxy.password();
+
+        try (Origin origin = new Origin(size); Dante dante = Dante.start(work)) {
+            String url = "http://127.0.0.1:" + origin.port() + "/";
+            Map<String, List<String>> clients = new LinkedHashMap<>();
+            clients.put("direct (no proxy)", List.of());
+            clients.put("Dante SOCKS5 (single hop)", List.of("-x", "socks5h://127.0.0.1:" + dante.port));
+            clients.put("gateway SOCKS5", List.of("-x", "socks5h://" + creds + "@127.0.0.1:" + gateway.socksPort()));
+            clients.put("gateway HTTP CONNECT", List.of("-p", "-x", "http://" + creds + "@127.0.0.1:" + gateway.httpProxyPort()));
+            Map<String, List<Double>> mbps = new LinkedHashMap<>();
+            clients.keySet().forEach(k -> mbps.put(k, new ArrayList<>()));
+            HeapWatch watch = new HeapWatch();
+            for (int r = 0; r < repeats; r++) {
+                for (var e : clients.entrySet()) {
+                    boolean viaGateway = e.getKey().startsWith("gateway");
+                    if (viaGateway) {
+                        watch.start();
+                    }
+                    mbps.get(e.getKey()).add(curlMiBps(e.getValue(), url, size));
+                    if (viaGateway) {
+                        watch.stop();
+                    }
+                }
+            }
+            gateway.proxyFront().flushUsage();
+
+            System.out.printf("## Bulk download, %d MiB, %d rounds (interleaved), curl -o /dev/null%n%n", size >> 20, repeats);
+            System.out.println("| path | median MiB/s | min | max | vs direct | vs Dante |");
+            System.out.println("|---|---:|---:|---:|---:|---:|");
+            double directMedian = median(mbps.get("direct (no proxy)"));
+            double danteMedian = median(mbps.get("Dante SOCKS5 (single hop)"));
+            for (var e : mbps.entrySet()) {
+                double m = median(e.getValue());
+                System.out.printf("| %s | %.0f | %.0f | %.0f | %.2f | %.2f |%n", e.getKey(), m,
+                        e.getValue().stream().mapToDouble(d -> d).min().orElse(0), e.getValue().stream().mapToDouble(d -> d).max().orElse(0),
+                        m / directMedian, m / danteMedian);
+            }
+            System.out.printf("%nGateway JVM during its transfers: max heap used %d MiB (after-GC floor %d MiB), max Netty direct memory %d MiB, pooled direct arenas %d MiB.%n",
+                    watch.maxHeap >> 20, watch.minHeap >> 20, watch.maxDirect >> 20, watch.maxPooled >> 20);
+
+            System.out.printf("%n## Connection set-up, %d sequential connections (TCP connect → proxy success reply, target connect included)%n%n", connections);
+            System.out.println("| path | p50 µs | p90 µs | p99 µs | p50 vs direct TCP |");
+            System.out.println("|---|---:|---:|---:|---:|");
+            int target = origin.port();
+            Map<String, long[]> setup = new LinkedHashMap<>();
+            setup.put("direct TCP connect", setupTimes(connections, () -> directConnect(target)));
+            setup.put("Dante SOCKS5 (no auth)", setupTimes(connections, () -> socksConnect(dante.port, null, null, target)));
+            setup.put("gateway SOCKS5 (user/pass)", setupTimes(connections, () -> socksConnect(gateway.socksPort(), proxy.username(), proxy.password(), target)));
+            setup.put("gateway HTTP CONNECT", setupTimes(connections, () -> httpConnect(gateway.httpProxyPort(), creds, target)));
+            double base = percentile(setup.get("direct TCP connect"), 50);
+            for (var e : setup.entrySet()) {
+                long[] t = e.getValue();
+                System.out.printf("| %s | %.0f | %.0f | %.0f | %.1f× |%n", e.getKey(), percentile(t, 50), percentile(t, 90), percentile(t, 99),
+                        percentile(t, 50) / base);
+            }
+        } finally {
+            gateway.close();
+            direct.close();
+            db.close();
+        }
+        System.exit(0);
+    }
+
+    private static double curlMiBps(List<String> proxyArgs, String url, long size) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "-o", "/dev/null", "-w", "%{size_download} %{time_total}"));
+        cmd.addAll(proxyArgs);
+        cmd.add(url);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().keySet().removeIf(k -> k.toLowerCase().endsWith("_proxy"));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("curl failed: " + cmd + " -> " + out);
+        }
+        String[] parts = out.split(" ");
+        long got = Long.parseLong(parts[0]);
+        if (got != size) {
+            throw new IllegalStateException("short download " + got + " of " + size + " via " + proxyArgs);
+        }
+        return got / Double.parseDouble(parts[1]) / (1024 * 1024);
+    }
+
+    private interface Setup {
+        void run() throws IOException;
+    }
+
+    private static long[] setupTimes(int n, Setup s) throws IOException {
+        for (int i = 0; i < Math.min(200, n); i++) {
+            s.run();
+        }
+        long[] t = new long[n];
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            s.run();
+            t[i] = System.nanoTime() - t0;
+        }
+        Arrays.sort(t);
+        return t;
+    }
+
+    private static void directConnect(int port) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        }
+    }
+
+    private static void socksConnect(int proxyPort, String user, String pass, int port) throws IOException {
+        try (Socket s = new Socket()) {
+            s.setTcpNoDelay(true);
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxyPort));
+            OutputStream out = s.getOutputStream();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            out.write(user == null ? new byte[] {5, 1, 0} : new byte[] {5, 1, 2});
+            in.readNBytes(2);
+            if (user != null) {
+                byte[] u = user.getBytes(StandardCharsets.US_ASCII);
+                byte[] p = pass.getBytes(StandardCharsets.US_ASCII);
+                byte[] a = new byte[3 + u.length + p.length];
+                a[0] = 1;
+                a[1] = (byte) u.length;
+                System.arraycopy(u, 0, a, 2, u.length);
+                a[2 + u.length] = (byte) p.length;
+                System.arraycopy(p, 0, a, 3 + u.length, p.length);
+                out.write(a);
+                if (in.readNBytes(2)[1] != 0) {
+                    throw new IOException("auth failed");
+                }
+            }
+            out.write(new byte[] {5, 1, 0, 1, 127, 0, 0, 1, (byte) (port >> 8), (byte) port});
+            byte[] reply = in.readNBytes(10);
+            if (reply.length < 10 || reply[1] != 0) {
+                throw new IOException("socks connect failed " + Arrays.toString(reply));
+            }
+        }
+    }
+
+    private static void httpConnect(int proxyPort, String creds, int port) throws IOException {
+        try (Socket s = new Socket()) {
+            s.setTcpNoDelay(true);
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxyPort));
+            String req = "CONNECT 127.0.0.1:" + port + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nProxy-Authorization: Basic "
+                    + java.util.Base64.getEncoder().encodeToString(creds.getBytes(StandardCharsets.UTF_8)) + "\r\n\r\n";
+            s.getOutputStream().write(req.getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            byte[] head = in.readNBytes("HTTP/1.1 200 Connection established\r\n\r\n".length());
+            if (!new String(head, StandardCharsets.US_ASCII).startsWith("HTTP/1.1 200")) {
+                throw new IOException("CONNECT failed: " + new String(head, StandardCharsets.US_ASCII));
+            }
+        }
+    }
+
+    private static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(d -> d).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+
+    private static double percentile(long[] sortedNanos, int p) {
+        return sortedNanos[Math.min(sortedNanos.length - 1, (int) Math.ceil(p / 100.0 * sortedNanos.length) - 1)] / 1000.0;
+    }
+
+    /** A minimal HTTP origin: answers every request with {@code size} bytes, as fast as the socket takes them. */
+    static final class Origin implements AutoCloseable {
+        private final ServerSocket server;
+        private final long size;
+
+        Origin(long size) throws IOException {
+            this.size = size;
+            server = new ServerSocket(0, 1024, InetAddress.getLoopbackAddress());
+            Thread.ofVirtual().start(this::serve);
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private void serve() {
+            while (!server.isClosed()) {
+                try {
+                    Socket s = server.accept();
+                    Thread.ofVirtual().start(() -> answer(s));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private void answer(Socket s) {
+            try (s) {
+                InputStream in = s.getInputStream();
+                int state = 0;
+                int b;
+                while (state < 4 && (b = in.read()) >= 0) {
+                    state = (b == '\r' || b == '\n') ? state + 1 : 0;
+                }
+                if (state < 4) {
+                    return;
+                }
+                OutputStream out = s.getOutputStream();
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                byte[] chunk = new byte[256 * 1024];
+                for (long left = size; left > 0; left -= chunk.length) {
+                    out.write(chunk, 0, (int) Math.min(left, chunk.length));
+                }
+            } catch (IOException e) {
+                // client went away
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+
+    /** Debian's danted as a single-hop SOCKS5 proxy on loopback, configured in a temp file. */
+    static final class Dante implements AutoCloseable {
+        final int port;
+        private final Process process;
+
+        private Dante(int port, Process process) {
+            this.port = port;
+            this.process = process;
+        }
+
+        static Dante start(Path work) throws Exception {
+            int port;
+            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = probe.getLocalPort();
+            }
+            Path conf = work.resolve("danted.conf");
+            Files.writeString(conf, """
+                    logoutput: %s
+                    internal: 127.0.0.1 port = %d
+                    external: 127.0.0.1
+                    clientmethod: none
+                    socksmethod: none
+                    user.privileged: root
+                    user.unprivileged: nobody
+                    client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+                    socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 command: connect }
+                    socks block { from: 0.0.0.0/0 to: 0.0.0.0/0 }
+                    """.formatted(work.resolve("danted.log"), port));
+            Process p = new ProcessBuilder("/usr/sbin/danted", "-f", conf.toString(), "-p", work.resolve("danted.pid").toString(), "-N", "2")
+                    .redirectErrorStream(true).redirectOutput(work.resolve("danted.out").toFile()).start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < deadline) {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+                    return new Dante(port, p);
+                } catch (IOException e) {
+                    if (!p.isAlive()) {
+                        throw new IllegalStateException("danted exited: " + Files.readString(work.resolve("danted.out")));
+                    }
+                    Thread.sleep(50);
+                }
+            }
+            p.destroyForcibly();
+            throw new IllegalStateException("danted did not listen");
+        }
+
+        @Override
+        public void close() {
+            process.descendants().forEach(ProcessHandle::destroy);
+            process.destroy();
+        }
+    }
+
+    /** Samples the gateway JVM's heap and Netty's direct memory while gateway transfers run. */
+    static final class HeapWatch {
+        long maxHeap;
+        long minHeap = Long.MAX_VALUE;
+        long maxDirect;
+        long maxPooled;
+        private final AtomicBoolean running = new AtomicBoolean();
+        private Thread thread;
+
+        void start() {
+            running.set(true);
+            thread = Thread.ofPlatform().daemon().start(() -> {
+                var mem = ManagementFactory.getMemoryMXBean();
+                while (running.get()) {
+                    long used = mem.getHeapMemoryUsage().getUsed();
+                    maxHeap = Math.max(maxHeap, used);
+                    minHeap = Math.min(minHeap, used);
+                    maxDirect = Math.max(maxDirect, PlatformDependent.usedDirectMemory());
+                    maxPooled = Math.max(maxPooled, PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join();
+        }
+    }
+}

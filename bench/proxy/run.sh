@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Proxy front benchmark: 1 GiB downloads direct / via Dante / via the gateway's SOCKS5 and HTTP CONNECT,
+# and connection set-up latency over 1,000 sequential connections. Everything on loopback.
+# Reproduce:  bench/proxy/run.sh [--size-mb 1024] [--repeats 5] [--connections 1000]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+mkdir -p bench/out
+./mvnw -B -q -o -pl aimlib-server -am test-compile dependency:build-classpath \
+    -Dmdep.outputFile="$PWD/bench/out/proxy-classpath.txt" -Dmdep.includeScope=test >/dev/null
+CP="aimlib-server/target/test-classes:aimlib-server/target/classes:aimlib-protocol/target/classes:$(cat bench/out/proxy-classpath.txt)"
+exec "$JAVA_HOME/bin/java" -Xmx512m --enable-native-access=ALL-UNNAMED -cp "$CP" \
+    -Dlogback.configurationFile=aimlib-server/src/test/resources/logback-test.xml \
+    com.aimlib.gateway.proxy.ProxyBench "$@"
