@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -26,6 +27,12 @@ final class Relay extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
     private static final int UP_DONE = 1;
     private static final int DOWN_DONE = 2;
+    /**
+     * Bytes queued towards a side before the other side stops reading. Netty's 32/64 KiB default makes
+     * a bulk transfer toggle reading every few buffers; 256 KiB keeps the pump busy and bounds what one
+     * connection can hold per direction.
+     */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(128 * 1024, 256 * 1024);
 
     private final ProxiedConnection conn;
     private final Channel peer;
@@ -49,6 +56,8 @@ final class Relay extends ChannelInboundHandlerAdapter {
         AtomicInteger halves = new AtomicInteger();
         Relay upRelay = new Relay(conn, stream, true, halves);
         Relay downRelay = new Relay(conn, client, false, halves);
+        client.config().setWriteBufferWaterMark(WATER_MARK);
+        stream.config().setWriteBufferWaterMark(WATER_MARK);
         stream.pipeline().addLast("relay", downRelay);
         client.pipeline().addLast("relay", upRelay);
         for (ByteBuf b : early) {

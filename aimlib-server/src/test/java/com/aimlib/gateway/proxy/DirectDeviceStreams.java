@@ -19,6 +19,7 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import io.netty.util.NetUtil;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -44,39 +45,51 @@ final class DirectDeviceStreams implements DeviceStreams, AutoCloseable {
             return CompletableFuture.failedFuture(new DeviceStreamException(Reason.ROTATING, "rotating"));
         }
         CompletableFuture<Channel> result = new CompletableFuture<>();
-        CompletableFuture.runAsync(() -> {
-            InetAddress address;
+        byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+        if (literal != null) {
             try {
-                address = InetAddress.getByName(host);
+                connect(InetAddress.getByAddress(literal), port, result);
+            } catch (UnknownHostException e) {
+                result.completeExceptionally(new DeviceStreamException(Reason.FAILED, host));
+            }
+            return result;
+        }
+        // Names are resolved off the event loop, like a device's resolver would.
+        CompletableFuture.runAsync(() -> {
+            try {
+                connect(InetAddress.getByName(host), port, result);
             } catch (UnknownHostException e) {
                 result.completeExceptionally(new DeviceStreamException(Reason.HOST_NOT_FOUND, host));
-                return;
             }
-            if (!address.isLoopbackAddress()) {
-                result.completeExceptionally(new DeviceStreamException(Reason.UNREACHABLE, "tests stay on loopback"));
-                return;
-            }
-            new Bootstrap().group(group).channel(EventLoops.socketChannel())
-                    .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .option(ChannelOption.AUTO_READ, false)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 3000)
-                    .handler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new EndOfStreamHandler());
-                        }
-                    })
-                    .connect(new InetSocketAddress(address, port)).addListener(f -> {
-                        if (f.isSuccess()) {
-                            result.complete(((io.netty.channel.ChannelFuture) f).channel());
-                        } else if (f.cause() instanceof ConnectException) {
-                            result.completeExceptionally(new DeviceStreamException(Reason.CONNECTION_REFUSED, "refused"));
-                        } else {
-                            result.completeExceptionally(new DeviceStreamException(Reason.UNREACHABLE, f.cause().toString()));
-                        }
-                    });
         });
         return result;
+    }
+
+    private void connect(InetAddress address, int port, CompletableFuture<Channel> result) {
+        if (!address.isLoopbackAddress()) {
+            result.completeExceptionally(new DeviceStreamException(Reason.UNREACHABLE, "tests stay on loopback"));
+            return;
+        }
+        new Bootstrap().group(group).channel(EventLoops.socketChannel())
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 3000)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new EndOfStreamHandler());
+                    }
+                })
+                .connect(new InetSocketAddress(address, port)).addListener(f -> {
+                    if (f.isSuccess()) {
+                        result.complete(((io.netty.channel.ChannelFuture) f).channel());
+                    } else if (f.cause() instanceof ConnectException) {
+                        result.completeExceptionally(new DeviceStreamException(Reason.CONNECTION_REFUSED, "refused"));
+                    } else {
+                        result.completeExceptionally(new DeviceStreamException(Reason.UNREACHABLE, f.cause().toString()));
+                    }
+                });
     }
 
     /** Turns the contract's end-of-stream message into a TCP half-close, after what was written before it. */
