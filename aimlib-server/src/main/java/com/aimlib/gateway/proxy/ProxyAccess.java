@@ -74,7 +74,7 @@ final class ProxyAccess implements LeaseEndListener {
                 .exceptionally(e -> {
                     // The exception text may quote bound values; the class name is enough here.
                     log.warn("proxy credential lookup failed error={}", rootCause(e).getClass().getName());
-                    return Grant.refused(Refusal.FAILED);
+                    return Grant.refused(Refusal.CHECK_FAILED);
                 });
     }
 

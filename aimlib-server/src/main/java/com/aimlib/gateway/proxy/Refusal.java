@@ -17,7 +17,9 @@ enum Refusal {
     CONNECTION_REFUSED(Socks5CommandStatus.CONNECTION_REFUSED, 502, "connection_refused", "the target refused the connection"),
     UNREACHABLE(Socks5CommandStatus.HOST_UNREACHABLE, 504, "target_unreachable", "the target is unreachable or did not answer in time"),
     TIMEOUT(Socks5CommandStatus.HOST_UNREACHABLE, 504, "device_timeout", "the device did not open the stream in time"),
-    FAILED(Socks5CommandStatus.FAILURE, 502, "bad_gateway", "the device could not open the stream");
+    FAILED(Socks5CommandStatus.FAILURE, 502, "bad_gateway", "the device could not open the stream"),
+    /** The credential store could not be asked (database trouble): not the client's fault. */
+    CHECK_FAILED(Socks5CommandStatus.FAILURE, 503, "server_error", "proxy credentials could not be checked, retry");
 
     final Socks5CommandStatus socksStatus;
     final int httpStatus;

@@ -120,7 +120,7 @@ final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
         if (state != State.CHECKING) {
             return;
         }
-        if (g.refusal() == Refusal.BAD_CREDENTIALS || g.refusal() == Refusal.FAILED) {
+        if (g.refusal() == Refusal.BAD_CREDENTIALS || g.refusal() == Refusal.CHECK_FAILED) {
             authFailed(ctx);
             return;
         }
