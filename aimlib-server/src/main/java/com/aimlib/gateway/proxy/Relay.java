@@ -38,6 +38,9 @@ final class Relay extends ChannelInboundHandlerAdapter {
     private final Channel peer;
     private final boolean up;
     private final AtomicInteger halves;
+    /** The relay of the other direction: its input may have ended, and then nobody may wake it up. */
+    private Relay opposite;
+    private volatile boolean inputShut;
 
     private Relay(ProxiedConnection conn, Channel peer, boolean up, AtomicInteger halves) {
         this.conn = conn;
@@ -56,6 +59,8 @@ final class Relay extends ChannelInboundHandlerAdapter {
         AtomicInteger halves = new AtomicInteger();
         Relay upRelay = new Relay(conn, stream, true, halves);
         Relay downRelay = new Relay(conn, client, false, halves);
+        upRelay.opposite = downRelay;
+        downRelay.opposite = upRelay;
         client.config().setWriteBufferWaterMark(WATER_MARK);
         stream.config().setWriteBufferWaterMark(WATER_MARK);
         stream.pipeline().addLast("relay", downRelay);
@@ -84,7 +89,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
         if (!peer.isWritable()) {
             ctx.channel().config().setAutoRead(false);
             // The peer may have drained between the check and the switch; its event would be lost.
-            if (peer.isWritable()) {
+            if (peer.isWritable() && !inputShut) {
                 ctx.channel().config().setAutoRead(true);
             }
         }
@@ -114,9 +119,15 @@ final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        // Our channel drained: let the peer read again (it stopped when we became unwritable).
+        // Our channel drained: let the peer read again (it stopped when we became unwritable) — unless
+        // its input already ended: re-arming reads on a finished socket fails (epoll_ctl ENOENT).
+        // The check runs on the peer's loop, where its input-shutdown is handled, so it cannot race.
         if (ctx.channel().isWritable()) {
-            peer.config().setAutoRead(true);
+            peer.eventLoop().execute(() -> {
+                if (!opposite.inputShut && peer.isActive()) {
+                    peer.config().setAutoRead(true);
+                }
+            });
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -124,6 +135,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == ChannelInputShutdownEvent.INSTANCE) {
+            inputShut = true;
             inputEnded();
         }
         ReferenceCountUtil.release(evt);
@@ -157,6 +169,12 @@ final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("proxy relay error side={} error={}", up ? "client" : "device", cause.toString());
-        conn.close();
+        if (up) {
+            conn.close();
+        } else {
+            // What the device already delivered is the client's: hand it over, then close.
+            ctx.close();
+            conn.client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 }
