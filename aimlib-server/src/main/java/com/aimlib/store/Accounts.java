@@ -208,6 +208,42 @@ public final class Accounts {
                 .map((rs, ctx) -> proxy(rs)).findOne());
     }
 
+    // --- api area: lookups and batched writes used by the customer and operator APIs ---
+
+    public Optional<Customer> customerByName(String name) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT id, name, status, max_browser_sessions, created_at FROM customers WHERE name = :name")
+                .bind("name", name).map((rs, ctx) -> customer(rs)).findOne());
+    }
+
+    public Optional<ApiKey> key(UUID id) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM api_keys WHERE id = :id")
+                .bind("id", id).map((rs, ctx) -> apiKey(rs)).findOne());
+    }
+
+    /** Records when keys were last used, in one batch; a stamp never moves {@code last_used_at} backwards. */
+    public void touchKeys(java.util.Map<UUID, Instant> stamps) {
+        if (stamps.isEmpty()) {
+            return;
+        }
+        jdbi.useHandle(h -> {
+            var batch = h.prepareBatch("UPDATE api_keys SET last_used_at = GREATEST(COALESCE(last_used_at, :at), :at) WHERE id = :id");
+            stamps.forEach((id, at) -> batch.bind("id", id).bind("at", at).add());
+            batch.execute();
+        });
+    }
+
+    /** Leases filtered by customer, device and status (each optional), oldest first. */
+    public List<Lease> leases(UUID customerId, UUID deviceId, String status) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        SELECT id, customer_id, device_id, starts_at, ends_at, status, created_at, ended_at FROM leases
+                        WHERE (CAST(:customer AS uuid) IS NULL OR customer_id = :customer)
+                          AND (CAST(:device AS uuid) IS NULL OR device_id = :device)
+                          AND (CAST(:status AS text) IS NULL OR status = :status)
+                        ORDER BY created_at""")
+                .bind("customer", customerId).bind("device", deviceId).bind("status", status)
+                .map((rs, ctx) -> lease(rs)).list());
+    }
+
     private Proxy proxy(java.sql.ResultSet rs) throws java.sql.SQLException {
         return new Proxy(rs.getObject("id", UUID.class), rs.getObject("lease_id", UUID.class), rs.getString("protocol"),
                 rs.getString("username"), box.open(rs.getBytes("password_enc")), rs.getString("status"));
