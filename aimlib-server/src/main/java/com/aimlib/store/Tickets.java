@@ -53,8 +53,8 @@ public final class Tickets {
         return jdbi.withHandle(h -> {
             List<Ticket> heads = h.createQuery("""
                             SELECT * FROM tickets
-                            WHERE (CAST(:customer AS uuid) IS NULL OR customer_id = :customer)
-                              AND (CAST(:closed AS boolean) IS NULL OR (customer_closed AND operator_closed) = :closed)
+                            WHERE (CAST(:customer AS uuid) IS NULL OR customer_id = CAST(:customer AS uuid))
+                              AND (CAST(:closed AS boolean) IS NULL OR (customer_closed AND operator_closed) = CAST(:closed AS boolean))
                             ORDER BY created_at, id""")
                     .bind("customer", customerId).bind("closed", closed)
                     .map((rs, ctx) -> head(rs)).list();
@@ -102,7 +102,7 @@ public final class Tickets {
 
     private static boolean lockOwned(Handle h, UUID id, UUID customerId) {
         return h.createQuery("""
-                        SELECT 1 FROM tickets WHERE id = :id AND (CAST(:customer AS uuid) IS NULL OR customer_id = :customer)
+                        SELECT 1 FROM tickets WHERE id = :id AND (CAST(:customer AS uuid) IS NULL OR customer_id = CAST(:customer AS uuid))
                         FOR UPDATE""")
                 .bind("id", id).bind("customer", customerId).mapTo(Integer.class).findOne().isPresent();
     }
