@@ -1,19 +1,27 @@
 package com.aimlib.gateway;
 
+import com.aimlib.gateway.admin.AdminApiRoutes;
+import com.aimlib.gateway.api.CustomerApiRoutes;
+import com.aimlib.gateway.api.DeviceListCache;
+import com.aimlib.gateway.api.ProxyEndpoints;
 import com.aimlib.gateway.auth.ApiKeyAuth;
+import com.aimlib.gateway.auth.RateLimiter;
 import com.aimlib.gateway.http.HttpServer;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.ops.OpsRoutes;
 import com.aimlib.net.EventLoops;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
+import com.aimlib.store.LeasedDevices;
 import com.aimlib.store.SecretBox;
+import com.aimlib.store.Tickets;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,9 +40,11 @@ public final class Gateway implements AutoCloseable {
     private final ExecutorService blocking;
     private final EventLoopGroup workers;
     private final HttpServer http;
+    private final ApiKeyAuth auth;
 
     private Gateway(GatewayConfig config, Database db, SecretBox secrets, PrometheusMeterRegistry meters,
-                    ExecutorService blocking, EventLoopGroup workers, HttpServer http) {
+                    ExecutorService blocking, EventLoopGroup workers, HttpServer http, ApiKeyAuth auth) {
+        this.auth = auth;
         this.config = config;
         this.db = db;
         this.secrets = secrets;
@@ -50,10 +60,23 @@ public final class Gateway implements AutoCloseable {
         EventLoopGroup workers = EventLoops.group(config.workerThreads(), "gw-io");
         Router router = new Router();
         Accounts accounts = new Accounts(db, secrets);
-        ApiKeyAuth auth = new ApiKeyAuth(accounts, config.clock());
+        ApiKeyAuth auth = new ApiKeyAuth(accounts, config.clock(), new RateLimiter(config.rateLimitPerHour(), config.clock()));
         OpsRoutes.register(router, db, meters);
+        AtomicReference<Gateway> self = new AtomicReference<>();
+        // --- api: customer /v1 (devices, tickets) and operator /admin/v1 ---
+        ProxyEndpoints proxyEndpoints = new ProxyEndpoints(config.publicHost(),
+                () -> self.get().socksPort(), () -> self.get().httpProxyPort());
+        DeviceListCache deviceCache = new DeviceListCache();
+        Tickets tickets = new Tickets(db);
+        new CustomerApiRoutes(new LeasedDevices(db, secrets), tickets, proxyEndpoints, deviceCache, config.clock())
+                .register(router, auth);
+        new AdminApiRoutes(accounts, tickets, db, auth, deviceCache, proxyEndpoints, config.clock(), config.region())
+                .register(router);
+        // --- end api ---
         HttpServer http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);
-        return new Gateway(config, db, secrets, meters, blocking, workers, http);
+        Gateway gateway = new Gateway(config, db, secrets, meters, blocking, workers, http, auth);
+        self.set(gateway);
+        return gateway;
     }
 
     public GatewayConfig config() {
@@ -99,6 +122,7 @@ public final class Gateway implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        auth.close();
         meters.close();
     }
 }
