@@ -4,6 +4,12 @@ import com.aimlib.gateway.auth.ApiKeyAuth;
 import com.aimlib.gateway.http.HttpServer;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.ops.OpsRoutes;
+import com.aimlib.gateway.tunnel.AgentStore;
+import com.aimlib.gateway.tunnel.DeviceStreams;
+import com.aimlib.gateway.tunnel.DeviceTunnels;
+import com.aimlib.gateway.tunnel.TunnelRoutes;
+import com.aimlib.gateway.tunnel.TunnelServer;
+import com.aimlib.gateway.tunnel.TunnelSettings;
 import com.aimlib.net.EventLoops;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
@@ -32,9 +38,13 @@ public final class Gateway implements AutoCloseable {
     private final ExecutorService blocking;
     private final EventLoopGroup workers;
     private final HttpServer http;
+    // --- tunnel (issue 3) ---
+    private final DeviceTunnels tunnels;
+    private final TunnelServer tunnelServer;
 
     private Gateway(GatewayConfig config, Database db, SecretBox secrets, PrometheusMeterRegistry meters,
-                    ExecutorService blocking, EventLoopGroup workers, HttpServer http) {
+                    ExecutorService blocking, EventLoopGroup workers, HttpServer http,
+                    DeviceTunnels tunnels, TunnelServer tunnelServer) {
         this.config = config;
         this.db = db;
         this.secrets = secrets;
@@ -42,6 +52,8 @@ public final class Gateway implements AutoCloseable {
         this.blocking = blocking;
         this.workers = workers;
         this.http = http;
+        this.tunnels = tunnels;
+        this.tunnelServer = tunnelServer;
     }
 
     public static Gateway start(GatewayConfig config, Database db, SecretBox secrets) throws InterruptedException {
@@ -52,8 +64,15 @@ public final class Gateway implements AutoCloseable {
         Accounts accounts = new Accounts(db, secrets);
         ApiKeyAuth auth = new ApiKeyAuth(accounts, config.clock());
         OpsRoutes.register(router, db, meters);
+        // --- tunnel (issue 3): device agents dial in here; DeviceStreams for the proxy front ---
+        AgentStore agentStore = new AgentStore(db);
+        DeviceTunnels tunnels = new DeviceTunnels(agentStore, blocking);
+        TunnelRoutes.register(router, auth, agentStore, tunnels, db.jdbi());
+        TunnelServer tunnelServer = TunnelServer.start(config.bindHost(), config.tunnelPort(), TunnelSettings.defaults(),
+                agentStore, tunnels, workers, blocking);
+        // --- end tunnel ---
         HttpServer http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);
-        return new Gateway(config, db, secrets, meters, blocking, workers, http);
+        return new Gateway(config, db, secrets, meters, blocking, workers, http, tunnels, tunnelServer);
     }
 
     public GatewayConfig config() {
@@ -82,6 +101,21 @@ public final class Gateway implements AutoCloseable {
         return config.httpProxyPort();
     }
 
+    /** Streams through devices' tunnels: what the proxy front opens connections with. */
+    public DeviceStreams deviceStreams() {
+        return tunnels;
+    }
+
+    /** The gateway side of the device tunnels (status, rotation). */
+    public DeviceTunnels tunnels() {
+        return tunnels;
+    }
+
+    /** The port device agents dial. */
+    public int tunnelPort() {
+        return tunnelServer.port();
+    }
+
     /** The base URL customers use for REST, e.g. {@code http://127.0.0.1:7780}. */
     public String baseUrl() {
         return "http://" + config.publicHost() + ":" + httpPort();
@@ -89,6 +123,7 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        tunnelServer.close();
         http.close();
         blocking.shutdown();
         try {
