@@ -1,21 +1,31 @@
 package com.aimlib.gateway;
 
+import com.aimlib.gateway.admin.AdminApiRoutes;
+import com.aimlib.gateway.api.CustomerApiRoutes;
+import com.aimlib.gateway.api.DeviceListCache;
+import com.aimlib.gateway.api.ProxyEndpoints;
 import com.aimlib.gateway.auth.ApiKeyAuth;
+import com.aimlib.gateway.auth.RateLimiter;
 import com.aimlib.gateway.http.HttpServer;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.ops.OpsRoutes;
 import com.aimlib.gateway.proxy.LeaseEndListener;
 import com.aimlib.gateway.proxy.ProxyFront;
-import com.aimlib.gateway.tunnel.DeviceStreamException;
+import com.aimlib.gateway.tunnel.AgentStore;
 import com.aimlib.gateway.tunnel.DeviceStreams;
+import com.aimlib.gateway.tunnel.DeviceTunnels;
+import com.aimlib.gateway.tunnel.TunnelRoutes;
+import com.aimlib.gateway.tunnel.TunnelServer;
+import com.aimlib.gateway.tunnel.TunnelSettings;
 import com.aimlib.net.EventLoops;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
+import com.aimlib.store.LeasedDevices;
 import com.aimlib.store.SecretBox;
+import com.aimlib.store.Tickets;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -23,9 +33,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway role: REST {@code /v1} and {@code /admin/v1}, operational endpoints, and the edges
- * (proxy front, tunnel endpoint, CDP relay) that later components attach. Start with {@link #start},
- * stop with {@link #close}: in-flight requests finish before the pool closes.
+ * The gateway role: REST {@code /v1} and {@code /admin/v1}, operational endpoints, the tunnel endpoint
+ * devices dial, the proxy front and the CDP relay. Start with {@link #start}, stop with {@link #close}:
+ * listeners stop first, in-flight requests finish, then the shared event loops and executors stop.
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
@@ -36,43 +46,70 @@ public final class Gateway implements AutoCloseable {
     private final PrometheusMeterRegistry meters;
     private final ExecutorService blocking;
     private final EventLoopGroup workers;
-    private final HttpServer http;
-    private final ProxyFront proxy;
+    private final Accounts accounts;
+    private final ApiKeyAuth auth;
+    private final Router router = new Router();
+    private HttpServer http;
+    // tunnel (issue 3)
+    private DeviceTunnels tunnels;
+    private TunnelServer tunnelServer;
+    // proxy (issue 3)
+    private final DeviceStreams streamsOverride;
+    private ProxyFront proxy;
 
-    private Gateway(GatewayConfig config, Database db, SecretBox secrets, PrometheusMeterRegistry meters,
-                    ExecutorService blocking, EventLoopGroup workers, HttpServer http, ProxyFront proxy) {
+    private Gateway(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams streamsOverride) {
         this.config = config;
+        this.streamsOverride = streamsOverride;
         this.db = db;
         this.secrets = secrets;
-        this.meters = meters;
-        this.blocking = blocking;
-        this.workers = workers;
-        this.http = http;
-        this.proxy = proxy;
+        this.meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        this.blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("gw-", 0).factory());
+        this.workers = EventLoops.group(config.workerThreads(), "gw-io");
+        this.accounts = new Accounts(db, secrets);
+        this.auth = new ApiKeyAuth(accounts, config.clock(), new RateLimiter(config.rateLimitPerHour(), config.clock()));
     }
 
     public static Gateway start(GatewayConfig config, Database db, SecretBox secrets) throws InterruptedException {
-        // proxy (issue 3): no tunnel yet, so every device is offline; the tunnel's DeviceStreams replaces this.
-        DeviceStreams offline = (deviceId, host, port) -> CompletableFuture.failedFuture(
-                new DeviceStreamException(DeviceStreamException.Reason.DEVICE_OFFLINE, "device offline"));
-        return start(config, db, secrets, offline);
+        return start(config, db, secrets, null);
     }
 
-    /** Starts a gateway whose proxy front opens streams through {@code deviceStreams}. */
+    /** A gateway whose proxy front opens streams through {@code deviceStreams} instead of the tunnels (tests). */
     public static Gateway start(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams deviceStreams)
             throws InterruptedException {
-        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("gw-", 0).factory());
-        EventLoopGroup workers = EventLoops.group(config.workerThreads(), "gw-io");
-        Router router = new Router();
-        Accounts accounts = new Accounts(db, secrets);
-        ApiKeyAuth auth = new ApiKeyAuth(accounts, config.clock());
-        // proxy (issue 3): SOCKS5 + HTTP proxy listeners, started before any route needs their ports.
-        ProxyFront proxy = ProxyFront.start(config.bindHost(), config.socksPort(), config.httpProxyPort(), db, secrets,
-                config.clock(), deviceStreams, workers, blocking, ProxyFront.Settings.defaults());
+        Gateway g = new Gateway(config, db, secrets, deviceStreams);
+        try {
+            g.startComponents();
+        } catch (InterruptedException | RuntimeException e) {
+            g.close();
+            throw e;
+        }
+        return g;
+    }
+
+    private void startComponents() throws InterruptedException {
         OpsRoutes.register(router, db, meters);
-        HttpServer http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);
-        return new Gateway(config, db, secrets, meters, blocking, workers, http, proxy);
+
+        // --- tunnel (issue 3): device agents dial in here; DeviceStreams for the proxy front ---
+        AgentStore agentStore = new AgentStore(db);
+        tunnels = new DeviceTunnels(agentStore, blocking);
+        TunnelRoutes.register(router, auth, agentStore, tunnels, db.jdbi());
+        tunnelServer = TunnelServer.start(config.bindHost(), config.tunnelPort(), TunnelSettings.defaults(),
+                agentStore, tunnels, workers, blocking);
+
+        // --- proxy (issue 3): SOCKS5 + HTTP proxy listeners over the device streams, before routes need their ports ---
+        proxy = ProxyFront.start(config.bindHost(), config.socksPort(), config.httpProxyPort(), db, secrets, config.clock(),
+                streamsOverride != null ? streamsOverride : tunnels, workers, blocking, ProxyFront.Settings.defaults());
+
+        // --- api (issue 2): customer /v1 (devices, tickets) and operator /admin/v1 ---
+        ProxyEndpoints proxyEndpoints = new ProxyEndpoints(config.publicHost(), this::socksPort, this::httpProxyPort);
+        DeviceListCache deviceCache = new DeviceListCache();
+        Tickets tickets = new Tickets(db);
+        new CustomerApiRoutes(new LeasedDevices(db, secrets), tickets, proxyEndpoints, deviceCache, config.clock())
+                .register(router, auth);
+        new AdminApiRoutes(accounts, tickets, db, auth, deviceCache, proxyEndpoints, config.clock(), config.region())
+                .register(router);
+
+        http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);
     }
 
     public GatewayConfig config() {
@@ -85,6 +122,10 @@ public final class Gateway implements AutoCloseable {
 
     public SecretBox secrets() {
         return secrets;
+    }
+
+    public Accounts accounts() {
+        return accounts;
     }
 
     public int httpPort() {
@@ -111,6 +152,21 @@ public final class Gateway implements AutoCloseable {
         return proxy;
     }
 
+    /** Streams through devices' tunnels: what the proxy front opens connections with. */
+    public DeviceStreams deviceStreams() {
+        return tunnels;
+    }
+
+    /** The gateway side of the device tunnels (status, rotation). */
+    public DeviceTunnels tunnels() {
+        return tunnels;
+    }
+
+    /** The port device agents dial. */
+    public int tunnelPort() {
+        return tunnelServer.port();
+    }
+
     /** The base URL customers use for REST, e.g. {@code http://127.0.0.1:7780}. */
     public String baseUrl() {
         return "http://" + config.publicHost() + ":" + httpPort();
@@ -118,9 +174,16 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
-        http.close();
+        if (http != null) {
+            http.close();
+        }
         // proxy (issue 3): close proxied connections and write the last usage before the pool goes.
-        proxy.close();
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (tunnelServer != null) {
+            tunnelServer.close();
+        }
         blocking.shutdown();
         try {
             if (!blocking.awaitTermination(10, TimeUnit.SECONDS)) {
@@ -130,6 +193,7 @@ public final class Gateway implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        auth.close();
         meters.close();
     }
 }

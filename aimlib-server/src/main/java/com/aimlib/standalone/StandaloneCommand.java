@@ -7,6 +7,8 @@ import com.aimlib.store.SecretBox;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,6 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "standalone", mixinStandardHelpOptions = true,
         description = "Run the gateway, a browser host and a local device agent in one process.")
 public final class StandaloneCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(StandaloneCommand.class);
 
     @Option(names = "--port", description = "REST/CDP port (default ${DEFAULT-VALUE})", defaultValue = "7780")
     int port;
@@ -34,22 +37,53 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--demo", description = "Create a demo customer, device and lease, and print how to use them")
     boolean demo;
 
+    // --- api: operator key, rate limit ---
+    @Option(names = "--operator-key", description = "Preset operator key (env AIMLIB_OPERATOR_KEY); otherwise one is minted on first start",
+            defaultValue = "${env:AIMLIB_OPERATOR_KEY}")
+    String operatorKey;
+
+    @Option(names = "--rate-limit-per-hour", description = "Requests per hour per API key (env AIMLIB_RATE_LIMIT_PER_HOUR, default ${DEFAULT-VALUE})",
+            defaultValue = "${env:AIMLIB_RATE_LIMIT_PER_HOUR:-1000}")
+    long rateLimitPerHour;
+    // --- end api ---
+
     @Override
     public Integer call() throws Exception {
         Database.Settings settings = dbUrl == null || dbUrl.isBlank()
                 ? Database.Settings.embedded(dataDir.resolve("pg"))
                 : Database.Settings.external(dbUrl, dbUser, dbPassword);
         Database db = Database.open(settings);
-        SecretBox secrets = SecretBox.fromKeyFile(dataDir.resolve("server.key"));
-        GatewayConfig config = GatewayConfig.builder().httpPort(port).build();
-        Gateway gateway = Gateway.start(config, db, secrets);
+        Gateway gateway;
+        try {
+            SecretBox secrets = SecretBox.fromKeyFile(dataDir.resolve("server.key"));
+            GatewayConfig config = GatewayConfig.builder().httpPort(port).rateLimitPerHour(rateLimitPerHour).build();
+            gateway = Gateway.start(config, db, secrets);
+        } catch (Exception | Error e) {
+            db.close();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("shutting down: finishing requests in flight");
             gateway.close();
             db.close();
+            log.info("stopped");
             stopped.countDown();
         }, "aimlib-shutdown"));
+        // --- api: operator key and demo rows ---
+        StandaloneSetup setup = new StandaloneSetup(db, gateway.secrets(), System.out);
+        try {
+            setup.ensureOperatorKey(operatorKey);
+            if (demo) {
+                setup.printDemo(setup.ensureDemo(operatorKey), gateway);
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
+        // --- end api ---
         System.out.println("aimlib standalone is up: " + gateway.baseUrl());
+        System.out.flush();
         stopped.await();
         return 0;
     }

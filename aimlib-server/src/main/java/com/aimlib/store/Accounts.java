@@ -71,8 +71,8 @@ public final class Accounts {
     /** Sets status ('active'/'suspended') and/or the session cap; null leaves a field as it is. */
     public Optional<Customer> updateCustomer(UUID id, String status, Integer maxBrowserSessions) {
         return jdbi.withHandle(h -> h.createQuery("""
-                        UPDATE customers SET status = COALESCE(:status, status),
-                               max_browser_sessions = COALESCE(:max, max_browser_sessions)
+                        UPDATE customers SET status = COALESCE(CAST(:status AS text), status),
+                               max_browser_sessions = COALESCE(CAST(:max AS integer), max_browser_sessions)
                         WHERE id = :id RETURNING id, name, status, max_browser_sessions, created_at""")
                 .bind("id", id).bind("status", status).bind("max", maxBrowserSessions)
                 .map((rs, ctx) -> customer(rs)).findOne());
@@ -91,7 +91,7 @@ public final class Accounts {
         String prefix = plaintext.substring(0, Math.min(plaintext.length(), plaintext.indexOf('_', 3) + 7));
         return jdbi.withHandle(h -> h.createQuery("""
                         INSERT INTO api_keys (id, kind, customer_id, name, scopes, prefix, key_hash, expires_at)
-                        VALUES (:id, :kind, :customer, :name, :scopes, :prefix, :hash, :expires)
+                        VALUES (:id, :kind, CAST(:customer AS uuid), CAST(:name AS text), :scopes, :prefix, :hash, CAST(:expires AS timestamptz))
                         RETURNING *""")
                 .bind("id", id).bind("kind", kind).bind("customer", customerId).bind("name", name)
                 .bind("scopes", scopes.toArray(String[]::new)).bind("prefix", prefix)
@@ -108,7 +108,7 @@ public final class Accounts {
     public List<ApiKey> keys(UUID customerId, String prefix) {
         return jdbi.withHandle(h -> h.createQuery("""
                         SELECT * FROM api_keys
-                        WHERE (CAST(:customer AS uuid) IS NULL OR customer_id = :customer)
+                        WHERE (CAST(:customer AS uuid) IS NULL OR customer_id = CAST(:customer AS uuid))
                           AND (CAST(:prefix AS text) IS NULL OR prefix LIKE :prefix || '%')
                         ORDER BY created_at""")
                 .bind("customer", customerId).bind("prefix", prefix)
@@ -124,7 +124,7 @@ public final class Accounts {
         UUID id = UUID.randomUUID();
         return jdbi.withHandle(h -> h.createQuery("""
                         INSERT INTO devices (id, name, region, carrier, max_browser_sessions, monthly_cap_bytes)
-                        VALUES (:id, :name, :region, :carrier, :max, :cap) RETURNING *""")
+                        VALUES (:id, :name, :region, CAST(:carrier AS text), :max, CAST(:cap AS bigint)) RETURNING *""")
                 .bind("id", id).bind("name", name).bind("region", region).bind("carrier", carrier)
                 .bind("max", maxBrowserSessions).bind("cap", monthlyCapBytes)
                 .map((rs, ctx) -> device(rs)).one());
@@ -147,9 +147,9 @@ public final class Accounts {
     /** Updates the operator-set fields; null leaves a field as it is. */
     public Optional<Device> updateDevice(UUID id, String region, String carrier, Integer maxBrowserSessions, Long monthlyCapBytes) {
         return jdbi.withHandle(h -> h.createQuery("""
-                        UPDATE devices SET region = COALESCE(:region, region), carrier = COALESCE(:carrier, carrier),
-                               max_browser_sessions = COALESCE(:max, max_browser_sessions),
-                               monthly_cap_bytes = COALESCE(:cap, monthly_cap_bytes)
+                        UPDATE devices SET region = COALESCE(CAST(:region AS text), region), carrier = COALESCE(CAST(:carrier AS text), carrier),
+                               max_browser_sessions = COALESCE(CAST(:max AS integer), max_browser_sessions),
+                               monthly_cap_bytes = COALESCE(CAST(:cap AS bigint), monthly_cap_bytes)
                         WHERE id = :id RETURNING *""")
                 .bind("id", id).bind("region", region).bind("carrier", carrier).bind("max", maxBrowserSessions)
                 .bind("cap", monthlyCapBytes).map((rs, ctx) -> device(rs)).findOne());
@@ -163,7 +163,7 @@ public final class Accounts {
         UUID leaseId = UUID.randomUUID();
         return jdbi.inTransaction(h -> {
             Lease lease = h.createQuery("""
-                            INSERT INTO leases (id, customer_id, device_id, ends_at) VALUES (:id, :customer, :device, :ends)
+                            INSERT INTO leases (id, customer_id, device_id, ends_at) VALUES (:id, :customer, :device, CAST(:ends AS timestamptz))
                             RETURNING id, customer_id, device_id, starts_at, ends_at, status, created_at, ended_at""")
                     .bind("id", leaseId).bind("customer", customerId).bind("device", deviceId).bind("ends", endsAt)
                     .map((rs, ctx) -> lease(rs)).one();
@@ -188,7 +188,7 @@ public final class Accounts {
     public List<Lease> leases(UUID customerId) {
         return jdbi.withHandle(h -> h.createQuery("""
                         SELECT id, customer_id, device_id, starts_at, ends_at, status, created_at, ended_at FROM leases
-                        WHERE (CAST(:customer AS uuid) IS NULL OR customer_id = :customer) ORDER BY created_at""")
+                        WHERE (CAST(:customer AS uuid) IS NULL OR customer_id = CAST(:customer AS uuid)) ORDER BY created_at""")
                 .bind("customer", customerId).map((rs, ctx) -> lease(rs)).list());
     }
 
@@ -206,6 +206,42 @@ public final class Accounts {
     public Optional<Proxy> proxyByUsername(String username) {
         return jdbi.withHandle(h -> h.createQuery("SELECT * FROM proxies WHERE username = :u").bind("u", username)
                 .map((rs, ctx) -> proxy(rs)).findOne());
+    }
+
+    // --- api area: lookups and batched writes used by the customer and operator APIs ---
+
+    public Optional<Customer> customerByName(String name) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT id, name, status, max_browser_sessions, created_at FROM customers WHERE name = :name")
+                .bind("name", name).map((rs, ctx) -> customer(rs)).findOne());
+    }
+
+    public Optional<ApiKey> key(UUID id) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM api_keys WHERE id = :id")
+                .bind("id", id).map((rs, ctx) -> apiKey(rs)).findOne());
+    }
+
+    /** Records when keys were last used, in one batch; a stamp never moves {@code last_used_at} backwards. */
+    public void touchKeys(java.util.Map<UUID, Instant> stamps) {
+        if (stamps.isEmpty()) {
+            return;
+        }
+        jdbi.useHandle(h -> {
+            var batch = h.prepareBatch("UPDATE api_keys SET last_used_at = GREATEST(COALESCE(last_used_at, :at), :at) WHERE id = :id");
+            stamps.forEach((id, at) -> batch.bind("id", id).bind("at", at).add());
+            batch.execute();
+        });
+    }
+
+    /** Leases filtered by customer, device and status (each optional), oldest first. */
+    public List<Lease> leases(UUID customerId, UUID deviceId, String status) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        SELECT id, customer_id, device_id, starts_at, ends_at, status, created_at, ended_at FROM leases
+                        WHERE (CAST(:customer AS uuid) IS NULL OR customer_id = CAST(:customer AS uuid))
+                          AND (CAST(:device AS uuid) IS NULL OR device_id = CAST(:device AS uuid))
+                          AND (CAST(:status AS text) IS NULL OR status = :status)
+                        ORDER BY created_at""")
+                .bind("customer", customerId).bind("device", deviceId).bind("status", status)
+                .map((rs, ctx) -> lease(rs)).list());
     }
 
     private Proxy proxy(java.sql.ResultSet rs) throws java.sql.SQLException {

@@ -6,57 +6,159 @@ import com.aimlib.store.Accounts;
 import com.aimlib.store.Secrets;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Optional;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Bearer-key authentication as documented: a missing, malformed, unknown, revoked or expired key, or a
  * key of the wrong kind is 401 {@code {"error":"unauthorized"}}; a customer that is not active is 403
- * {@code lease_inactive}; a missing scope is 403 {@code forbidden}.
+ * {@code lease_inactive}; a missing scope is 403 {@code forbidden}. Customer calls are then rate
+ * limited per key.
+ *
+ * <p>Key rows (with their customer) are cached by key hash for {@link #CACHE_TTL_NANOS}, so the steady
+ * state costs no database round trip; a revocation or suspension made in this process clears the
+ * cache at once ({@link #invalidate}), other replicas see it within the TTL. {@code last_used_at}
+ * is written in batches every few seconds, never on the request path.
  */
-public final class ApiKeyAuth {
+public final class ApiKeyAuth implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiKeyAuth.class);
+    /** How long a key lookup is trusted: well inside the promised 1 s for a revocation to take effect. */
+    public static final long CACHE_TTL_NANOS = 500_000_000L;
+    private static final int MAX_CACHED = 100_000;
+    private static final long FLUSH_MILLIS = 5_000;
+
     private final Accounts accounts;
     private final Clock clock;
+    private final RateLimiter limiter;
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    private final Map<UUID, Instant> lastUsed = new ConcurrentHashMap<>();
+    private final Thread flusher;
+    private volatile boolean closed;
 
-    public ApiKeyAuth(Accounts accounts, Clock clock) {
-        this.accounts = accounts;
-        this.clock = clock;
+    /** What the database said about one key hash at {@code loadedAt} (key null: unknown). */
+    private record Cached(Accounts.ApiKey key, Accounts.Customer customer, long loadedAt) {
     }
 
-    /** Wraps {@code handler} so it runs only for a customer key holding {@code scope}. */
+    public ApiKeyAuth(Accounts accounts, Clock clock) {
+        this(accounts, clock, new RateLimiter(1000, clock));
+    }
+
+    public ApiKeyAuth(Accounts accounts, Clock clock, RateLimiter limiter) {
+        this.accounts = accounts;
+        this.clock = clock;
+        this.limiter = limiter;
+        this.flusher = Thread.ofVirtual().name("key-last-used").start(this::flushLoop);
+    }
+
+    /** Wraps {@code handler} so it runs only for a customer key holding {@code scope}, within its rate limit. */
     public Handler customer(String scope, Handler handler) {
         return request -> {
-            Accounts.ApiKey key = validKey(request.header("Authorization"), "customer")
-                    .orElseThrow(ApiException::unauthorized);
-            Accounts.Customer customer = accounts.customer(key.customerId()).orElseThrow(ApiException::unauthorized);
+            Cached c = lookup(request.header("Authorization"), "customer");
+            Accounts.Customer customer = c.customer();
+            if (customer == null) {
+                throw ApiException.unauthorized();
+            }
+            limiter.acquire(c.key().id());
             if (!"active".equals(customer.status())) {
                 throw new ApiException(403, "lease_inactive", "customer not active");
             }
-            if (!key.scopes().contains(scope)) {
+            if (!c.key().scopes().contains(scope)) {
                 throw ApiException.forbidden("missing scope " + scope);
             }
-            return handler.handle(request.withPrincipal(new CustomerPrincipal(key.id(), customer.id(), key.scopes())));
+            return handler.handle(request.withPrincipal(new CustomerPrincipal(c.key().id(), customer.id(), c.key().scopes())));
         };
     }
 
-    /** Wraps {@code handler} so it runs only for an operator key. */
+    /** Wraps {@code handler} so it runs only for an operator key. Operator keys are not rate limited. */
     public Handler operator(Handler handler) {
         return request -> {
-            Accounts.ApiKey key = validKey(request.header("Authorization"), "operator")
-                    .orElseThrow(ApiException::unauthorized);
-            return handler.handle(request.withPrincipal(new OperatorPrincipal(key.id())));
+            Cached c = lookup(request.header("Authorization"), "operator");
+            return handler.handle(request.withPrincipal(new OperatorPrincipal(c.key().id())));
         };
     }
 
-    private Optional<Accounts.ApiKey> validKey(String authorization, String kind) {
+    /** Forgets every cached key, so a revocation or suspension made here applies to the next request. */
+    public void invalidate() {
+        cache.clear();
+    }
+
+    private Cached lookup(String authorization, String kind) {
         String token = bearer(authorization);
         if (token == null) {
-            return Optional.empty();
+            throw ApiException.unauthorized();
         }
-        Instant now = clock.instant();
-        return accounts.keyByHash(Secrets.hash(token))
-                .filter(k -> k.kind().equals(kind))
-                .filter(k -> k.revokedAt() == null)
-                .filter(k -> k.expiresAt() == null || k.expiresAt().isAfter(now));
+        byte[] hash = Secrets.hash(token);
+        String id = HexFormat.of().formatHex(hash);
+        long now = System.nanoTime();
+        Cached c = cache.get(id);
+        if (c == null || now - c.loadedAt() > CACHE_TTL_NANOS) {
+            c = load(hash, now);
+            if (cache.size() >= MAX_CACHED) {
+                cache.clear();
+            }
+            cache.put(id, c);
+        }
+        Accounts.ApiKey key = c.key();
+        Instant at = clock.instant();
+        if (key == null || !key.kind().equals(kind) || key.revokedAt() != null
+                || (key.expiresAt() != null && !key.expiresAt().isAfter(at))) {
+            throw ApiException.unauthorized();
+        }
+        lastUsed.put(key.id(), at);
+        return c;
+    }
+
+    private Cached load(byte[] hash, long now) {
+        Accounts.ApiKey key = accounts.keyByHash(hash).orElse(null);
+        Accounts.Customer customer = key == null || key.customerId() == null ? null
+                : accounts.customer(key.customerId()).orElse(null);
+        return new Cached(key, customer, now);
+    }
+
+    private void flushLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(FLUSH_MILLIS);
+            } catch (InterruptedException e) {
+                break;
+            }
+            flush();
+        }
+    }
+
+    /** Writes the pending {@code last_used_at} stamps. */
+    public void flush() {
+        if (lastUsed.isEmpty()) {
+            return;
+        }
+        Map<UUID, Instant> batch = new java.util.HashMap<>();
+        for (UUID id : lastUsed.keySet()) {
+            Instant at = lastUsed.remove(id);
+            if (at != null) {
+                batch.put(id, at);
+            }
+        }
+        try {
+            accounts.touchKeys(batch);
+        } catch (RuntimeException e) {
+            log.warn("last_used_at flush failed keys={} cause={}", batch.size(), e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        flusher.interrupt();
+        try {
+            flusher.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        flush();
     }
 
     /** The token of an {@code Authorization: Bearer <token>} header, or null when absent or malformed. */

@@ -1,0 +1,106 @@
+package com.aimlib.agent;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code aimlib agent}: serves devices through the gateway's tunnel. One device from the options, or any
+ * number from a JSON file ({@code --config}):
+ * <pre>
+ * {"gateway": "gw.example:7783", "tls": true,
+ *  "devices": [{"id": "…", "token": "at_…", "bind": "if:usb0", "carrier": "T-Mobile",
+ *               "rotate_command": "adb -s X shell cmd connectivity airplane-mode enable; …",
+ *               "what_is_my_ip_url": "https://api.ipify.org", "pool": 2}]}
+ * </pre>
+ */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+        description = "Run the device agent: dial the gateway and open proxied connections from each device's own network.")
+public final class AgentCommand implements Callable<Integer> {
+
+    @Option(names = "--config", description = "JSON file with gateway, tls and devices")
+    Path config;
+
+    @Option(names = "--gateway", description = "Gateway tunnel endpoint host:port (default ${DEFAULT-VALUE})", defaultValue = "127.0.0.1:7783")
+    String gateway;
+
+    @Option(names = "--tls", description = "Dial the gateway over TLS")
+    boolean tls;
+
+    @Option(names = "--device-id", description = "Device id (single-device mode)")
+    UUID deviceId;
+
+    @Option(names = "--token", description = "Agent token (env AIMLIB_AGENT_TOKEN)", defaultValue = "${env:AIMLIB_AGENT_TOKEN}")
+    String token;
+
+    @Option(names = "--bind", description = "Egress binding: IP address, if:<interface>, file:<path> or default", defaultValue = "default")
+    String bind;
+
+    @Option(names = "--carrier", description = "Carrier name reported to the gateway")
+    String carrier;
+
+    @Option(names = "--rotate-command", description = "Shell command that changes the device's IP")
+    String rotateCommand;
+
+    @Option(names = "--what-is-my-ip-url", description = "URL answering the caller's address, fetched from the binding")
+    String whatIsMyIpUrl;
+
+    @Option(names = "--pool", description = "Tunnel connections per device (default ${DEFAULT-VALUE})", defaultValue = "2")
+    int pool;
+
+    @Option(names = "--ping-interval-ms", description = "Keep-alive PING interval (default ${DEFAULT-VALUE})", defaultValue = "5000")
+    long pingMs;
+
+    @Option(names = "--dead-after-ms", description = "Reconnect when nothing was read for this long (default ${DEFAULT-VALUE})", defaultValue = "15000")
+    long deadMs;
+
+    @Override
+    public Integer call() throws Exception {
+        List<DeviceConfig> devices = new ArrayList<>();
+        String gw = gateway;
+        boolean useTls = tls;
+        if (config != null) {
+            ObjectMapper mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            JsonNode root = mapper.readTree(config.toFile());
+            if (root.hasNonNull("gateway")) {
+                gw = root.get("gateway").asText();
+            }
+            useTls = useTls || root.path("tls").asBoolean(false);
+            for (JsonNode d : root.path("devices")) {
+                devices.add(mapper.treeToValue(d, DeviceConfig.class));
+            }
+        }
+        if (deviceId != null) {
+            devices.add(new DeviceConfig(deviceId, token, bind, carrier, rotateCommand, whatIsMyIpUrl, pool));
+        }
+        if (devices.isEmpty()) {
+            System.err.println("no devices: give --config or --device-id with --token");
+            return 2;
+        }
+        int colon = gw.lastIndexOf(':');
+        if (colon <= 0) {
+            System.err.println("--gateway must be host:port");
+            return 2;
+        }
+        AgentSettings settings = AgentSettings.defaults().withTunnel(AgentSettings.defaults().tunnel()
+                .withKeepAlive(Duration.ofMillis(pingMs), Duration.ofMillis(deadMs)));
+        Agent agent = Agent.start(gw.substring(0, colon), Integer.parseInt(gw.substring(colon + 1)), useTls, devices, settings, 0);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.close();
+            stopped.countDown();
+        }, "agent-shutdown"));
+        System.out.println("aimlib agent is up: " + devices.size() + " device(s) via " + gw);
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,325 @@
+package com.aimlib.agent;
+
+import com.aimlib.net.EventLoops;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One device of an agent: keeps its pool of tunnel connections to the gateway up (jittered exponential
+ * backoff), knows its binding and egress IP, and rotates on request.
+ */
+final class DeviceAgent {
+    private static final Logger log = LoggerFactory.getLogger(DeviceAgent.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final DeviceConfig config;
+    private final AgentSettings settings;
+    private final InetSocketAddress gateway;
+    private final SslContext ssl;
+    private final EventLoopGroup group;
+    private final ExecutorService blocking;
+    private final List<Channel> connections = new CopyOnWriteArrayList<>();
+    private final Set<Channel> streams = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean rotating = new AtomicBoolean();
+    private final int[] failures;
+    private volatile InetAddress bindAddress;
+    private volatile String egressIp;
+    private volatile boolean closed;
+    private volatile String lastFailure;
+
+    DeviceAgent(DeviceConfig config, AgentSettings settings, InetSocketAddress gateway, SslContext ssl,
+                EventLoopGroup group, ExecutorService blocking) {
+        this.config = config;
+        this.settings = settings;
+        this.gateway = gateway;
+        this.ssl = ssl;
+        this.group = group;
+        this.blocking = blocking;
+        this.failures = new int[config.pool()];
+    }
+
+    DeviceConfig config() {
+        return config;
+    }
+
+    AgentSettings settings() {
+        return settings;
+    }
+
+    ExecutorService blocking() {
+        return blocking;
+    }
+
+    InetAddress bindAddress() {
+        return bindAddress;
+    }
+
+    boolean rotating() {
+        return rotating.get();
+    }
+
+    /** Resolves the binding (blocking), then dials every slot of the pool. */
+    void start() throws IOException {
+        bindAddress = config.binding().resolve();
+        blocking.execute(this::probeQuietly);
+        for (int slot = 0; slot < config.pool(); slot++) {
+            dial(slot);
+        }
+    }
+
+    int connectedCount() {
+        return (int) connections.stream().filter(Channel::isActive).count();
+    }
+
+    String lastFailure() {
+        return lastFailure;
+    }
+
+    private void dial(int slot) {
+        if (closed) {
+            return;
+        }
+        Bootstrap b = new Bootstrap()
+                .group(group)
+                .channel(EventLoops.socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (ssl != null) {
+                            ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), gateway.getHostString(), gateway.getPort()));
+                        }
+                        ch.pipeline().addLast("idle", com.aimlib.gateway.tunnel.KeepAliveHandler.idleDetector(settings.tunnel()));
+                        ch.pipeline().addLast("upgrade", new UpgradeClientHandler(DeviceAgent.this,
+                                gateway.getHostString() + ":" + gateway.getPort()));
+                    }
+                });
+        ChannelFuture f = b.connect(gateway);
+        Channel ch = f.channel();
+        ch.attr(SLOT).set(slot);
+        f.addListener((ChannelFuture done) -> {
+            if (!done.isSuccess()) {
+                lastFailure = "connect failed";
+                redial(slot);
+            }
+        });
+        ch.closeFuture().addListener(c -> {
+            if (connections.remove(ch)) {
+                log("tunnel_down", "slot=" + slot);
+            }
+            if (f.isSuccess()) {
+                redial(slot);
+            }
+        });
+    }
+
+    private static final io.netty.util.AttributeKey<Integer> SLOT = io.netty.util.AttributeKey.valueOf("aimlib.slot");
+
+    private void redial(int slot) {
+        if (closed) {
+            return;
+        }
+        int n = Math.min(failures[slot]++, 20);
+        long cap = Math.min(settings.backoffMax().toMillis(), settings.backoffMin().toMillis() << n);
+        long delay = settings.backoffMin().toMillis() / 2 + ThreadLocalRandom.current().nextLong(Math.max(1, cap));
+        group.schedule(() -> dial(slot), delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** The gateway accepted this connection: it is part of the pool now. */
+    void upgraded(Channel ch) {
+        Integer slot = ch.attr(SLOT).get();
+        if (slot != null) {
+            failures[slot] = 0;
+        }
+        connections.add(ch);
+        log("tunnel_up", "slot=" + slot);
+    }
+
+    void handshakeFailed(String why) {
+        lastFailure = why;
+        log("tunnel_refused", why);
+    }
+
+    void log(String event, String detail) {
+        log.info("event={} device={} {}", event, config.id(), detail);
+    }
+
+    void track(Channel stream) {
+        streams.add(stream);
+        stream.closeFuture().addListener(f -> streams.remove(stream));
+    }
+
+    int activeStreams() {
+        return streams.size();
+    }
+
+    private void probeQuietly() {
+        try {
+            probe();
+        } catch (Exception e) {
+            log("egress_probe_failed", e.getClass().getSimpleName());
+        }
+    }
+
+    private String probe() throws IOException, InterruptedException {
+        if (config.whatIsMyIpUrl() == null || config.whatIsMyIpUrl().isBlank()) {
+            InetAddress bind = bindAddress;
+            egressIp = bind == null ? null : bind.getHostAddress();
+            return egressIp;
+        }
+        egressIp = EgressProbe.probe(config.whatIsMyIpUrl(), bindAddress, settings.probeTimeout());
+        return egressIp;
+    }
+
+    /** What the gateway's status stream answers: carrier, egress IP (probed if not yet known), rotating. */
+    CompletableFuture<String> statusJson() {
+        return CompletableFuture.supplyAsync(() -> {
+            if (egressIp == null) {
+                probeQuietly();
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("device_id", config.id().toString());
+            body.put("carrier", config.carrier());
+            body.put("egress_ip", egressIp);
+            body.put("rotating", rotating.get());
+            return json(body);
+        }, blocking);
+    }
+
+    /** A control answer: HTTP status and JSON body. */
+    record Answer(int status, String json) {
+    }
+
+    /**
+     * Rotates: refuses new streams, lets open ones finish for the drain timeout and resets the rest, runs the
+     * rotate command, then probes until the egress IP differs from before (or the rotate timeout passes).
+     */
+    CompletableFuture<Answer> rotate() {
+        return CompletableFuture.supplyAsync(this::rotateNow, blocking);
+    }
+
+    private Answer rotateNow() {
+        if (config.rotateCommand() == null || config.rotateCommand().isBlank()) {
+            return new Answer(501, "{\"error\":\"no_rotate_command\"}");
+        }
+        if (!rotating.compareAndSet(false, true)) {
+            return new Answer(409, "{\"error\":\"rotation_in_progress\"}");
+        }
+        try {
+            String previous = egressIp;
+            if (previous == null) {
+                probeQuietly();
+                previous = egressIp;
+            }
+            drain();
+            log("rotate_start", "");
+            Process process = new ProcessBuilder("sh", "-c", config.rotateCommand())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (!process.waitFor(settings.commandTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                return new Answer(502, "{\"error\":\"rotate_command_timeout\"}");
+            }
+            if (process.exitValue() != 0) {
+                return new Answer(502, "{\"error\":\"rotate_command_failed\"}");
+            }
+            long deadline = System.nanoTime() + settings.rotateTimeout().toNanos();
+            String now = null;
+            while (System.nanoTime() < deadline) {
+                try {
+                    bindAddress = config.binding().resolve();
+                    now = probe();
+                    if (now != null && !now.equals(previous)) {
+                        break;
+                    }
+                } catch (IOException e) {
+                    // The device is typically between networks right after the command: try again.
+                }
+                Thread.sleep(250);
+            }
+            boolean changed = now != null && !now.equals(previous);
+            log("rotate_done", "changed=" + changed);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("previous_ip", previous);
+            body.put("egress_ip", now);
+            body.put("changed", changed);
+            body.put("carrier", config.carrier());
+            return new Answer(changed ? 200 : 504, json(body));
+        } catch (IOException e) {
+            return new Answer(502, "{\"error\":\"rotate_command_failed\"}");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Answer(500, "{\"error\":\"rotation_interrupted\"}");
+        } finally {
+            rotating.set(false);
+        }
+    }
+
+    /** Lets open streams finish for the drain timeout, then resets the ones still open. */
+    private void drain() throws InterruptedException {
+        long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
+        while (!streams.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        for (Channel s : streams) {
+            s.close();
+        }
+    }
+
+    private static String json(Map<String, Object> body) {
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Stops redialling and closes the connections: GOAWAY, in-flight streams get the drain timeout. */
+    CompletableFuture<Void> close() {
+        closed = true;
+        CompletableFuture<?>[] all = connections.stream().map(ch -> {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            ch.close().addListener(f -> done.complete(null));
+            ch.closeFuture().addListener(f -> done.complete(null));
+            return done;
+        }).toArray(CompletableFuture[]::new);
+        return CompletableFuture.allOf(all);
+    }
+
+    /** Drops every connection at once without GOAWAY, as a crash would. */
+    void abort() {
+        closed = true;
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> {
+                ch.config().setOption(ChannelOption.SO_LINGER, 0);
+                ch.unsafe().close(ch.voidPromise());
+            });
+        }
+    }
+
+}

@@ -1,0 +1,17 @@
+package com.aimlib.gateway.api;
+
+import java.util.function.IntSupplier;
+
+/**
+ * Where customers reach the proxy front: the public host name and the ports actually bound (read
+ * lazily, since tests bind port 0 and the listeners start after the routes are registered).
+ */
+public record ProxyEndpoints(String publicHost, IntSupplier socksPort, IntSupplier httpPort) {
+
+    /** {@code socks5h://user:pass@host:port} or {@code http://user:pass@host:port}. */
+    public String url(String protocol, String username, String password) {
+        return "socks5".equals(protocol)
+                ? "socks5h://" + username + ":" + password + "@" + publicHost + ":" + socksPort.getAsInt()
+                : "http://" + username + ":" + password + "@" + publicHost + ":" + httpPort.getAsInt();
+    }
+}

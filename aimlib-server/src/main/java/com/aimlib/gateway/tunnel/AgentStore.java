@@ -1,0 +1,68 @@
+package com.aimlib.gateway.tunnel;
+
+import com.aimlib.store.Database;
+import com.aimlib.store.Secrets;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The device rows the tunnel owns: agent tokens (hash and prefix only), status, last sighting, carrier,
+ * egress IP and its history. Blocking (JDBC): call from a virtual thread.
+ */
+public final class AgentStore {
+    public static final String TOKEN_PREFIX = "at_";
+
+    private final Jdbi jdbi;
+
+    public AgentStore(Database db) {
+        this.jdbi = db.jdbi();
+    }
+
+    /** A freshly minted agent token: the only time its plaintext exists on the gateway. */
+    public record MintedToken(UUID deviceId, String token, String prefix) {
+    }
+
+    /** Replaces the device's agent token; empty when there is no such device. */
+    public Optional<MintedToken> mintToken(UUID deviceId) {
+        String token = TOKEN_PREFIX + Secrets.randomAlphanumeric(40);
+        String prefix = token.substring(0, TOKEN_PREFIX.length() + 6);
+        int n = jdbi.withHandle(h -> h.createUpdate("""
+                        UPDATE devices SET agent_token_hash = :hash, agent_token_prefix = :prefix WHERE id = :id""")
+                .bind("hash", Secrets.hash(token)).bind("prefix", prefix).bind("id", deviceId).execute());
+        return n == 1 ? Optional.of(new MintedToken(deviceId, token, prefix)) : Optional.empty();
+    }
+
+    /** True when {@code token} is the current agent token of {@code deviceId}. */
+    public boolean authenticate(UUID deviceId, String token) {
+        List<byte[]> stored = jdbi.withHandle(h -> h.createQuery("SELECT agent_token_hash FROM devices WHERE id = :id")
+                .bind("id", deviceId).mapTo(byte[].class).list());
+        return !stored.isEmpty() && stored.get(0) != null && Secrets.same(stored.get(0), Secrets.hash(token));
+    }
+
+    public void setStatus(UUID deviceId, String status) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE devices SET status = :status, last_seen_at = now() WHERE id = :id")
+                .bind("status", status).bind("id", deviceId).execute());
+    }
+
+    /**
+     * Records what the agent reported: carrier (when it has one), the egress IP, a sighting, and a
+     * history row whenever the IP differs from the stored one.
+     */
+    public void report(UUID deviceId, String carrier, String egressIp) {
+        jdbi.useTransaction(h -> {
+            List<String> previous = h.createQuery("SELECT current_egress_ip FROM devices WHERE id = :id FOR UPDATE")
+                    .bind("id", deviceId).mapTo(String.class).list();
+            h.createUpdate("""
+                            UPDATE devices SET carrier = COALESCE(:carrier, carrier),
+                                   current_egress_ip = COALESCE(:ip, current_egress_ip), last_seen_at = now()
+                            WHERE id = :id""")
+                    .bind("carrier", carrier).bind("ip", egressIp).bind("id", deviceId).execute();
+            if (egressIp != null && !previous.isEmpty() && !egressIp.equals(previous.get(0))) {
+                h.createUpdate("INSERT INTO device_egress_history (device_id, ip) VALUES (:id, :ip)")
+                        .bind("id", deviceId).bind("ip", egressIp).execute();
+            }
+        });
+    }
+}

@@ -1,0 +1,181 @@
+package com.aimlib.gateway.tunnel;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.channel.Channel;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's {@link DeviceStreams}: every device's pool of tunnel connections, new streams spread to
+ * the connection with the fewest active streams. Keeps the device row's status, sighting, carrier and
+ * egress IP in step with what the agents say.
+ */
+public final class DeviceTunnels implements DeviceStreams {
+    private static final Logger log = LoggerFactory.getLogger(DeviceTunnels.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration STATUS_TIMEOUT = Duration.ofSeconds(30);
+
+    private final AgentStore store;
+    private final ExecutorService blocking;
+    private final Map<UUID, Link> links = new ConcurrentHashMap<>();
+
+    /** One device's connections and whether it is rotating. */
+    private static final class Link {
+        final List<TunnelConnection> connections = new CopyOnWriteArrayList<>();
+        final AtomicBoolean rotating = new AtomicBoolean();
+        final ReentrantLock statusLock = new ReentrantLock();
+    }
+
+    public DeviceTunnels(AgentStore store, ExecutorService blocking) {
+        this.store = store;
+        this.blocking = blocking;
+    }
+
+    @Override
+    public CompletableFuture<Channel> open(UUID deviceId, String host, int port) {
+        if (host == null || host.isEmpty() || host.length() > 255 || port < 1 || port > 65535
+                || host.chars().anyMatch(c -> c <= ' ' || c >= 127 || c == '/' || c == '@')) {
+            return CompletableFuture.failedFuture(new DeviceStreamException(DeviceStreamException.Reason.HOST_NOT_FOUND, "invalid host or port"));
+        }
+        Link link = links.get(deviceId);
+        if (link != null && link.rotating.get()) {
+            return CompletableFuture.failedFuture(new DeviceStreamException(DeviceStreamException.Reason.ROTATING, "the device is rotating its IP"));
+        }
+        TunnelConnection best = link == null ? null : leastLoaded(link);
+        if (best == null) {
+            return CompletableFuture.failedFuture(new DeviceStreamException(DeviceStreamException.Reason.DEVICE_OFFLINE, "the device is offline"));
+        }
+        return best.connect(host, port);
+    }
+
+    /** Whether any tunnel connection of the device is up. */
+    public boolean online(UUID deviceId) {
+        Link link = links.get(deviceId);
+        return link != null && leastLoaded(link) != null;
+    }
+
+    /** How many tunnel connections the device has open. */
+    public int connections(UUID deviceId) {
+        Link link = links.get(deviceId);
+        return link == null ? 0 : (int) link.connections.stream().filter(TunnelConnection::usable).count();
+    }
+
+    private static TunnelConnection leastLoaded(Link link) {
+        TunnelConnection best = null;
+        for (TunnelConnection c : link.connections) {
+            if (c.usable() && (best == null || c.activeStreams() < best.activeStreams())) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    TunnelConnection anyConnection(UUID deviceId) {
+        Link link = links.get(deviceId);
+        return link == null ? null : leastLoaded(link);
+    }
+
+    /** Adds an authenticated connection to its device's pool, and asks the agent what it sees. */
+    void register(TunnelConnection connection) {
+        UUID id = connection.deviceId();
+        Link link = links.computeIfAbsent(id, k -> new Link());
+        link.connections.add(connection);
+        connection.channel().closeFuture().addListener(f -> {
+            link.connections.remove(connection);
+            blocking.execute(() -> syncStatus(id, link));
+        });
+        blocking.execute(() -> {
+            syncStatus(id, link);
+            refreshStatus(id, connection);
+        });
+    }
+
+    private void syncStatus(UUID id, Link link) {
+        link.statusLock.lock();
+        try {
+            String status = link.connections.stream().anyMatch(c -> c.channel().isActive())
+                    ? (link.rotating.get() ? "rotating" : "online") : "offline";
+            store.setStatus(id, status);
+        } catch (RuntimeException e) {
+            log.warn("event=device_status_failed device={} error={}", id, e.toString());
+        } finally {
+            link.statusLock.unlock();
+        }
+    }
+
+    /** Asks the agent for its carrier and egress IP and stores them. Blocking. */
+    private void refreshStatus(UUID id, TunnelConnection connection) {
+        try {
+            ControlCallHandler.Answer answer = connection.control("GET", TunnelProtocol.STATUS_PATH, STATUS_TIMEOUT).join();
+            if (answer.status() == 200) {
+                JsonNode body = JSON.readTree(answer.body());
+                store.report(id, text(body, "carrier"), text(body, "egress_ip"));
+            }
+        } catch (Exception e) {
+            log.info("event=device_status_unavailable device={} error={}", id, e.getClass().getSimpleName());
+        }
+    }
+
+    /** The outcome of a rotation, as the agent reported it. */
+    public record Rotation(String previousIp, String egressIp, boolean changed) {
+    }
+
+    /** Thrown when a rotation cannot start. */
+    public static final class RotationRefused extends RuntimeException {
+        public RotationRefused(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * Rotates the device's IP: new streams fail fast with {@code ROTATING} until the agent has run its
+     * rotate command and confirmed a new egress IP (or given up). Blocking; call on a virtual thread.
+     */
+    public Rotation rotate(UUID deviceId, Duration timeout) {
+        Link link = links.get(deviceId);
+        TunnelConnection connection = link == null ? null : leastLoaded(link);
+        if (connection == null) {
+            throw new RotationRefused("device_offline");
+        }
+        if (!link.rotating.compareAndSet(false, true)) {
+            throw new RotationRefused("rotation_in_progress");
+        }
+        try {
+            syncStatus(deviceId, link);
+            ControlCallHandler.Answer answer = connection.control("POST", TunnelProtocol.ROTATE_PATH, timeout).join();
+            JsonNode body = JSON.readTree(answer.body());
+            Rotation rotation = new Rotation(text(body, "previous_ip"), text(body, "egress_ip"), body.path("changed").asBoolean());
+            if (answer.status() != 200 && answer.status() != 504) {
+                throw new RotationRefused(body.path("error").asText("rotation_failed"));
+            }
+            store.report(deviceId, text(body, "carrier"), rotation.egressIp());
+            return rotation;
+        } catch (java.util.concurrent.CompletionException | java.io.IOException e) {
+            throw new RotationRefused("rotation_failed");
+        } finally {
+            link.rotating.set(false);
+            syncStatus(deviceId, link);
+        }
+    }
+
+    private static String text(JsonNode body, String field) {
+        JsonNode n = body.get(field);
+        return n == null || n.isNull() ? null : n.asText();
+    }
+
+    /** Closes every tunnel connection. */
+    public void closeAll() {
+        links.values().forEach(l -> l.connections.forEach(c -> c.channel().close()));
+    }
+}

@@ -1,0 +1,34 @@
+package com.aimlib.gateway.tunnel;
+
+import java.time.Duration;
+
+/**
+ * HTTP/2 tuning shared by both ends of a tunnel. The windows are sized for mobile round trips: at
+ * 100 ms RTT a 64 KiB window caps one stream at ~5 Mbit/s, a 4 MiB one at ~330 Mbit/s. The connection
+ * window bounds what one tunnel connection can buffer at the receiver whatever the number of streams.
+ */
+public record TunnelSettings(
+        int streamWindow,
+        int connectionWindow,
+        int maxFrameSize,
+        int maxConcurrentStreams,
+        Duration pingInterval,
+        Duration deadAfter,
+        Duration handshakeTimeout,
+        Duration streamSetupTimeout) {
+
+    public static TunnelSettings defaults() {
+        return new TunnelSettings(4 << 20, 16 << 20, 64 << 10, 10_000,
+                Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(30));
+    }
+
+    public TunnelSettings withKeepAlive(Duration ping, Duration dead) {
+        return new TunnelSettings(streamWindow, connectionWindow, maxFrameSize, maxConcurrentStreams, ping, dead,
+                handshakeTimeout, streamSetupTimeout);
+    }
+
+    public TunnelSettings withWindows(int stream, int connection) {
+        return new TunnelSettings(stream, connection, maxFrameSize, maxConcurrentStreams, pingInterval, deadAfter,
+                handshakeTimeout, streamSetupTimeout);
+    }
+}

@@ -1,0 +1,209 @@
+package com.aimlib.gateway.tunnel;
+
+import com.aimlib.gateway.auth.ApiKeyAuth;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/1.1 half of a tunnel connection: validates the upgrade request, checks the agent token on a
+ * virtual thread, then answers 101 and turns the connection into an HTTP/2 client. Anything else gets a
+ * short HTTP error and a close. A connection that does not finish its upgrade in time is closed.
+ */
+final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(TunnelUpgradeHandler.class);
+
+    private final AgentStore store;
+    private final DeviceTunnels tunnels;
+    private final TunnelSettings settings;
+    private final ExecutorService blocking;
+    private ScheduledFuture<?> deadline;
+    private boolean requestSeen;
+
+    TunnelUpgradeHandler(AgentStore store, DeviceTunnels tunnels, TunnelSettings settings, ExecutorService blocking) {
+        this.store = store;
+        this.tunnels = tunnels;
+        this.settings = settings;
+        this.blocking = blocking;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        deadline = ctx.executor().schedule(() -> {
+            ctx.close();
+        }, settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (msg instanceof HttpRequest request && !requestSeen) {
+                requestSeen = true;
+                onRequest(ctx, request);
+            } else if (!(msg instanceof HttpContent content) || content.content().isReadable()) {
+                reject(ctx, HttpResponseStatus.BAD_REQUEST, "one upgrade request without a body expected");
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            reject(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request");
+            return;
+        }
+        if (!HttpMethod.GET.equals(request.method()) || !TunnelProtocol.PATH.equals(request.uri())) {
+            reject(ctx, HttpResponseStatus.NOT_FOUND, "the tunnel is GET " + TunnelProtocol.PATH);
+            return;
+        }
+        String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
+        if (upgrade == null || !TunnelProtocol.UPGRADE.equalsIgnoreCase(upgrade.trim())
+                || !request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)) {
+            reject(ctx, HttpResponseStatus.UPGRADE_REQUIRED, "Upgrade: " + TunnelProtocol.UPGRADE + " required");
+            return;
+        }
+        if (HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) != 0L) {
+            reject(ctx, HttpResponseStatus.BAD_REQUEST, "the upgrade request has no body");
+            return;
+        }
+        UUID deviceId = parseUuid(request.headers().get(TunnelProtocol.DEVICE_HEADER));
+        String token = ApiKeyAuth.bearer(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+        if (deviceId == null || token == null) {
+            reject(ctx, HttpResponseStatus.UNAUTHORIZED, "device id and agent token required");
+            return;
+        }
+        ctx.channel().config().setAutoRead(false);
+        try {
+            blocking.execute(() -> {
+                boolean ok;
+                try {
+                    ok = store.authenticate(deviceId, token);
+                } catch (RuntimeException e) {
+                    log.warn("event=tunnel_auth_failed device={} error={}", deviceId, e.toString());
+                    ctx.executor().execute(() -> reject(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "try again later"));
+                    return;
+                }
+                ctx.executor().execute(() -> {
+                    if (ok) {
+                        upgrade(ctx, deviceId);
+                    } else {
+                        log.info("event=tunnel_refused device={} remote={}", deviceId, ctx.channel().remoteAddress());
+                        reject(ctx, HttpResponseStatus.UNAUTHORIZED, "bad agent token");
+                    }
+                });
+            });
+        } catch (RejectedExecutionException e) {
+            reject(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down");
+        }
+    }
+
+    private void upgrade(ChannelHandlerContext ctx, UUID deviceId) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        deadline.cancel(false);
+        FullHttpResponse switching = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+        switching.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE).set(HttpHeaderNames.UPGRADE, TunnelProtocol.UPGRADE);
+        ctx.writeAndFlush(switching);
+        ChannelPipeline p = ctx.pipeline();
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
+                .initialSettings(settings(settings))
+                .autoAckPingFrame(true)
+                .build();
+        p.addLast("h2", codec);
+        p.addLast("h2-mux", new Http2MultiplexHandler(new RefusePushHandler()));
+        p.addLast("keepalive", new KeepAliveHandler(settings));
+        p.addLast("connection", new TunnelConnectionHandler(deviceId));
+        p.remove(HttpServerCodec.class);
+        p.remove(this);
+        growConnectionWindow(ctx.channel(), settings);
+        TunnelConnection connection = new TunnelConnection(deviceId, ctx.channel(), settings);
+        p.get(TunnelConnectionHandler.class).connection = connection;
+        tunnels.register(connection);
+        log.info("event=tunnel_up device={} remote={}", deviceId, ctx.channel().remoteAddress());
+        ctx.channel().config().setAutoRead(true);
+    }
+
+    /** Our receive settings: big stream windows, bigger frames. */
+    static Http2Settings settings(TunnelSettings s) {
+        return Http2Settings.defaultSettings()
+                .initialWindowSize(s.streamWindow())
+                .maxFrameSize(s.maxFrameSize())
+                .maxConcurrentStreams(s.maxConcurrentStreams())
+                .pushEnabled(false);
+    }
+
+    /** HTTP/2 starts every connection window at 64 KiB; SETTINGS cannot change that, a WINDOW_UPDATE can. */
+    static void growConnectionWindow(io.netty.channel.Channel channel, TunnelSettings s) {
+        int delta = s.connectionWindow() - 65_535;
+        if (delta > 0) {
+            channel.writeAndFlush(new DefaultHttp2WindowUpdateFrame(delta));
+        }
+    }
+
+    private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(message + "\n", StandardCharsets.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes())
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.channel().config().setAutoRead(false);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private static UUID parseUuid(String raw) {
+        if (raw == null || raw.length() != 36) {
+            return null;
+        }
+        try {
+            return UUID.fromString(raw);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    /** The agent must not push; a stream it opens anyway is closed. */
+    private static final class RefusePushHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            ctx.close();
+        }
+    }
+}
