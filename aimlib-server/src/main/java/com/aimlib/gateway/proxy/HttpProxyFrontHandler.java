@@ -153,7 +153,9 @@ final class HttpProxyFrontHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             state = State.RELAYING;
-            handshakeTimer.cancel(false);
+            if (handshakeTimer != null) {
+                handshakeTimer.cancel(false);
+            }
             if (tunnel) {
                 ctx.writeAndFlush(ctx.alloc().buffer().writeBytes("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
             } else {
@@ -351,7 +353,9 @@ final class HttpProxyFrontHandler extends ChannelInboundHandlerAdapter {
         }
         releaseEarly();
         if (handshakeTimer != null) {
-            handshakeTimer.cancel(false);
+            if (handshakeTimer != null) {
+                handshakeTimer.cancel(false);
+            }
         }
         ctx.fireChannelInactive();
     }

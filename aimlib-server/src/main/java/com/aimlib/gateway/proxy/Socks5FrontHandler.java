@@ -160,7 +160,9 @@ final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             state = State.RELAYING;
-            handshakeTimer.cancel(false);
+            if (handshakeTimer != null) {
+                handshakeTimer.cancel(false);
+            }
             ctx.writeAndFlush(new DefaultSocks5CommandResponse(Socks5CommandStatus.SUCCESS, Socks5AddressType.IPv4));
             ChannelPipeline p = ctx.pipeline();
             p.remove("socks-encoder");
@@ -220,7 +222,9 @@ final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
         state = State.CLOSED;
         releaseEarly();
         if (handshakeTimer != null) {
-            handshakeTimer.cancel(false);
+            if (handshakeTimer != null) {
+                handshakeTimer.cancel(false);
+            }
         }
         ctx.fireChannelInactive();
     }
