@@ -2,16 +2,17 @@
 # Load test of GET /v1/devices (valid keys, rate limit raised) against the standalone server, with
 # GET /healthz (no auth, no database) as the baseline measured in the same run.
 #
-#   bench/api/run.sh                    defaults: 15 s per run, 64 connections, 1 wrk thread, 8 keys
-#   DURATION=30 CONNECTIONS=128 THREADS=2 KEYS=16 bench/api/run.sh
+#   bench/api/run.sh          defaults: 3 rounds of (healthz, v1-devices), 10 s each, 32 connections, 1 wrk thread, 8 keys
+#   ROUNDS=5 DURATION=30 CONNECTIONS=64 THREADS=2 KEYS=16 bench/api/run.sh
 #
 # Results go to stdout and bench/out/api-<timestamp>/ (wrk reports).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-DURATION="${DURATION:-15}"
-CONNECTIONS="${CONNECTIONS:-64}"
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-1}"
 KEYS="${KEYS:-8}"
+ROUNDS="${ROUNDS:-3}"
 PORT="${PORT:-17880}"
 OUT="$ROOT/bench/out/api-$(date -u +%Y%m%dT%H%M%SZ)"
 DATA="$(mktemp -d /tmp/aimlib-bench-api.XXXXXX)"
@@ -77,11 +78,23 @@ run() { # name, extra args...
     p50="$(awk '$1=="50%" {print $2}' "$OUT/$name.txt")"
     p99="$(awk '$1=="99%" {print $2}' "$OUT/$name.txt")"
     non2xx="$(awk '/Non-2xx/ {print $NF}' "$OUT/$name.txt")"
-    printf '%-16s %12s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+    printf '%-18s %12s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+    echo "${name%%-r*} $rps $(to_ms "$p50") $(to_ms "$p99")" >>"$OUT/summary.raw"
+}
+to_ms() { # wrk latency ("812.00us", "1.20ms", "1.01s") in ms
+    awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
 
-echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $KEYS keys, $(nproc) cores, $(date -u +%FT%TZ)"
-run healthz "$BASE/healthz"
-run v1-devices -s "$LUA" "$BASE/v1/devices"
-run healthz-again "$BASE/healthz"
-echo "reports: $OUT"
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $KEYS keys, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
+for r in $(seq 1 "$ROUNDS"); do
+    run "healthz-r$r" "$BASE/healthz"
+    run "v1-devices-r$r" -s "$LUA" "$BASE/v1/devices"
+done
+echo "medians over $ROUNDS rounds:"
+for name in healthz v1-devices; do
+    awk -v n="$name" '$1==n' "$OUT/summary.raw" | sort -k2 -n | awk '{rps[NR]=$2} END {printf "%s", rps[int((NR+1)/2)]}' >"$OUT/m.rps"
+    awk -v n="$name" '$1==n' "$OUT/summary.raw" | sort -k3 -n | awk '{v[NR]=$3} END {printf "%s", v[int((NR+1)/2)]}' >"$OUT/m.p50"
+    awk -v n="$name" '$1==n' "$OUT/summary.raw" | sort -k4 -n | awk '{v[NR]=$4} END {printf "%s", v[int((NR+1)/2)]}' >"$OUT/m.p99"
+    printf '  %-12s %10s req/s   p50 %7s ms   p99 %7s ms\n' "$name" "$(cat "$OUT/m.rps")" "$(cat "$OUT/m.p50")" "$(cat "$OUT/m.p99")"
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); reports: $OUT"
