@@ -65,7 +65,8 @@ public final class Gateway implements AutoCloseable {
         AtomicReference<Gateway> self = new AtomicReference<>();
         // --- api: customer /v1 (devices, tickets) and operator /admin/v1 ---
         ProxyEndpoints proxyEndpoints = new ProxyEndpoints(config.publicHost(),
-                () -> self.get().socksPort(), () -> self.get().httpProxyPort());
+                () -> self.get() == null ? config.socksPort() : self.get().socksPort(),
+                () -> self.get() == null ? config.httpProxyPort() : self.get().httpProxyPort());
         DeviceListCache deviceCache = new DeviceListCache();
         Tickets tickets = new Tickets(db);
         new CustomerApiRoutes(new LeasedDevices(db, secrets), tickets, proxyEndpoints, deviceCache, config.clock())
