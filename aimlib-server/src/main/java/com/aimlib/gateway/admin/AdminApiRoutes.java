@@ -1,5 +1,7 @@
 package com.aimlib.gateway.admin;
 
+import com.aimlib.gateway.proxy.LeaseEndListener;
+
 import com.aimlib.gateway.api.BodyFields;
 import com.aimlib.gateway.api.CustomerApiRoutes;
 import com.aimlib.gateway.api.DeviceListCache;
@@ -52,8 +54,11 @@ public final class AdminApiRoutes {
     private final Clock clock;
     private final String defaultRegion;
 
+    private final LeaseEndListener leaseEnds;
+
     public AdminApiRoutes(Accounts accounts, Tickets tickets, Database db, ApiKeyAuth auth, DeviceListCache deviceCache,
-                          ProxyEndpoints proxies, Clock clock, String defaultRegion) {
+                          ProxyEndpoints proxies, Clock clock, String defaultRegion, LeaseEndListener leaseEnds) {
+        this.leaseEnds = leaseEnds;
         this.accounts = accounts;
         this.tickets = tickets;
         this.jdbi = db.jdbi();
@@ -234,7 +239,9 @@ public final class AdminApiRoutes {
     private Response endLease(Request r) {
         UUID id = r.uuidParam("id");
         lease(id);
-        accounts.endLease(id);
+        if (accounts.endLease(id)) {
+            leaseEnds.leaseEnded(id);
+        }
         changed();
         return Response.ok(leaseView(lease(id)));
     }

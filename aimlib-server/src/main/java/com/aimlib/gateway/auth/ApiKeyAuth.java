@@ -1,5 +1,6 @@
 package com.aimlib.gateway.auth;
 
+import com.aimlib.gateway.cache.RefreshAheadCache;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Handler;
 import com.aimlib.store.Accounts;
@@ -19,28 +20,30 @@ import org.slf4j.LoggerFactory;
  * {@code lease_inactive}; a missing scope is 403 {@code forbidden}. Customer calls are then rate
  * limited per key.
  *
- * <p>Key rows (with their customer) are cached by key hash for {@link #CACHE_TTL_NANOS}, so the steady
- * state costs no database round trip; a revocation or suspension made in this process clears the
- * cache at once ({@link #invalidate}), other replicas see it within the TTL. {@code last_used_at}
+ * <p>Key rows (with their customer) are cached by key hash ({@link RefreshAheadCache}: fresh for
+ * 0.5 s, refreshed in the background, never used when older than 0.8 s), so the steady state costs no
+ * database round trip on the request path; a revocation or suspension made in this process clears
+ * the cache at once ({@link #invalidate}), other replicas see it within 0.8 s. {@code last_used_at}
  * is written in batches every few seconds, never on the request path.
  */
 public final class ApiKeyAuth implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiKeyAuth.class);
-    /** How long a key lookup is trusted: well inside the promised 1 s for a revocation to take effect. */
-    public static final long CACHE_TTL_NANOS = 500_000_000L;
-    private static final int MAX_CACHED = 100_000;
+    /** A key lookup younger than this is used as is; older ones are refreshed in the background. */
+    public static final long CACHE_FRESH_NANOS = 500_000_000L;
+    /** No lookup older than this is ever used: inside the promised 1 s for a revocation to take effect. */
+    public static final long CACHE_MAX_AGE_NANOS = 800_000_000L;
     private static final long FLUSH_MILLIS = 5_000;
 
     private final Accounts accounts;
     private final Clock clock;
     private final RateLimiter limiter;
-    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    private final RefreshAheadCache<String, Cached> cache = new RefreshAheadCache<>(CACHE_FRESH_NANOS, CACHE_MAX_AGE_NANOS, 100_000);
     private final Map<UUID, Instant> lastUsed = new ConcurrentHashMap<>();
     private final Thread flusher;
     private volatile boolean closed;
 
-    /** What the database said about one key hash at {@code loadedAt} (key null: unknown). */
-    private record Cached(Accounts.ApiKey key, Accounts.Customer customer, long loadedAt) {
+    /** What the database said about one key hash (key null: unknown). */
+    private record Cached(Accounts.ApiKey key, Accounts.Customer customer) {
     }
 
     public ApiKeyAuth(Accounts accounts, Clock clock) {
@@ -83,7 +86,7 @@ public final class ApiKeyAuth implements AutoCloseable {
 
     /** Forgets every cached key, so a revocation or suspension made here applies to the next request. */
     public void invalidate() {
-        cache.clear();
+        cache.invalidateAll();
     }
 
     private Cached lookup(String authorization, String kind) {
@@ -92,16 +95,7 @@ public final class ApiKeyAuth implements AutoCloseable {
             throw ApiException.unauthorized();
         }
         byte[] hash = Secrets.hash(token);
-        String id = HexFormat.of().formatHex(hash);
-        long now = System.nanoTime();
-        Cached c = cache.get(id);
-        if (c == null || now - c.loadedAt() > CACHE_TTL_NANOS) {
-            c = load(hash, now);
-            if (cache.size() >= MAX_CACHED) {
-                cache.clear();
-            }
-            cache.put(id, c);
-        }
+        Cached c = cache.get(HexFormat.of().formatHex(hash), id -> load(hash));
         Accounts.ApiKey key = c.key();
         Instant at = clock.instant();
         if (key == null || !key.kind().equals(kind) || key.revokedAt() != null
@@ -112,11 +106,11 @@ public final class ApiKeyAuth implements AutoCloseable {
         return c;
     }
 
-    private Cached load(byte[] hash, long now) {
+    private Cached load(byte[] hash) {
         Accounts.ApiKey key = accounts.keyByHash(hash).orElse(null);
         Accounts.Customer customer = key == null || key.customerId() == null ? null
                 : accounts.customer(key.customerId()).orElse(null);
-        return new Cached(key, customer, now);
+        return new Cached(key, customer);
     }
 
     private void flushLoop() {

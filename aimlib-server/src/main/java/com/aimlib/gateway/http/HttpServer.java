@@ -5,7 +5,6 @@ import com.aimlib.protocol.ErrorBody;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -86,7 +85,17 @@ public final class HttpServer implements AutoCloseable {
             FullHttpResponse r = HttpDispatcher.errorResponse(413,
                     new ErrorBody("payload_too_large", "request body exceeds " + max + " bytes"));
             r.headers().set("Connection", "close");
-            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+            // Closing at once while the client is still sending makes the kernel answer with RST, which
+            // can destroy the 413 before the client reads it. So: send it, half-close, let the aggregator
+            // discard the rest of the body, and close a moment later.
+            ctx.writeAndFlush(r).addListener(f -> {
+                if (!f.isSuccess() || !(ctx.channel() instanceof io.netty.channel.socket.DuplexChannel duplex)) {
+                    ctx.close();
+                    return;
+                }
+                duplex.shutdownOutput();
+                ctx.executor().schedule(() -> ctx.close(), 2, TimeUnit.SECONDS);
+            });
         }
     }
 }

@@ -345,12 +345,50 @@ class CustomerApiTest {
     }
 
     @Test
+    void mutatedBodiesGetA201OrA400EnvelopeNeverA500() throws Exception {
+        Tenant t = tenant();
+        java.util.Random random = new java.util.Random(20261121L);
+        String[] seeds = {"{\"subject\":\"s\",\"body\":\"b\"}", "{\"subject\":\"\u00e9\\u0000\",\"body\":[1,{\"a\":null}]}",
+                "{\"name\":\"x\",\"max_browser_sessions\":99999999999999999999}"};
+        String[] paths = {"/v1/tickets", "/admin/v1/customers", "/admin/v1/leases", "/admin/v1/keys"};
+        for (int i = 0; i < 300; i++) {
+            byte[] body = seeds[random.nextInt(seeds.length)].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            int edits = 1 + random.nextInt(4);
+            for (int e = 0; e < edits && body.length > 0; e++) {
+                switch (random.nextInt(3)) {
+                    case 0 -> body[random.nextInt(body.length)] = (byte) random.nextInt(256);
+                    case 1 -> body = java.util.Arrays.copyOf(body, random.nextInt(body.length));
+                    default -> {
+                        int at = random.nextInt(body.length);
+                        byte[] grown = new byte[body.length + 1];
+                        System.arraycopy(body, 0, grown, 0, at);
+                        String alphabet = "{}[]\",:0-e.tn\\";
+                        grown[at] = (byte) alphabet.charAt(random.nextInt(alphabet.length()));
+                        System.arraycopy(body, at, grown, at + 1, body.length - at);
+                        body = grown;
+                    }
+                }
+            }
+            String path = paths[i % paths.length];
+            String key = path.startsWith("/v1") ? t.key() : operatorKey;
+            HttpResponse<String> r = api.raw(HttpRequest.newBuilder(api.uri(path)).header("Authorization", "Bearer " + key)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+            assertThat(r.statusCode()).as(path + " " + new String(body, java.nio.charset.StandardCharsets.UTF_8)).isIn(201, 400, 404);
+            if (r.statusCode() != 201) {
+                assertThat(json(r).get("error").asText()).isNotEmpty();
+            }
+        }
+    }
+
+    @Test
     void oversizedBodyIs413AndNothingIsStored() throws Exception {
         Tenant t = tenant();
-        HttpResponse<String> r = api.post("/v1/tickets", t.key(),
-                "{\"subject\":\"s\",\"body\":\"" + "z".repeat(70_000) + "\"}");
-        assertThat(r.statusCode()).isEqualTo(413);
-        assertThat(r.body()).isEqualTo("{\"error\":\"payload_too_large\",\"message\":\"request body exceeds 65536 bytes\"}");
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> r = api.post("/v1/tickets", t.key(),
+                    "{\"subject\":\"s\",\"body\":\"" + "z".repeat(70_000 + i * 10_000) + "\"}");
+            assertThat(r.statusCode()).isEqualTo(413);
+            assertThat(r.body()).isEqualTo("{\"error\":\"payload_too_large\",\"message\":\"request body exceeds 65536 bytes\"}");
+        }
         assertThat(api.get("/v1/tickets", t.key()).body()).isEqualTo("[]");
     }
 

@@ -1,0 +1,92 @@
+package com.aimlib.standalone;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code aimlib standalone --demo} as a real process on its own embedded PostgreSQL: it serves the demo,
+ * stops cleanly on SIGTERM (database stopped), and a restart on the same data prints the same keys.
+ */
+class StandaloneProcessTest {
+
+    record Started(Process process, Map<String, String> exports, List<String> lines) {
+    }
+
+    static Started start(Path dataDir) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "com.aimlib.Main", "standalone", "--demo", "--port", "0", "--data-dir", dataDir.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        p.getOutputStream().close();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        Map<String, String> exports = new LinkedHashMap<>();
+        List<String> lines = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        String line;
+        while ((line = out.readLine()) != null && System.nanoTime() < deadline) {
+            lines.add(line);
+            if (line.startsWith("export ")) {
+                String[] kv = line.substring(7).split("=", 2);
+                exports.put(kv[0], kv[1]);
+            }
+            if (line.startsWith("aimlib standalone is up")) {
+                return new Started(p, exports, lines);
+            }
+        }
+        p.destroyForcibly();
+        throw new AssertionError("standalone did not come up: " + lines);
+    }
+
+    static int stop(Started s) throws Exception {
+        s.process().destroy();
+        assertThat(s.process().waitFor(30, TimeUnit.SECONDS)).as("exits after SIGTERM").isTrue();
+        return s.process().exitValue();
+    }
+
+    @Test
+    void demoServesStopsCleanlyOnSigtermAndRestartsWithTheSameKeys() throws Exception {
+        Path data = Files.createTempDirectory("aimlib-standalone-test");
+        HttpClient http = HttpClient.newHttpClient();
+        Started first = start(data);
+        String base = first.exports().get("AIMLIB_BASE_URL");
+        String key = first.exports().get("AIMLIB_API_KEY");
+        assertThat(first.lines()).anyMatch(l -> l.startsWith("operator key (shown once, stored hashed): ak_op_"));
+        HttpResponse<String> devices = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/devices"))
+                .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(devices.statusCode()).isEqualTo(200);
+        assertThat(devices.body()).contains("\"region\":\"local\"").contains("\"url\":\"socks5h://");
+
+        assertThat(stop(first)).isIn(0, 143);
+        assertThat(data.resolve("pg/postmaster.pid")).doesNotExist();
+
+        Started second = start(data);
+        try {
+            assertThat(second.exports()).isEqualTo(Map.of(
+                    "AIMLIB_BASE_URL", second.exports().get("AIMLIB_BASE_URL"),
+                    "AIMLIB_API_KEY", key,
+                    "AIMLIB_ADMIN_URL", second.exports().get("AIMLIB_BASE_URL"),
+                    "AIMLIB_OPERATOR_KEY", first.exports().get("AIMLIB_OPERATOR_KEY")));
+            assertThat(second.lines()).noneMatch(l -> l.contains("shown once"));
+            HttpResponse<String> again = http.send(HttpRequest.newBuilder(URI.create(second.exports().get("AIMLIB_BASE_URL") + "/v1/devices"))
+                    .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(again.body()).isEqualTo(devices.body());
+        } finally {
+            stop(second);
+        }
+    }
+}
