@@ -21,6 +21,15 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--port", description = "REST/CDP port (default ${DEFAULT-VALUE})", defaultValue = "7780")
     int port;
 
+    @Option(names = "--socks-port", description = "SOCKS5 proxy port (default ${DEFAULT-VALUE})", defaultValue = "7781")
+    int socksPort;
+
+    @Option(names = "--http-proxy-port", description = "HTTP proxy port (default ${DEFAULT-VALUE})", defaultValue = "7782")
+    int httpProxyPort;
+
+    @Option(names = "--tunnel-port", description = "Port device agents dial (default ${DEFAULT-VALUE})", defaultValue = "7783")
+    int tunnelPort;
+
     @Option(names = "--data-dir", description = "Where the embedded database and server key live (default ${DEFAULT-VALUE})",
             defaultValue = "${env:AIMLIB_DATA_DIR:-${sys:user.home}/.aimlib}")
     Path dataDir;
@@ -56,7 +65,8 @@ public final class StandaloneCommand implements Callable<Integer> {
         Gateway gateway;
         try {
             SecretBox secrets = SecretBox.fromKeyFile(dataDir.resolve("server.key"));
-            GatewayConfig config = GatewayConfig.builder().httpPort(port).rateLimitPerHour(rateLimitPerHour).build();
+            GatewayConfig config = GatewayConfig.builder().httpPort(port)
+                    .socksPort(socksPort).httpProxyPort(httpProxyPort).tunnelPort(tunnelPort).rateLimitPerHour(rateLimitPerHour).build();
             gateway = Gateway.start(config, db, secrets);
         } catch (Exception | Error e) {
             db.close();

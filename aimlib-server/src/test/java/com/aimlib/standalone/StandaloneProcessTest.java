@@ -29,7 +29,8 @@ class StandaloneProcessTest {
     static Started start(Path dataDir) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "com.aimlib.Main", "standalone", "--demo", "--port", "0", "--data-dir", dataDir.toString())
+                "com.aimlib.Main", "standalone", "--demo", "--port", "0", "--socks-port", "0",
+                "--http-proxy-port", "0", "--tunnel-port", "0", "--data-dir", dataDir.toString())
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         p.getOutputStream().close();
