@@ -4,6 +4,11 @@ import com.aimlib.gateway.auth.ApiKeyAuth;
 import com.aimlib.gateway.http.HttpServer;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.ops.OpsRoutes;
+import com.aimlib.gateway.relay.CdpRelay;
+import com.aimlib.gateway.sessions.BrowserSessions;
+import com.aimlib.gateway.sessions.BrowserSettings;
+import com.aimlib.gateway.sessions.SessionReaper;
+import com.aimlib.gateway.sessions.SessionRoutes;
 import com.aimlib.net.EventLoops;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
@@ -32,6 +37,9 @@ public final class Gateway implements AutoCloseable {
     private final ExecutorService blocking;
     private final EventLoopGroup workers;
     private final HttpServer http;
+    // browser sessions (issue 4)
+    private BrowserSessions sessions;
+    private SessionReaper reaper;
 
     private Gateway(GatewayConfig config, Database db, SecretBox secrets, PrometheusMeterRegistry meters,
                     ExecutorService blocking, EventLoopGroup workers, HttpServer http) {
@@ -45,6 +53,10 @@ public final class Gateway implements AutoCloseable {
     }
 
     public static Gateway start(GatewayConfig config, Database db, SecretBox secrets) throws InterruptedException {
+        return start(config, db, secrets, BrowserSettings.defaults());
+    }
+
+    public static Gateway start(GatewayConfig config, Database db, SecretBox secrets, BrowserSettings browser) throws InterruptedException {
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("gw-", 0).factory());
         EventLoopGroup workers = EventLoops.group(config.workerThreads(), "gw-io");
@@ -52,8 +64,20 @@ public final class Gateway implements AutoCloseable {
         Accounts accounts = new Accounts(db, secrets);
         ApiKeyAuth auth = new ApiKeyAuth(accounts, config.clock());
         OpsRoutes.register(router, db, meters);
+        // --- browser sessions + CDP relay (issue 4) ---
+        java.util.concurrent.atomic.AtomicInteger boundPort = new java.util.concurrent.atomic.AtomicInteger(config.httpPort());
+        java.util.function.Supplier<String> authority = () -> config.publicHost() + ":" + boundPort.get();
+        BrowserSessions sessions = new BrowserSessions(db, secrets, config.clock(), browser, config.autoBrowserSession(),
+                config.maxTabs(), () -> "ws://" + authority.get(), blocking);
+        SessionRoutes.register(router, auth, sessions);
+        new CdpRelay(sessions, blocking, authority).register(router);
+        // --- end browser sessions ---
         HttpServer http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);
-        return new Gateway(config, db, secrets, meters, blocking, workers, http);
+        boundPort.set(http.port());
+        Gateway gateway = new Gateway(config, db, secrets, meters, blocking, workers, http);
+        gateway.sessions = sessions;
+        gateway.reaper = new SessionReaper(sessions);
+        return gateway;
     }
 
     public GatewayConfig config() {
@@ -66,6 +90,16 @@ public final class Gateway implements AutoCloseable {
 
     public SecretBox secrets() {
         return secrets;
+    }
+
+    /** Browser sessions: the gateway end of the host link ({@code BrowserHost.start(settings, gateway.sessions())}). */
+    public BrowserSessions sessions() {
+        return sessions;
+    }
+
+    /** The session reaper (tests run a pass by hand with an injected clock). */
+    public SessionReaper reaper() {
+        return reaper;
     }
 
     public int httpPort() {
@@ -89,6 +123,7 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        reaper.close();
         http.close();
         blocking.shutdown();
         try {
