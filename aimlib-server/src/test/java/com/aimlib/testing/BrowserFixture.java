@@ -137,6 +137,30 @@ public final class BrowserFixture implements AutoCloseable {
         }
     }
 
+    /** Inserts a session row directly (relay tests of states a real boot passes through too fast to catch). */
+    public UUID insertSession(Tenant t, String status, String token, Instant expiresAt, UUID hostId, Integer cdpPort) {
+        UUID id = UUID.randomUUID();
+        db.jdbi().useHandle(h -> h.createUpdate("""
+                        INSERT INTO browser_sessions (id, customer_id, device_id, lease_id, host_id, status, connect_token_hash,
+                            expires_at, cdp_port, cdp_path, boot_started_at)
+                        VALUES (:id, :c, :d, :l, :host, :status, :hash, :exp, :port, '/devtools/browser/x', :now)""")
+                .bind("id", id).bind("c", t.customer()).bind("d", t.device()).bind("l", t.lease()).bind("host", hostId)
+                .bind("status", status).bind("hash", token == null ? null : Secrets.hash(token)).bind("exp", expiresAt)
+                .bind("port", cdpPort).bind("now", clock.instant()).execute());
+        return id;
+    }
+
+    public String statusOf(UUID session) {
+        return db.jdbi().withHandle(h -> h.createQuery("SELECT status FROM browser_sessions WHERE id = :id").bind("id", session)
+                .mapTo(String.class).one());
+    }
+
+    /** Moves the clock and keeps the host's heart-beat current, so only session deadlines are crossed. */
+    public void advance(Duration d) {
+        clock.advance(d);
+        gateway.sessions().heartbeat(host.id());
+    }
+
     /** Restarts the in-process host as if its process crashed: browsers left running, a new host takes over the work dir. */
     public void crashAndRestartHost(int capacity) throws IOException {
         host.abandon();

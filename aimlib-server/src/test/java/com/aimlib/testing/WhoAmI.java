@@ -28,6 +28,17 @@ public final class WhoAmI implements AutoCloseable {
                 o.write(body);
             }
         });
+        server.createContext("/big", ex -> {
+            byte[] body = new byte[1024 * 1024];
+            java.util.Arrays.fill(body, (byte) 'x');
+            ex.getResponseHeaders().set("Content-Type", "text/plain");
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream o = ex.getResponseBody()) {
+                o.write(body);
+            } catch (IOException ignored) {
+                // The client (a capped bridge) hung up.
+            }
+        });
         server.start();
     }
 
