@@ -57,7 +57,7 @@ public final class BrowserSessions implements GatewayLink {
     private final ExecutorService blocking;
     private final Map<UUID, HostLink> hosts = new ConcurrentHashMap<>();
     private final Map<UUID, AtomicInteger> relayClients = new ConcurrentHashMap<>();
-    private final Set<UUID> touched = ConcurrentHashMap.newKeySet();
+    private final Map<UUID, Instant> touched = new ConcurrentHashMap<>();
     private final ArrayDeque<Long> bootMillis = new ArrayDeque<>();
 
     public BrowserSessions(Database db, SecretBox box, Clock clock, BrowserSettings settings, boolean autoBrowserSession,
@@ -393,7 +393,7 @@ public final class BrowserSessions implements GatewayLink {
     /** A relay client connected (event loop safe: the database write runs on a virtual thread). */
     public void clientConnected(UUID sessionId) {
         int n = relayClients.computeIfAbsent(sessionId, k -> new AtomicInteger()).incrementAndGet();
-        touched.add(sessionId);
+        touched.put(sessionId, clock.instant());
         blocking.execute(() -> jdbi.useHandle(h -> {
             if (n == 1) {
                 SessionStateMachine.move(h, sessionId, EnumSet.of(READY, IDLE), ACTIVE);
@@ -405,7 +405,7 @@ public final class BrowserSessions implements GatewayLink {
     public void clientDisconnected(UUID sessionId) {
         AtomicInteger counter = relayClients.get(sessionId);
         int n = counter == null ? 0 : Math.max(0, counter.decrementAndGet());
-        touched.add(sessionId);
+        touched.put(sessionId, clock.instant());
         blocking.execute(() -> jdbi.useHandle(h -> {
             if (n == 0) {
                 SessionStateMachine.move(h, sessionId, EnumSet.of(ACTIVE), IDLE);
@@ -416,18 +416,27 @@ public final class BrowserSessions implements GatewayLink {
 
     /** Relay traffic on a session: cheap, in memory; {@link #flushActivity} writes it (throttled). */
     public void touch(UUID sessionId) {
-        touched.add(sessionId);
+        touched.put(sessionId, clock.instant());
     }
 
-    /** Writes last activity for every session with relay traffic since the last flush. */
+    /** Writes last activity (the time of the latest relay traffic) for every session touched since the last flush. */
     public void flushActivity() {
         if (touched.isEmpty()) {
             return;
         }
-        List<UUID> ids = new ArrayList<>(touched);
-        touched.removeAll(ids);
-        jdbi.useHandle(h -> h.createUpdate("UPDATE browser_sessions SET last_activity_at = :now WHERE id = ANY(:ids)")
-                .bind("now", Timestamp.from(clock.instant())).bind("ids", ids.toArray(UUID[]::new)).execute());
+        List<UUID> ids = new ArrayList<>();
+        List<String> times = new ArrayList<>();
+        for (UUID id : List.copyOf(touched.keySet())) {
+            Instant t = touched.remove(id);
+            if (t != null) {
+                ids.add(id);
+                times.add(t.toString());
+            }
+        }
+        jdbi.useHandle(h -> h.createUpdate("""
+                        UPDATE browser_sessions b SET last_activity_at = GREATEST(b.last_activity_at, u.t)
+                        FROM unnest(CAST(:ids AS uuid[]), CAST(:times AS timestamptz[])) AS u(id, t) WHERE b.id = u.id""")
+                .bind("ids", ids.toArray(UUID[]::new)).bind("times", times.toArray(String[]::new)).execute());
     }
 
     // ---- host reports (GatewayLink) ----
