@@ -2,6 +2,9 @@ package com.aimlib.standalone;
 
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
+import com.aimlib.host.BrowserHost;
+import com.aimlib.host.HostSettings;
+import java.net.InetSocketAddress;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import java.nio.file.Path;
@@ -34,6 +37,19 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--demo", description = "Create a demo customer, device and lease, and print how to use them")
     boolean demo;
 
+    // --- browser host (issue 4) ---
+    @Option(names = "--chromium", description = "Chromium binary for the in-process browser host (default ${DEFAULT-VALUE})",
+            defaultValue = "/usr/bin/chromium")
+    Path chromium;
+
+    @Option(names = "--browser-capacity", description = "Concurrent browser sessions of the in-process host (default ${DEFAULT-VALUE})",
+            defaultValue = "8")
+    int browserCapacity;
+
+    @Option(names = "--egress-probe-url", description = "What-is-my-IP URL each new browser loads through its device to learn its egress IP")
+    String egressProbeUrl;
+    // --- end browser host ---
+
     @Override
     public Integer call() throws Exception {
         Database.Settings settings = dbUrl == null || dbUrl.isBlank()
@@ -43,8 +59,14 @@ public final class StandaloneCommand implements Callable<Integer> {
         SecretBox secrets = SecretBox.fromKeyFile(dataDir.resolve("server.key"));
         GatewayConfig config = GatewayConfig.builder().httpPort(port).build();
         Gateway gateway = Gateway.start(config, db, secrets);
+        // --- browser host (issue 4): in process, chained to this gateway's SOCKS5 proxy front ---
+        BrowserHost browserHost = BrowserHost.start(HostSettings.defaults("standalone", config.region(),
+                        new InetSocketAddress(config.bindHost(), gateway.socksPort()))
+                .withChromium(chromium).withCapacity(browserCapacity).withProbeUrl(egressProbeUrl), gateway.sessions());
+        // --- end browser host ---
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            browserHost.close();
             gateway.close();
             db.close();
             stopped.countDown();
