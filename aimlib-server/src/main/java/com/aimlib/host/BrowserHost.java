@@ -144,16 +144,23 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             Process p = pb.start();
             r.process = p;
             p.onExit().thenRun(() -> exited(r));
+            long spawned = System.nanoTime();
             String[] endpoint = waitForDevTools(r, p);
+            long portAt = System.nanoTime();
             int port = Integer.parseInt(endpoint[0].trim());
             String path = endpoint[1].trim();
             String egress = null;
+            long cdpAt;
             try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10))) {
                 cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
+                cdpAt = System.nanoTime();
                 if (settings.probeUrl() != null) {
                     egress = probeEgress(cdp);
                 }
             }
+            long probed = System.nanoTime();
+            log.info("browser boot session={} setup_ms={} devtools_ms={} cdp_ms={} probe_ms={}", id,
+                    (spawned - t0) / 1_000_000, (portAt - spawned) / 1_000_000, (cdpAt - portAt) / 1_000_000, (probed - cdpAt) / 1_000_000);
             if (r.stopping) {
                 return;
             }

@@ -174,34 +174,37 @@ class BrowserBench {
             ids.add(UUID.fromString(c.get("session_id").asText()));
         }
         Thread.sleep(2000);
-        long[] peak = new long[n];
+        long[] peakRss = new long[n];
+        long[] peakPss = new long[n];
         for (int round = 0; round < 10; round++) {
             for (int i = 0; i < n; i++) {
                 long pid = fx.host.browserOf(ids.get(i)).orElseThrow().getKey();
-                peak[i] = Math.max(peak[i], treeRss(pid));
+                peakRss[i] = Math.max(peakRss[i], tree(pid, "/status", "VmRSS:"));
+                peakPss[i] = Math.max(peakPss[i], tree(pid, "/smaps_rollup", "Pss:"));
             }
             Thread.sleep(200);
         }
-        report("## memory: RSS of the Chromium process tree per idle session (%d sessions, peak over 2 s)", n);
-        report("median %.0f MiB  max %.0f MiB  (RSS counts shared pages once per process: an upper bound)",
-                p(peak, 50) / 1048576.0, p(peak, 100) / 1048576.0);
+        report("## memory per idle session: the Chromium process tree (%d sessions at once, peak over 2 s)", n);
+        report("PSS (shared pages split between sharers): median %.0f MiB  max %.0f MiB", p(peakPss, 50) / 1048576.0, p(peakPss, 100) / 1048576.0);
+        report("RSS summed over the tree (shared pages counted per process, an upper bound): median %.0f MiB  max %.0f MiB",
+                p(peakRss, 50) / 1048576.0, p(peakRss, 100) / 1048576.0);
         for (BrowserFixture.Tenant t : ts) {
             fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
         }
     }
 
-    static long treeRss(long pid) {
-        long total = rss(pid);
+    static long tree(long pid, String file, String field) {
+        long total = kb(pid, file, field);
         for (ProcessHandle h : ProcessHandle.of(pid).map(p -> p.descendants().toList()).orElse(List.of())) {
-            total += rss(h.pid());
+            total += kb(h.pid(), file, field);
         }
         return total;
     }
 
-    static long rss(long pid) {
+    static long kb(long pid, String file, String field) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                if (line.startsWith("VmRSS:")) {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + file))) {
+                if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
             }

@@ -35,6 +35,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
@@ -202,6 +204,16 @@ public final class CdpRelay {
         });
     }
 
+    /** Both legs speak plain WebSocket without extensions, so the relay passes frame bytes untouched. */
+    private static void removeFrameCodecs(Channel ch) {
+        while (ch.pipeline().get(WebSocketFrameDecoder.class) != null) {
+            ch.pipeline().remove(WebSocketFrameDecoder.class);
+        }
+        while (ch.pipeline().get(WebSocketFrameEncoder.class) != null) {
+            ch.pipeline().remove(WebSocketFrameEncoder.class);
+        }
+    }
+
     private static Response hostUnavailable() {
         return new ApiException(503, "host_unavailable", "the session's browser did not answer").asResponse();
     }
@@ -281,6 +293,8 @@ public final class CdpRelay {
                     public void closed() {
                     }
                 };
+                removeFrameCodecs(client);
+                removeFrameCodecs(upstream);
                 client.pipeline().addLast("relay", new FrameRelay(upstream, toBrowser));
                 upstream.pipeline().addLast("relay", new FrameRelay(client, fromBrowser));
                 upstream.config().setAutoRead(true);

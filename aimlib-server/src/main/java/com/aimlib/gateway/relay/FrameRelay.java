@@ -1,17 +1,20 @@
 package com.aimlib.gateway.relay;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * One direction of a CDP relay: WebSocket frames are passed on as they arrive (continuation frames
- * included, no message reassembly), and reading stops while the other side is not writable.
+ * One direction of a CDP relay, after both WebSocket handshakes are done. The frame codecs are taken
+ * out of both pipelines, so the frames pass byte for byte as they arrive: no message reassembly, no
+ * frame size limit, no copy. This is valid WebSocket on both legs because the client's frames are
+ * already masked (as the browser requires of its client) and the browser's are unmasked (as the
+ * client requires of its server), and no extension is negotiated on either leg. Reading stops while
+ * the other side is not writable.
  */
 final class FrameRelay extends ChannelInboundHandlerAdapter {
     /** Told about traffic (keeps the session from going idle) and about the end of the connection. */
@@ -31,17 +34,12 @@ final class FrameRelay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof WebSocketFrame frame)) {
+        if (!(msg instanceof ByteBuf bytes)) {
             ReferenceCountUtil.release(msg);
             return;
         }
         activity.traffic();
-        if (frame instanceof CloseWebSocketFrame) {
-            peer.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
-            ctx.close();
-            return;
-        }
-        peer.write(frame, peer.voidPromise());
+        peer.write(bytes, peer.voidPromise());
         if (!peer.isWritable()) {
             ctx.channel().config().setAutoRead(false);
         }
