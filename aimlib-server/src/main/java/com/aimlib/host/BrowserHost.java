@@ -188,7 +188,8 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         if (!locale.isEmpty()) {
             cmd.add("--lang=" + locale);
         }
-        cmd.add("about:blank");
+        // The egress probe starts loading with the browser itself, overlapping the DevTools start-up.
+        cmd.add(settings.probeUrl() != null ? settings.probeUrl() : "about:blank");
         return cmd;
     }
 
@@ -213,32 +214,49 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         throw new IOException("DevToolsActivePort did not appear");
     }
 
-    /** Loads the probe URL in a throw-away tab through the browser's own proxy path and reads the address it shows. */
+    /**
+     * Reads the address the probe page (the browser's first tab, loaded through the bridge and the
+     * device) shows, then replaces that tab with a blank one, so the customer starts from about:blank.
+     */
     private String probeEgress(CdpClient cdp) throws IOException, InterruptedException {
         Duration t = Duration.ofSeconds(15);
-        String target = cdp.call("Target.createTarget", CdpClient.params().put("url", "about:blank"), null, t).path("targetId").asText();
+        String target = null;
+        long deadline = System.nanoTime() + t.toNanos();
+        while (target == null && System.nanoTime() < deadline) {
+            for (JsonNode info : cdp.call("Target.getTargets", null, null, t).path("targetInfos")) {
+                if ("page".equals(info.path("type").asText())) {
+                    target = info.path("targetId").asText();
+                }
+            }
+            if (target == null) {
+                Thread.sleep(5);
+            }
+        }
+        if (target == null) {
+            throw new IOException("no first tab to probe");
+        }
+        String sid = cdp.call("Target.attachToTarget", CdpClient.params().put("targetId", target).put("flatten", true), null, t)
+                .path("sessionId").asText();
         try {
-            String sid = cdp.call("Target.attachToTarget", CdpClient.params().put("targetId", target).put("flatten", true), null, t)
-                    .path("sessionId").asText();
-            cdp.call("Page.navigate", CdpClient.params().put("url", settings.probeUrl()), sid, t);
-            long deadline = System.nanoTime() + t.toNanos();
             while (System.nanoTime() < deadline) {
                 JsonNode v = cdp.call("Runtime.evaluate", CdpClient.params()
                         .put("expression", "location.href + '\\n' + document.readyState + '\\n' + (document.body ? document.body.innerText : '')")
                         .put("returnByValue", true), sid, t).path("result").path("value");
                 String[] parts = v.asText().split("\n", 3);
-                if (parts.length == 3 && !parts[0].startsWith("about:") && !parts[0].startsWith("chrome-error:") && "complete".equals(parts[1])) {
-                    String ip = parts[2].trim();
-                    return IP.matcher(ip).matches() ? ip : null;
-                }
                 if (parts.length >= 1 && parts[0].startsWith("chrome-error:")) {
                     throw new IOException("egress probe failed to load");
+                }
+                if (parts.length == 3 && parts[0].startsWith(settings.probeUrl()) && "complete".equals(parts[1])) {
+                    String ip = parts[2].trim();
+                    return IP.matcher(ip).matches() ? ip : null;
                 }
                 Thread.sleep(5);
             }
             throw new IOException("egress probe timed out");
         } finally {
-            cdp.call("Target.closeTarget", CdpClient.params().put("targetId", target), null, t);
+            // Same renderer, no new tab: the customer's first tab is blank again.
+            cdp.call("Page.navigate", CdpClient.params().put("url", "about:blank"), sid, t);
+            cdp.call("Target.detachFromTarget", CdpClient.params().put("sessionId", sid), null, t);
         }
     }
 

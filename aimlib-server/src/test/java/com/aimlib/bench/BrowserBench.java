@@ -40,8 +40,11 @@ class BrowserBench {
     @Test
     void run() throws Exception {
         int sessions = Integer.getInteger("aimlib.bench.sessions", 20);
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("com.aimlib.host.BrowserHost"))
+                .setLevel(ch.qos.logback.classic.Level.INFO);
         try (BrowserFixture fx = new BrowserFixture(8)) {
-            report("# browser bench  %s  cores=%d  chromium=/usr/bin/chromium", java.time.Instant.now(), Runtime.getRuntime().availableProcessors());
+            report("# browser bench  %s  cores=%d  load average at start %s  chromium=/usr/bin/chromium", java.time.Instant.now(),
+                    Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
             startup(fx, sessions);
             BrowserFixture.Tenant t = fx.tenant();
             JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));

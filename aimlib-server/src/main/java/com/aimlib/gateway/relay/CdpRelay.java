@@ -19,7 +19,9 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -68,6 +70,7 @@ public final class CdpRelay {
     private static final Logger log = LoggerFactory.getLogger(CdpRelay.class);
     /** Above the 50 MB messages (full-page screenshots) the relay must carry in one frame. */
     static final int MAX_FRAME = 128 * 1024 * 1024;
+    private static final WriteBufferWaterMark RELAY_WATER_MARK = new WriteBufferWaterMark(1 << 20, 4 << 20);
     private static final Pattern TARGET = Pattern.compile("[A-Za-z0-9._-]{1,128}");
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:\\[\\]-]{1,255}");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -295,6 +298,11 @@ public final class CdpRelay {
                 };
                 removeFrameCodecs(client);
                 removeFrameCodecs(upstream);
+                // Large CDP messages (screenshots) stream in bulk; a 64 KiB high-water mark would stall them in small bursts.
+                client.config().setWriteBufferWaterMark(RELAY_WATER_MARK);
+                upstream.config().setWriteBufferWaterMark(RELAY_WATER_MARK);
+                client.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
+                upstream.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
                 client.pipeline().addLast("relay", new FrameRelay(upstream, toBrowser));
                 upstream.pipeline().addLast("relay", new FrameRelay(client, fromBrowser));
                 upstream.config().setAutoRead(true);
