@@ -1,5 +1,6 @@
 package com.aimlib;
 
+import com.aimlib.host.HostCommand;
 import com.aimlib.standalone.StandaloneCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -7,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The one entry point: {@code aimlib <role> [options]}. */
 @Command(name = "aimlib", mixinStandardHelpOptions = true, version = "aimlib 0.1.0",
         description = "Mobile proxies and managed stealth browsers on real devices.",
-        subcommands = {StandaloneCommand.class})
+        subcommands = {StandaloneCommand.class, HostCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -102,6 +102,11 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return Optional.of(Map.entry(r.process.pid(), r.dir));
     }
 
+    /** The sessions this host runs a browser for (booting, running or being torn down). */
+    public java.util.Set<UUID> sessions() {
+        return java.util.Set.copyOf(running.keySet());
+    }
+
     /** Bytes the session's bridge has carried so far, or -1 for an unknown session. */
     public long bytesOf(UUID sessionId) {
         Running r = running.get(sessionId);

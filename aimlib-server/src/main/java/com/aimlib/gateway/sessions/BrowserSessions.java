@@ -110,7 +110,10 @@ public final class BrowserSessions implements GatewayLink {
             throw new ApiException(503, "capacity_unavailable", "session changed during provisioning, retry");
         }
         HostLink link = hosts.get(c.hostId());
-        link.boot(c.order());
+        if (link != null) {
+            link.boot(c.order());
+        }
+        // else: a host in another process, which takes its boot orders from the database (HostOrders)
         log.info("session provisioning session={} device={} host={}", c.sessionId(), deviceId, c.hostId());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("session_id", c.sessionId().toString());
@@ -168,7 +171,7 @@ public final class BrowserSessions implements GatewayLink {
                         ), h.id
                         FOR UPDATE OF h""")
                 .bind("region", region).bind("fresh", now.minus(settings.heartbeatTimeout()))
-                .mapTo(UUID.class).list().stream().filter(hosts::containsKey).findFirst()
+                .mapTo(UUID.class).list().stream().findFirst()
                 .orElseThrow(() -> new ApiException(503, "capacity_unavailable", "no browser host capacity in region"));
 
         String token = Secrets.randomHex(24);
@@ -282,14 +285,17 @@ public final class BrowserSessions implements GatewayLink {
         return Map.of("status", "stopping");
     }
 
-    /** Asks the session's host to stop its browser; a session without a host (or a host we cannot reach) is gone at once. */
+    /** Asks the session's host to stop its browser; a session without a host is gone at once. */
     void teardown(UUID sessionId, UUID hostId) {
-        HostLink link = hostId == null ? null : hosts.get(hostId);
-        if (link == null) {
+        if (hostId == null) {
             jdbi.useHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(EXPIRING), GONE));
             return;
         }
-        link.stop(sessionId);
+        HostLink link = hosts.get(hostId);
+        if (link != null) {
+            link.stop(sessionId);
+        }
+        // else: a host in another process sees the session expiring in the database, stops it and reports stopped
     }
 
     static ApiException notFound() {
