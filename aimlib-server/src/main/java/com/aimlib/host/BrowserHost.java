@@ -148,6 +148,12 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             }
             Process p = pb.start();
             r.process = p;
+            if (r.stopping) {
+                // A teardown ran while we started it and saw no process: this side kills it (both fields are volatile).
+                ProcessTree.kill(p.toHandle());
+                ProcessTree.deleteTree(r.dir);
+                return;
+            }
             p.onExit().thenRun(() -> exited(r));
             long spawned = System.nanoTime();
             String[] endpoint = waitForDevTools(r, p);
@@ -381,6 +387,13 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             work.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        // Whatever a boot in flight started after the teardowns above: nothing of this host outlives it.
+        killStrangers();
+        try (var dirs = Files.list(settings.workDir())) {
+            dirs.forEach(ProcessTree::deleteTree);
+        } catch (IOException ignored) {
+            // Work dir gone already.
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }

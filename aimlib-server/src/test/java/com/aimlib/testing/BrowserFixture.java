@@ -170,9 +170,19 @@ public final class BrowserFixture implements AutoCloseable {
     @Override
     public void close() {
         host.close();
+        boolean leftovers;
+        try (var left = Files.list(workDir)) {
+            leftovers = left.findAny().isPresent();
+            Files.deleteIfExists(workDir);
+        } catch (IOException e) {
+            leftovers = true;
+        }
         gateway.close();
         danted.close();
         whoami.close();
         db.close();
+        if (leftovers || !com.aimlib.host.BrowserHostProbe.browsersUnder(workDir).isEmpty()) {
+            throw new AssertionError("the host left browsers or user-data-dirs behind in " + workDir);
+        }
     }
 }
