@@ -164,7 +164,7 @@ public final class CdpRelay {
         String token = ApiKeyAuth.bearer(req.headers().get(HttpHeaderNames.AUTHORIZATION));
         Channel client = ctx.channel();
         client.config().setAutoRead(false);
-        blocking.execute(() -> {
+        Runnable check = () -> {
             BrowserSessions.RelayTarget t;
             try {
                 t = sessions.authorize(id, token);
@@ -178,7 +178,12 @@ public final class CdpRelay {
             }
             String path = upstreamPath == null || upstreamPath.isEmpty() ? t.cdpPath() : upstreamPath;
             client.eventLoop().execute(() -> connectUpstream(ctx, req, t, path));
-        });
+        };
+        try {
+            blocking.execute(check);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            reply(ctx, req, hostUnavailable());
+        }
     }
 
     private void connectUpstream(ChannelHandlerContext ctx, FullHttpRequest req, BrowserSessions.RelayTarget t, String path) {
@@ -201,9 +206,6 @@ public final class CdpRelay {
             if (!f.isSuccess()) {
                 reply(ctx, req, hostUnavailable());
             }
-        });
-        client.closeFuture().addListener(f -> {
-            // Client gone before the relay was set up: nothing to do, the upstream closes with it below.
         });
     }
 

@@ -400,7 +400,7 @@ public final class BrowserSessions implements GatewayLink {
     public void clientConnected(UUID sessionId) {
         int n = relayClients.computeIfAbsent(sessionId, k -> new AtomicInteger()).incrementAndGet();
         touched.put(sessionId, clock.instant());
-        blocking.execute(() -> jdbi.useHandle(h -> {
+        background(() -> jdbi.useHandle(h -> {
             if (n == 1) {
                 SessionStateMachine.move(h, sessionId, EnumSet.of(READY, IDLE), ACTIVE);
             }
@@ -412,12 +412,27 @@ public final class BrowserSessions implements GatewayLink {
         AtomicInteger counter = relayClients.get(sessionId);
         int n = counter == null ? 0 : Math.max(0, counter.decrementAndGet());
         touched.put(sessionId, clock.instant());
-        blocking.execute(() -> jdbi.useHandle(h -> {
+        background(() -> jdbi.useHandle(h -> {
             if (n == 0) {
                 SessionStateMachine.move(h, sessionId, EnumSet.of(ACTIVE), IDLE);
             }
             h.createUpdate("UPDATE browser_sessions SET relay_clients = :n WHERE id = :id").bind("n", n).bind("id", sessionId).execute();
         }));
+    }
+
+    /** Runs database work off the event loop; during shutdown it is dropped (a restarted gateway re-derives it). */
+    private void background(Runnable work) {
+        try {
+            blocking.execute(() -> {
+                try {
+                    work.run();
+                } catch (RuntimeException e) {
+                    log.warn("relay client bookkeeping failed cause={}", e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("gateway shutting down; relay client bookkeeping dropped");
+        }
     }
 
     /** Relay traffic on a session: cheap, in memory; {@link #flushActivity} writes it (throttled). */

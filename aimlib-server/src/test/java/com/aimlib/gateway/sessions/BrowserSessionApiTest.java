@@ -238,6 +238,30 @@ class BrowserSessionApiTest {
     }
 
     @Test
+    void aPreboundRowChangedWhileBeingAdoptedIs503Retry() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        String id = BrowserFixture.json(fx.call("GET", "/v1/devices/" + t.device() + "/browser", t.key(), null)).get("session_id").asText();
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        Future<HttpResponse<String>> post;
+        try (var h = fx.db.jdbi().open()) {
+            h.begin();
+            // Another actor holds the row and changes it: the POST read the old version, waits on the row lock, then loses.
+            h.createUpdate("UPDATE browser_sessions SET version = version + 1 WHERE id = :id").bind("id", UUID.fromString(id)).execute();
+            post = pool.submit(() -> fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));
+            Thread.sleep(1500);
+            assertThat(post.isDone()).isFalse();
+            h.commit();
+        }
+        HttpResponse<String> r = post.get();
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.body()).isEqualTo("{\"error\":\"capacity_unavailable\",\"message\":\"session changed during provisioning, retry\"}");
+        assertThat(fx.statusOf(UUID.fromString(id))).isEqualTo("idle");
+        HttpResponse<String> retry = post(t, "{}");
+        assertThat(retry.statusCode()).isEqualTo(201);
+        assertThat(BrowserFixture.json(retry).get("session_id").asText()).isEqualTo(id);
+    }
+
+    @Test
     void preboundRowsAreCreatedOncePerLeaseByLeaseCreationOrTheSweep() throws Exception {
         BrowserFixture.Tenant t = fx.tenant();
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
