@@ -42,6 +42,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     private final ExecutorService work = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("host-", 0).factory());
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("host-timer").factory());
     private final Map<UUID, Running> running = new ConcurrentHashMap<>();
+    /** User-data-dirs of browsers this host runs or keeps warm: any other browser under the work dir is an orphan. */
+    private final java.util.Set<Path> owned = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.ConcurrentLinkedDeque<Warm> pool = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private final java.util.concurrent.atomic.AtomicInteger warming = new java.util.concurrent.atomic.AtomicInteger();
     private final String chromeMajor;
     private volatile UUID hostId;
     private volatile boolean closed;
@@ -58,6 +62,28 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         Running(UUID id, Path dir) {
             this.id = id;
             this.dir = dir;
+        }
+    }
+
+    /**
+     * A browser launched ahead of demand with the default profile and an unbound bridge (it refuses all
+     * traffic). It serves exactly one session — the first whose profile needs the same launch flags —
+     * and is destroyed with it; nothing from one session can reach another.
+     */
+    private static final class Warm {
+        final Path dir;
+        final Process process;
+        final SessionBridge bridge;
+        final String flags;
+        volatile int port;
+        volatile String path;
+        volatile Running owner;
+
+        Warm(Path dir, Process process, SessionBridge bridge, String flags) {
+            this.dir = dir;
+            this.process = process;
+            this.bridge = bridge;
+            this.flags = flags;
         }
     }
 
@@ -81,7 +107,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         host.timer.scheduleWithFixedDelay(host::beat, beat, beat, TimeUnit.MILLISECONDS);
         long rep = settings.bytesReportInterval().toMillis();
         host.timer.scheduleWithFixedDelay(host::reportBytes, rep, rep, TimeUnit.MILLISECONDS);
-        log.info("browser host up host={} name={} capacity={} chrome={}", host.hostId, settings.name(), settings.capacity(), host.chromeMajor);
+        host.refillPool();
+        log.info("browser host up host={} name={} capacity={} chrome={} warm_pool={}", host.hostId, settings.name(), settings.capacity(),
+                host.chromeMajor, settings.warmPool());
         return host;
     }
 
@@ -102,6 +130,11 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return Optional.of(Map.entry(r.process.pid(), r.dir));
     }
 
+    /** Browsers launched ahead and waiting for a session. */
+    public int warmCount() {
+        return pool.size();
+    }
+
     /** The sessions this host runs a browser for (booting, running or being torn down). */
     public java.util.Set<UUID> sessions() {
         return java.util.Set.copyOf(running.keySet());
@@ -115,11 +148,146 @@ public final class BrowserHost implements HostLink, AutoCloseable {
 
     @Override
     public void boot(BootOrder order) {
-        Running r = new Running(order.sessionId(), settings.workDir().resolve(order.sessionId().toString()));
+        ObjectNode resolved = DeviceProfiles.resolve(order.profile(), chromeMajor);
+        Warm w = takeWarm(flags(resolved));
+        Running r = new Running(order.sessionId(), w == null ? settings.workDir().resolve(order.sessionId().toString()) : w.dir);
         if (running.putIfAbsent(order.sessionId(), r) != null) {
+            if (w != null) {
+                pool.addFirst(w);
+            }
             return;
         }
-        work.execute(() -> launch(order, r));
+        owned.add(r.dir);
+        if (w == null) {
+            work.execute(() -> launch(order, r, resolved));
+            return;
+        }
+        r.process = w.process;
+        r.bridge = w.bridge;
+        w.owner = r;
+        if (!w.process.isAlive()) {
+            exited(r);
+            return;
+        }
+        work.execute(() -> adopt(order, r, w, resolved));
+        refillPool();
+    }
+
+    private Warm takeWarm(String flags) {
+        for (Warm w : pool) {
+            if (w.flags.equals(flags) && pool.remove(w)) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** Launches browsers until the pool holds {@code warmPool} of them (each once). */
+    private void refillPool() {
+        while (!closed && pool.size() + warming.get() < settings.warmPool()) {
+            warming.incrementAndGet();
+            try {
+                work.execute(this::launchWarm);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                warming.decrementAndGet();
+                return;
+            }
+        }
+    }
+
+    private void launchWarm() {
+        Path dir = settings.workDir().resolve(UUID.randomUUID().toString());
+        SessionBridge bridge = new SessionBridge(group, settings.upstreamType(), settings.upstream());
+        Process p = null;
+        try {
+            owned.add(dir);
+            Files.createDirectories(dir);
+            int bridgePort = bridge.start();
+            ObjectNode defaults = DeviceProfiles.resolve(CdpClient.params(), chromeMajor);
+            p = process(dir, bridgePort, defaults, "about:blank");
+            Warm w = new Warm(dir, p, bridge, flags(defaults));
+            p.onExit().thenRun(() -> warmExited(w));
+            String[] endpoint = waitForDevTools(dir, p, () -> closed);
+            w.port = Integer.parseInt(endpoint[0].trim());
+            w.path = endpoint[1].trim();
+            try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
+                cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
+            }
+            if (closed) {
+                throw new IOException("host closed");
+            }
+            pool.add(w);
+        } catch (Exception e) {
+            log.warn("warm browser launch failed cause={}", e.toString());
+            if (p != null) {
+                ProcessTree.kill(p.toHandle());
+            }
+            bridge.close();
+            ProcessTree.deleteTree(dir);
+            owned.remove(dir);
+        } finally {
+            warming.decrementAndGet();
+        }
+    }
+
+    private void warmExited(Warm w) {
+        Running r = w.owner;
+        if (r != null) {
+            exited(r);
+            return;
+        }
+        if (pool.remove(w) && !closed) {
+            log.warn("warm browser exited before use dir={}", w.dir.getFileName());
+            w.bridge.close();
+            ProcessTree.kill(w.process.toHandle());
+            ProcessTree.deleteTree(w.dir);
+            owned.remove(w.dir);
+            refillPool();
+        }
+    }
+
+    /** A warm browser becomes this session's: its bridge gets the lease's credentials and cap, then the egress probe. */
+    private void adopt(BootOrder order, Running r, Warm w, ObjectNode resolved) {
+        long t0 = System.nanoTime();
+        UUID id = order.sessionId();
+        try {
+            w.bridge.bind(order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
+            String egress = null;
+            if (settings.probeUrl() != null) {
+                try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
+                    egress = probeEgress(cdp, true);
+                }
+            }
+            if (r.stopping) {
+                return;
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            log.info("browser boot session={} warm=true probe_ms={}", id, ms);
+            gateway.ready(id, w.port, w.path, egress, resolved, ms);
+        } catch (Exception e) {
+            if (!r.stopping) {
+                log.warn("warm browser adoption failed session={} cause={}", id, e.toString());
+                gateway.failed(id, "boot failed: " + e.getClass().getSimpleName());
+                teardown(id, false);
+            }
+        }
+    }
+
+    /** The launch flags a profile implies; a warm browser serves a session only if they are equal. */
+    private static String flags(ObjectNode resolved) {
+        int[] vp = DeviceProfiles.viewport(resolved);
+        return DeviceProfiles.userAgent(resolved) + "|" + vp[0] + "x" + vp[1] + "|" + DeviceProfiles.clean(resolved.path("locale").asText(""))
+                + "|" + DeviceProfiles.clean(resolved.path("timezone").asText("UTC"));
+    }
+
+    private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command(dir, bridgePort, profile, firstUrl))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        String tz = DeviceProfiles.clean(profile.path("timezone").asText("UTC"));
+        if (!tz.isEmpty()) {
+            pb.environment().put("TZ", tz);
+        }
+        return pb.start();
     }
 
     @Override
@@ -127,7 +295,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         work.execute(() -> teardown(sessionId, true));
     }
 
-    private void launch(BootOrder order, Running r) {
+    private void launch(BootOrder order, Running r, ObjectNode resolved) {
         long t0 = System.nanoTime();
         UUID id = order.sessionId();
         try {
@@ -136,27 +304,22 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                     order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
             r.bridge = bridge;
             int bridgePort = bridge.start();
-            ObjectNode resolved = DeviceProfiles.resolve(order.profile(), chromeMajor);
-            ProcessBuilder pb = new ProcessBuilder(command(r.dir, bridgePort, resolved))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-            String tz = DeviceProfiles.clean(resolved.path("timezone").asText("UTC"));
-            if (!tz.isEmpty()) {
-                pb.environment().put("TZ", tz);
-            }
             if (r.stopping) {
                 return;
             }
-            Process p = pb.start();
+            // The egress probe starts loading with the browser itself, overlapping the DevTools start-up.
+            Process p = process(r.dir, bridgePort, resolved, settings.probeUrl() != null ? settings.probeUrl() : "about:blank");
             r.process = p;
             if (r.stopping) {
                 // A teardown ran while we started it and saw no process: this side kills it (both fields are volatile).
                 ProcessTree.kill(p.toHandle());
                 ProcessTree.deleteTree(r.dir);
+                owned.remove(r.dir);
                 return;
             }
             p.onExit().thenRun(() -> exited(r));
             long spawned = System.nanoTime();
-            String[] endpoint = waitForDevTools(r, p);
+            String[] endpoint = waitForDevTools(r.dir, p, () -> r.stopping);
             long portAt = System.nanoTime();
             int port = Integer.parseInt(endpoint[0].trim());
             String path = endpoint[1].trim();
@@ -166,7 +329,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
                 cdpAt = System.nanoTime();
                 if (settings.probeUrl() != null) {
-                    egress = probeEgress(cdp);
+                    egress = probeEgress(cdp, false);
                 }
             }
             long probed = System.nanoTime();
@@ -186,7 +349,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    private List<String> command(Path dir, int bridgePort, ObjectNode profile) {
+    private List<String> command(Path dir, int bridgePort, ObjectNode profile, String firstUrl) {
         int[] vp = DeviceProfiles.viewport(profile);
         List<String> cmd = new ArrayList<>(List.of("setsid", settings.chromium().toString(),
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -199,16 +362,15 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         if (!locale.isEmpty()) {
             cmd.add("--lang=" + locale);
         }
-        // The egress probe starts loading with the browser itself, overlapping the DevTools start-up.
-        cmd.add(settings.probeUrl() != null ? settings.probeUrl() : "about:blank");
+        cmd.add(firstUrl);
         return cmd;
     }
 
-    private String[] waitForDevTools(Running r, Process p) throws IOException, InterruptedException {
-        Path file = r.dir.resolve("DevToolsActivePort");
+    private static String[] waitForDevTools(Path dir, Process p, java.util.function.BooleanSupplier stopping) throws IOException, InterruptedException {
+        Path file = dir.resolve("DevToolsActivePort");
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
-            if (r.stopping) {
+            if (stopping.getAsBoolean()) {
                 throw new IOException("stopped while booting");
             }
             if (!p.isAlive()) {
@@ -229,7 +391,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
      * Reads the address the probe page (the browser's first tab, loaded through the bridge and the
      * device) shows, then replaces that tab with a blank one, so the customer starts from about:blank.
      */
-    private String probeEgress(CdpClient cdp) throws IOException, InterruptedException {
+    private String probeEgress(CdpClient cdp, boolean navigate) throws IOException, InterruptedException {
         Duration t = Duration.ofSeconds(15);
         String target = null;
         long deadline = System.nanoTime() + t.toNanos();
@@ -249,6 +411,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         String sid = cdp.call("Target.attachToTarget", CdpClient.params().put("targetId", target).put("flatten", true), null, t)
                 .path("sessionId").asText();
         try {
+            if (navigate) {
+                cdp.call("Page.navigate", CdpClient.params().put("url", settings.probeUrl()), sid, t);
+            }
             while (System.nanoTime() < deadline) {
                 JsonNode v = cdp.call("Runtime.evaluate", CdpClient.params()
                         .put("expression", "location.href + '\\n' + document.readyState + '\\n' + (document.body ? document.body.innerText : '')")
@@ -307,6 +472,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             }
         }
         ProcessTree.deleteTree(r.dir);
+        owned.remove(r.dir);
         if (report) {
             gateway.stopped(id);
         }
@@ -345,12 +511,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             int at = cmd.indexOf(prefix);
             String rest = cmd.substring(at + prefix.length());
             String sid = rest.length() >= 36 ? rest.substring(0, 36) : rest;
-            boolean known;
-            try {
-                known = running.containsKey(UUID.fromString(sid));
-            } catch (IllegalArgumentException e) {
-                known = false;
-            }
+            boolean known = owned.contains(settings.workDir().resolve(sid));
             if (!known) {
                 long pgid = ProcessTree.groupOf(p.pid());
                 log.warn("killing orphan browser pid={} session={}", p.pid(), sid);
@@ -382,6 +543,11 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         for (UUID id : List.copyOf(running.keySet())) {
             teardown(id, false);
         }
+        for (Warm w = pool.poll(); w != null; w = pool.poll()) {
+            w.bridge.close();
+            ProcessTree.kill(w.process.toHandle());
+            ProcessTree.deleteTree(w.dir);
+        }
         work.shutdown();
         try {
             work.awaitTermination(5, TimeUnit.SECONDS);
@@ -389,6 +555,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         // Whatever a boot in flight started after the teardowns above: nothing of this host outlives it.
+        owned.clear();
         killStrangers();
         try (var dirs = Files.list(settings.workDir())) {
             dirs.forEach(ProcessTree::deleteTree);

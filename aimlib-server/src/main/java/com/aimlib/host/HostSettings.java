@@ -20,7 +20,8 @@ public record HostSettings(
         InetSocketAddress upstream,
         String probeUrl,
         Duration heartbeatInterval,
-        Duration bytesReportInterval) {
+        Duration bytesReportInterval,
+        int warmPool) {
 
     public HostSettings {
         if (!"socks5".equals(upstreamType) && !"http".equals(upstreamType)) {
@@ -31,26 +32,31 @@ public record HostSettings(
     public static HostSettings defaults(String name, String region, InetSocketAddress upstream) {
         return new HostSettings(name, region, "127.0.0.1", 8, Path.of("/usr/bin/chromium"),
                 Path.of(System.getProperty("java.io.tmpdir"), "aimlib-host-" + name), "socks5", upstream, null,
-                Duration.ofSeconds(5), Duration.ofSeconds(2));
+                Duration.ofSeconds(5), Duration.ofSeconds(2), 0);
     }
 
     public HostSettings withProbeUrl(String url) {
-        return new HostSettings(name, region, address, capacity, chromium, workDir, upstreamType, upstream, url, heartbeatInterval, bytesReportInterval);
+        return new HostSettings(name, region, address, capacity, chromium, workDir, upstreamType, upstream, url, heartbeatInterval, bytesReportInterval, warmPool);
     }
 
     public HostSettings withCapacity(int c) {
-        return new HostSettings(name, region, address, c, chromium, workDir, upstreamType, upstream, probeUrl, heartbeatInterval, bytesReportInterval);
+        return new HostSettings(name, region, address, c, chromium, workDir, upstreamType, upstream, probeUrl, heartbeatInterval, bytesReportInterval, warmPool);
     }
 
     public HostSettings withWorkDir(Path dir) {
-        return new HostSettings(name, region, address, capacity, chromium, dir, upstreamType, upstream, probeUrl, heartbeatInterval, bytesReportInterval);
+        return new HostSettings(name, region, address, capacity, chromium, dir, upstreamType, upstream, probeUrl, heartbeatInterval, bytesReportInterval, warmPool);
     }
 
     public HostSettings withUpstream(String type, InetSocketAddress address) {
-        return new HostSettings(name, region, this.address, capacity, chromium, workDir, type, address, probeUrl, heartbeatInterval, bytesReportInterval);
+        return new HostSettings(name, region, this.address, capacity, chromium, workDir, type, address, probeUrl, heartbeatInterval, bytesReportInterval, warmPool);
+    }
+
+    /** Keeps {@code n} browsers launched ahead with the default profile; each is used by one session only, then destroyed. */
+    public HostSettings withWarmPool(int n) {
+        return new HostSettings(name, region, address, capacity, chromium, workDir, upstreamType, upstream, probeUrl, heartbeatInterval, bytesReportInterval, n);
     }
 
     public HostSettings withChromium(Path binary) {
-        return new HostSettings(name, region, address, capacity, binary, workDir, upstreamType, upstream, probeUrl, heartbeatInterval, bytesReportInterval);
+        return new HostSettings(name, region, address, capacity, binary, workDir, upstreamType, upstream, probeUrl, heartbeatInterval, bytesReportInterval, warmPool);
     }
 }

@@ -53,9 +53,10 @@ final class SessionBridge implements AutoCloseable {
     private final EventLoopGroup group;
     private final String upstreamType;
     private final InetSocketAddress upstream;
-    private final String user;
-    private final String pass;
-    private final long capBytes;
+    private volatile String user;
+    private volatile String pass;
+    private volatile long capBytes;
+    private volatile boolean bound;
     private final AtomicLong bytes = new AtomicLong();
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private Channel server;
@@ -67,6 +68,21 @@ final class SessionBridge implements AutoCloseable {
         this.user = user;
         this.pass = pass;
         this.capBytes = capBytes;
+        this.bound = true;
+    }
+
+    /** A bridge for a pre-launched browser: it refuses every connection until {@link #bind} gives it a session. */
+    SessionBridge(EventLoopGroup group, String upstreamType, InetSocketAddress upstream) {
+        this(group, upstreamType, upstream, null, null, 0);
+        this.bound = false;
+    }
+
+    /** Binds this bridge to a session: its lease's proxy credentials and its data cap. Once. */
+    void bind(String user, String pass, long capBytes) {
+        this.user = user;
+        this.pass = pass;
+        this.capBytes = capBytes;
+        this.bound = true;
     }
 
     int start() throws InterruptedException {
@@ -75,7 +91,7 @@ final class SessionBridge implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (capReached()) {
+                        if (!bound || capReached()) {
                             ch.close();
                             return;
                         }

@@ -45,7 +45,10 @@ class BrowserBench {
         try (BrowserFixture fx = new BrowserFixture(8)) {
             report("# browser bench  %s  cores=%d  load average at start %s  chromium=/usr/bin/chromium", java.time.Instant.now(),
                     Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
-            startup(fx, sessions);
+            startup(fx, sessions, false);
+            fx.host.close();
+            fx.host = com.aimlib.host.BrowserHost.start(fx.hostSettings(8).withWarmPool(2), fx.gateway.sessions());
+            startup(fx, sessions, true);
             BrowserFixture.Tenant t = fx.tenant();
             JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));
             String id = c.get("session_id").asText();
@@ -71,12 +74,15 @@ class BrowserBench {
         Files.writeString(file, out.toString());
     }
 
-    private void startup(BrowserFixture fx, int n) throws Exception {
+    private void startup(BrowserFixture fx, int n, boolean warm) throws Exception {
         long[] ready = new long[n];
         long[] connected = new long[n];
         long[] boot = new long[n];
         for (int i = 0; i < n; i++) {
             BrowserFixture.Tenant t = fx.tenant();
+            while (warm && fx.host.warmCount() < 2) {
+                Thread.sleep(10);
+            }
             long t0 = System.nanoTime();
             JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));
             String id = c.get("session_id").asText();
@@ -101,8 +107,9 @@ class BrowserBench {
             fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
             Thread.sleep(300);
         }
-        report("## POST -> ready -> connected over %d sessions (sequential, with the egress probe through the bridge)", n);
-        report("host boot (launch -> CDP answers -> egress probed): p50 %s  p99 %s", ms(p(boot, 50)), ms(p(boot, 99)));
+        report("## POST -> ready -> connected over %d sessions (sequential, with the egress probe through the bridge), %s", n,
+                warm ? "WARM POOL of 2 (a pre-launched browser available at each POST; each used once)" : "COLD (a new Chromium per POST)");
+        report("host boot (launch or adopt -> egress probed):      p50 %s  p99 %s", ms(p(boot, 50)), ms(p(boot, 99)));
         report("POST -> GET says ready:                            p50 %s  p99 %s", ms(p(ready, 50)), ms(p(ready, 99)));
         report("POST -> ready -> relay connected + first reply:    p50 %s  p99 %s", ms(p(connected, 50)), ms(p(connected, 99)));
     }
