@@ -41,6 +41,10 @@ public final class HostCommand implements Callable<Integer> {
             required = true)
     URI upstream;
 
+    @Option(names = "--warm-browsers", description = "Browsers launched ahead of demand, each used by one session only (default ${DEFAULT-VALUE})",
+            defaultValue = "1")
+    int warmBrowsers;
+
     @Option(names = "--egress-probe-url", description = "What-is-my-IP URL each new browser loads through its device")
     String probeUrl;
 
@@ -65,7 +69,7 @@ public final class HostCommand implements Callable<Integer> {
         BrowserSessions link = new BrowserSessions(db, box, Clock.systemUTC(), BrowserSettings.defaults(), false, 5, () -> "", null);
         HostSettings settings = HostSettings.defaults(name, region, new InetSocketAddress(upstream.getHost(), upstream.getPort()))
                 .withUpstream(upstream.getScheme(), new InetSocketAddress(upstream.getHost(), upstream.getPort()))
-                .withCapacity(capacity).withChromium(chromium).withProbeUrl(probeUrl);
+                .withCapacity(capacity).withChromium(chromium).withProbeUrl(probeUrl).withWarmPool(warmBrowsers);
         if (workDir != null) {
             settings = settings.withWorkDir(workDir);
         }

@@ -46,6 +46,10 @@ public final class StandaloneCommand implements Callable<Integer> {
             defaultValue = "8")
     int browserCapacity;
 
+    @Option(names = "--warm-browsers", description = "Browsers launched ahead of demand, each used by one session only (default ${DEFAULT-VALUE})",
+            defaultValue = "1")
+    int warmBrowsers;
+
     @Option(names = "--egress-probe-url", description = "What-is-my-IP URL each new browser loads through its device to learn its egress IP")
     String egressProbeUrl;
     // --- end browser host ---
@@ -62,7 +66,8 @@ public final class StandaloneCommand implements Callable<Integer> {
         // --- browser host (issue 4): in process, chained to this gateway's SOCKS5 proxy front ---
         BrowserHost browserHost = BrowserHost.start(HostSettings.defaults("standalone", config.region(),
                         new InetSocketAddress(config.bindHost(), gateway.socksPort()))
-                .withChromium(chromium).withCapacity(browserCapacity).withProbeUrl(egressProbeUrl), gateway.sessions());
+                .withChromium(chromium).withCapacity(browserCapacity).withProbeUrl(egressProbeUrl).withWarmPool(warmBrowsers),
+                gateway.sessions());
         // --- end browser host ---
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
