@@ -441,8 +441,14 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             return;
         }
         log.warn("browser exited on its own session={}", r.id);
-        gateway.failed(r.id, "browser exited");
-        work.execute(() -> teardown(r.id, false));
+        try {
+            work.execute(() -> {
+                gateway.failed(r.id, "browser exited");
+                teardown(r.id, false);
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Host shutting down: close() tears everything down.
+        }
     }
 
     private void teardown(UUID id, boolean report) {

@@ -531,6 +531,7 @@ public final class BrowserSessions implements GatewayLink {
     public void failed(UUID sessionId, String reason) {
         boolean moved = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(REQUESTED, PROVISIONING, READY, ACTIVE, IDLE, EXPIRING), FAILED,
                 "failure_reason = :reason", Map.of("reason", reason)));
+        relayClients.remove(sessionId);
         if (moved) {
             log.warn("session failed session={} reason={}", sessionId, reason);
         }
