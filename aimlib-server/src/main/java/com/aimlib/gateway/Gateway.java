@@ -17,6 +17,11 @@ import com.aimlib.gateway.tunnel.DeviceTunnels;
 import com.aimlib.gateway.tunnel.TunnelRoutes;
 import com.aimlib.gateway.tunnel.TunnelServer;
 import com.aimlib.gateway.tunnel.TunnelSettings;
+import com.aimlib.gateway.relay.CdpRelay;
+import com.aimlib.gateway.sessions.BrowserSessions;
+import com.aimlib.gateway.sessions.BrowserSettings;
+import com.aimlib.gateway.sessions.SessionReaper;
+import com.aimlib.gateway.sessions.SessionRoutes;
 import com.aimlib.net.EventLoops;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
@@ -56,9 +61,15 @@ public final class Gateway implements AutoCloseable {
     // proxy (issue 3)
     private final DeviceStreams streamsOverride;
     private ProxyFront proxy;
+    // browser sessions (issue 4)
+    private final BrowserSettings browserSettings;
+    private BrowserSessions sessions;
+    private SessionReaper reaper;
 
-    private Gateway(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams streamsOverride) {
+    private Gateway(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams streamsOverride,
+                    BrowserSettings browserSettings) {
         this.config = config;
+        this.browserSettings = browserSettings;
         this.streamsOverride = streamsOverride;
         this.db = db;
         this.secrets = secrets;
@@ -70,13 +81,23 @@ public final class Gateway implements AutoCloseable {
     }
 
     public static Gateway start(GatewayConfig config, Database db, SecretBox secrets) throws InterruptedException {
-        return start(config, db, secrets, null);
+        return start(config, db, secrets, null, BrowserSettings.defaults());
     }
 
     /** A gateway whose proxy front opens streams through {@code deviceStreams} instead of the tunnels (tests). */
     public static Gateway start(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams deviceStreams)
             throws InterruptedException {
-        Gateway g = new Gateway(config, db, secrets, deviceStreams);
+        return start(config, db, secrets, deviceStreams, BrowserSettings.defaults());
+    }
+
+    public static Gateway start(GatewayConfig config, Database db, SecretBox secrets, BrowserSettings browser)
+            throws InterruptedException {
+        return start(config, db, secrets, null, browser);
+    }
+
+    public static Gateway start(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams deviceStreams,
+                                BrowserSettings browser) throws InterruptedException {
+        Gateway g = new Gateway(config, db, secrets, deviceStreams, browser);
         try {
             g.startComponents();
         } catch (InterruptedException | RuntimeException e) {
@@ -109,6 +130,14 @@ public final class Gateway implements AutoCloseable {
         new AdminApiRoutes(accounts, tickets, db, auth, deviceCache, proxyEndpoints, config.clock(), config.region(), proxy)
                 .register(router);
 
+        // --- browser sessions + CDP relay (issue 4) ---
+        java.util.function.Supplier<String> authority = () -> config.publicHost() + ":" + httpPort();
+        sessions = new BrowserSessions(db, secrets, config.clock(), browserSettings, config.autoBrowserSession(),
+                config.maxTabs(), () -> "ws://" + authority.get(), blocking);
+        SessionRoutes.register(router, auth, sessions);
+        new CdpRelay(sessions, blocking, authority).register(router);
+        reaper = new SessionReaper(sessions);
+
         http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);
     }
 
@@ -126,6 +155,16 @@ public final class Gateway implements AutoCloseable {
 
     public Accounts accounts() {
         return accounts;
+    }
+
+    /** Browser sessions: the gateway end of the host link ({@code BrowserHost.start(settings, gateway.sessions())}). */
+    public BrowserSessions sessions() {
+        return sessions;
+    }
+
+    /** The session reaper (tests run a pass by hand with an injected clock). */
+    public SessionReaper reaper() {
+        return reaper;
     }
 
     public int httpPort() {
@@ -174,6 +213,9 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        if (reaper != null) {
+            reaper.close();
+        }
         if (http != null) {
             http.close();
         }

@@ -2,6 +2,9 @@ package com.aimlib.standalone;
 
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
+import com.aimlib.host.BrowserHost;
+import com.aimlib.host.HostSettings;
+import java.net.InetSocketAddress;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import java.nio.file.Path;
@@ -56,6 +59,23 @@ public final class StandaloneCommand implements Callable<Integer> {
     long rateLimitPerHour;
     // --- end api ---
 
+    // --- browser host (issue 4) ---
+    @Option(names = "--chromium", description = "Chromium binary for the in-process browser host (default ${DEFAULT-VALUE})",
+            defaultValue = "/usr/bin/chromium")
+    Path chromium;
+
+    @Option(names = "--browser-capacity", description = "Concurrent browser sessions of the in-process host (default ${DEFAULT-VALUE})",
+            defaultValue = "8")
+    int browserCapacity;
+
+    @Option(names = "--warm-browsers", description = "Browsers launched ahead of demand, each used by one session only (default ${DEFAULT-VALUE})",
+            defaultValue = "1")
+    int warmBrowsers;
+
+    @Option(names = "--egress-probe-url", description = "What-is-my-IP URL each new browser loads through its device to learn its egress IP")
+    String egressProbeUrl;
+    // --- end browser host ---
+
     @Override
     public Integer call() throws Exception {
         Database.Settings settings = dbUrl == null || dbUrl.isBlank()
@@ -72,9 +92,23 @@ public final class StandaloneCommand implements Callable<Integer> {
             db.close();
             throw e;
         }
+        // --- browser host (issue 4): in process, chained to this gateway's SOCKS5 proxy front ---
+        BrowserHost browserHost;
+        try {
+            browserHost = BrowserHost.start(HostSettings.defaults("standalone", gateway.config().region(),
+                            new InetSocketAddress(gateway.config().bindHost(), gateway.socksPort()))
+                    .withChromium(chromium).withCapacity(browserCapacity).withProbeUrl(egressProbeUrl).withWarmPool(warmBrowsers),
+                    gateway.sessions());
+        } catch (Exception | Error e) {
+            gateway.close();
+            db.close();
+            throw e;
+        }
+        // --- end browser host ---
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutting down: finishing requests in flight");
+            browserHost.close();
             gateway.close();
             db.close();
             log.info("stopped");

@@ -1,0 +1,348 @@
+package com.aimlib.gateway.relay;
+
+import com.aimlib.gateway.auth.ApiKeyAuth;
+import com.aimlib.gateway.http.ApiException;
+import com.aimlib.gateway.http.Json;
+import com.aimlib.gateway.http.Request;
+import com.aimlib.gateway.http.Response;
+import com.aimlib.gateway.http.Router;
+import com.aimlib.gateway.sessions.BrowserSessions;
+import com.aimlib.net.EventLoops;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.websocketx.WebSocketClientHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CDP relay at the gateway:
+ * <ul>
+ *   <li>{@code GET /cdp/{id}} (WebSocket) — the session's browser endpoint</li>
+ *   <li>{@code GET /cdp/{id}/devtools/page/{target}}, {@code …/devtools/browser/{target}} (WebSocket) — one target</li>
+ *   <li>{@code GET /cdp/{id}/json/version}, {@code /json/list}, {@code /json} — discovery, URLs pointing back here</li>
+ * </ul>
+ * Every request carries {@code Authorization: Bearer <connect_token>}. The token and session state are
+ * checked on a virtual thread; the upstream WebSocket is opened on the client's own event loop and the
+ * client's handshake completes only once the browser accepted, so a client never sees a half relay.
+ */
+public final class CdpRelay {
+    private static final Logger log = LoggerFactory.getLogger(CdpRelay.class);
+    /** Above the 50 MB messages (full-page screenshots) the relay must carry in one frame. */
+    static final int MAX_FRAME = 128 * 1024 * 1024;
+    private static final WriteBufferWaterMark RELAY_WATER_MARK = new WriteBufferWaterMark(1 << 20, 4 << 20);
+    private static final Pattern TARGET = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:\\[\\]-]{1,255}");
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final BrowserSessions sessions;
+    private final ExecutorService blocking;
+    private final Supplier<String> publicAuthority;
+
+    public CdpRelay(BrowserSessions sessions, ExecutorService blocking, Supplier<String> publicAuthority) {
+        this.sessions = sessions;
+        this.blocking = blocking;
+        this.publicAuthority = publicAuthority;
+    }
+
+    public void register(Router router) {
+        router.raw(HttpMethod.GET, "/cdp/{id}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), null));
+        router.raw(HttpMethod.GET, "/cdp/{id}/devtools/page/{target}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), "/devtools/page/" + p.get("target")));
+        router.raw(HttpMethod.GET, "/cdp/{id}/devtools/browser/{target}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), ""));
+        router.get("/cdp/{id}/json/version", this::version);
+        router.get("/cdp/{id}/json/list", this::list);
+        router.get("/cdp/{id}/json", this::list);
+    }
+
+    // ---- discovery ----
+
+    private Response version(Request r) throws IOException, InterruptedException {
+        String id = r.param("id");
+        BrowserSessions.RelayTarget t = sessions.authorize(id, ApiKeyAuth.bearer(r.header("Authorization")));
+        JsonNode v = fetch(t, "/json/version");
+        if (!(v instanceof ObjectNode o)) {
+            throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
+        }
+        o.put("webSocketDebuggerUrl", "ws://" + authority(r) + "/cdp/" + t.sessionId());
+        return Response.ok(o);
+    }
+
+    private Response list(Request r) throws IOException, InterruptedException {
+        String id = r.param("id");
+        BrowserSessions.RelayTarget t = sessions.authorize(id, ApiKeyAuth.bearer(r.header("Authorization")));
+        JsonNode v = fetch(t, "/json/list");
+        if (!v.isArray()) {
+            throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
+        }
+        String base = "ws://" + authority(r) + "/cdp/" + t.sessionId();
+        for (JsonNode n : v) {
+            if (n instanceof ObjectNode o) {
+                o.remove("devtoolsFrontendUrl");
+                o.remove("devtoolsFrontendUrlCompat");
+                String ws = o.path("webSocketDebuggerUrl").asText("");
+                int at = ws.indexOf("/devtools/");
+                if (at >= 0) {
+                    o.put("webSocketDebuggerUrl", base + ws.substring(at));
+                }
+            }
+        }
+        return Response.ok(v);
+    }
+
+    private JsonNode fetch(BrowserSessions.RelayTarget t, String path) throws InterruptedException {
+        try {
+            HttpResponse<String> res = HTTP.send(java.net.http.HttpRequest.newBuilder(
+                            URI.create("http://" + t.hostAddress() + ":" + t.cdpPort() + path)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (res.statusCode() != 200) {
+                throw new IOException("status " + res.statusCode());
+            }
+            return Json.MAPPER.readTree(res.body());
+        } catch (IOException e) {
+            throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
+        }
+    }
+
+    private String authority(Request r) {
+        String host = r.header("Host");
+        return host != null && HOST.matcher(host).matches() ? host : publicAuthority.get();
+    }
+
+    // ---- WebSocket ----
+
+    /** {@code upstreamPath}: null for the browser endpoint, "" for an explicit browser target, else a page path. */
+    private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req, String id, String upstreamPath) {
+        if (!"websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE))) {
+            reply(ctx, req, new ApiException(400, "bad_request", "expected a WebSocket upgrade").asResponse());
+            return;
+        }
+        if (upstreamPath != null && upstreamPath.startsWith("/devtools/page/")
+                && !TARGET.matcher(upstreamPath.substring("/devtools/page/".length())).matches()) {
+            reply(ctx, req, ApiException.shortForm(404, "session_not_found").asResponse());
+            return;
+        }
+        String token = ApiKeyAuth.bearer(req.headers().get(HttpHeaderNames.AUTHORIZATION));
+        Channel client = ctx.channel();
+        client.config().setAutoRead(false);
+        Runnable check = () -> {
+            BrowserSessions.RelayTarget t;
+            try {
+                t = sessions.authorize(id, token);
+            } catch (ApiException e) {
+                client.eventLoop().execute(() -> reply(ctx, req, e.asResponse()));
+                return;
+            } catch (RuntimeException e) {
+                log.warn("relay authorization failed cause={}", e.toString());
+                client.eventLoop().execute(() -> reply(ctx, req, ApiException.serverError().asResponse()));
+                return;
+            }
+            String path = upstreamPath == null || upstreamPath.isEmpty() ? t.cdpPath() : upstreamPath;
+            client.eventLoop().execute(() -> connectUpstream(ctx, req, t, path));
+        };
+        try {
+            blocking.execute(check);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            reply(ctx, req, hostUnavailable());
+        }
+    }
+
+    private void connectUpstream(ChannelHandlerContext ctx, FullHttpRequest req, BrowserSessions.RelayTarget t, String path) {
+        Channel client = ctx.channel();
+        URI uri = URI.create("ws://" + t.hostAddress() + ":" + t.cdpPort() + path);
+        WebSocketClientHandshaker hs = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13, null, false,
+                EmptyHttpHeaders.INSTANCE, MAX_FRAME, true, false, 10_000L, false, false);
+        Bootstrap b = new Bootstrap().group(client.eventLoop()).channel(EventLoops.socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("http", new HttpClientCodec())
+                                .addLast("aggregate", new HttpObjectAggregator(65536))
+                                .addLast("handshake", new UpstreamHandshake(hs, ctx, req, t));
+                    }
+                });
+        b.connect(t.hostAddress(), t.cdpPort()).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                reply(ctx, req, hostUnavailable());
+            }
+        });
+    }
+
+    /** Both legs speak plain WebSocket without extensions, so the relay passes frame bytes untouched. */
+    private static void removeFrameCodecs(Channel ch) {
+        while (ch.pipeline().get(WebSocketFrameDecoder.class) != null) {
+            ch.pipeline().remove(WebSocketFrameDecoder.class);
+        }
+        while (ch.pipeline().get(WebSocketFrameEncoder.class) != null) {
+            ch.pipeline().remove(WebSocketFrameEncoder.class);
+        }
+    }
+
+    private static Response hostUnavailable() {
+        return new ApiException(503, "host_unavailable", "the session's browser did not answer").asResponse();
+    }
+
+    /** Completes the upstream handshake, then the client's, then splices the two. */
+    private final class UpstreamHandshake extends SimpleChannelInboundHandler<FullHttpResponse> {
+        private final WebSocketClientHandshaker hs;
+        private final ChannelHandlerContext clientCtx;
+        private final FullHttpRequest req;
+        private final BrowserSessions.RelayTarget target;
+
+        UpstreamHandshake(WebSocketClientHandshaker hs, ChannelHandlerContext clientCtx, FullHttpRequest req, BrowserSessions.RelayTarget target) {
+            this.hs = hs;
+            this.clientCtx = clientCtx;
+            this.req = req;
+            this.target = target;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            hs.handshake(ctx.channel());
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse res) {
+            Channel upstream = ctx.channel();
+            Channel client = clientCtx.channel();
+            try {
+                hs.finishHandshake(upstream, res);
+            } catch (RuntimeException e) {
+                upstream.close();
+                reply(clientCtx, req, hostUnavailable());
+                return;
+            }
+            if (!client.isActive()) {
+                upstream.close();
+                req.release();
+                return;
+            }
+            upstream.config().setAutoRead(false);
+            WebSocketDecoderConfig dc = WebSocketDecoderConfig.newBuilder().maxFramePayloadLength(MAX_FRAME)
+                    .allowExtensions(false).closeOnProtocolViolation(true).build();
+            String wsUrl = "ws://" + publicAuthority.get() + req.uri();
+            WebSocketServerHandshaker server = new WebSocketServerHandshakerFactory(wsUrl, null, dc).newHandshaker(req);
+            if (server == null) {
+                upstream.close();
+                WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(client);
+                req.release();
+                return;
+            }
+            UUID id = target.sessionId();
+            server.handshake(client, req).addListener((ChannelFutureListener) f -> {
+                if (!f.isSuccess()) {
+                    upstream.close();
+                    client.close();
+                    return;
+                }
+                sessions.clientConnected(id);
+                FrameRelay.Activity toBrowser = new FrameRelay.Activity() {
+                    @Override
+                    public void traffic() {
+                        sessions.touch(id);
+                    }
+
+                    @Override
+                    public void closed() {
+                        sessions.clientDisconnected(id);
+                    }
+                };
+                FrameRelay.Activity fromBrowser = new FrameRelay.Activity() {
+                    @Override
+                    public void traffic() {
+                        sessions.touch(id);
+                    }
+
+                    @Override
+                    public void closed() {
+                    }
+                };
+                removeFrameCodecs(client);
+                removeFrameCodecs(upstream);
+                // Large CDP messages (screenshots) stream in bulk; a 64 KiB high-water mark would stall them in small bursts.
+                client.config().setWriteBufferWaterMark(RELAY_WATER_MARK);
+                upstream.config().setWriteBufferWaterMark(RELAY_WATER_MARK);
+                client.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
+                upstream.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
+                client.pipeline().addLast("relay", new FrameRelay(upstream, toBrowser));
+                upstream.pipeline().addLast("relay", new FrameRelay(client, fromBrowser));
+                upstream.config().setAutoRead(true);
+                client.config().setAutoRead(true);
+            });
+            client.pipeline().remove("dispatch");
+            req.release();
+            upstream.pipeline().remove(this);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+            if (clientCtx.channel().pipeline().get("dispatch") != null) {
+                reply(clientCtx, req, hostUnavailable());
+            }
+        }
+    }
+
+    /** Writes a JSON response on the event loop and closes; releases the request. */
+    private static void reply(ChannelHandlerContext ctx, FullHttpRequest req, Response r) {
+        if (req.refCnt() > 0) {
+            req.release();
+        }
+        ByteBuf body;
+        try {
+            body = Unpooled.wrappedBuffer(Json.MAPPER.writeValueAsBytes(r.body()));
+        } catch (JsonProcessingException e) {
+            body = Unpooled.EMPTY_BUFFER;
+        }
+        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()), body);
+        out.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        for (Map.Entry<String, String> h : r.headers().entrySet()) {
+            out.headers().set(h.getKey(), h.getValue());
+        }
+        ctx.channel().config().setAutoRead(true);
+        ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+    }
+}

@@ -1,0 +1,593 @@
+package com.aimlib.gateway.sessions;
+
+import static com.aimlib.gateway.sessions.SessionState.*;
+
+import com.aimlib.gateway.http.ApiException;
+import com.aimlib.gateway.http.Json;
+import com.aimlib.host.BootOrder;
+import com.aimlib.host.GatewayLink;
+import com.aimlib.host.HostLink;
+import com.aimlib.store.Database;
+import com.aimlib.store.SecretBox;
+import com.aimlib.store.Secrets;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The session scheduler: create (caps, adoption, host choice) in one transaction, read, stop; the
+ * gateway end of the host link (registration, heart-beats, ready/failed/stopped reports); and what the
+ * relay needs (authorization, connected clients, activity).
+ *
+ * <p>Caps count only sessions bound to a host: a pre-bound idle row (no host, no browser) is free and
+ * never blocks the POST that adopts it.
+ */
+public final class BrowserSessions implements GatewayLink {
+    private static final Logger log = LoggerFactory.getLogger(BrowserSessions.class);
+    private static final String LIVE_SQL = "('requested','provisioning','ready','active','idle')";
+
+    private final Jdbi jdbi;
+    private final SecretBox box;
+    private final Clock clock;
+    private final BrowserSettings settings;
+    private final boolean autoBrowserSession;
+    private final int maxTabs;
+    private final Supplier<String> wsBase;
+    private final ExecutorService blocking;
+    private final Map<UUID, HostLink> hosts = new ConcurrentHashMap<>();
+    private final Map<UUID, AtomicInteger> relayClients = new ConcurrentHashMap<>();
+    private final Map<UUID, Instant> touched = new ConcurrentHashMap<>();
+    private final ArrayDeque<Long> bootMillis = new ArrayDeque<>();
+
+    public BrowserSessions(Database db, SecretBox box, Clock clock, BrowserSettings settings, boolean autoBrowserSession,
+                           int maxTabs, Supplier<String> wsBase, ExecutorService blocking) {
+        this.jdbi = db.jdbi();
+        this.box = box;
+        this.clock = clock;
+        this.settings = settings;
+        this.autoBrowserSession = autoBrowserSession;
+        this.maxTabs = maxTabs;
+        this.wsBase = wsBase;
+        this.blocking = blocking;
+    }
+
+    public BrowserSettings settings() {
+        return settings;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    Jdbi jdbi() {
+        return jdbi;
+    }
+
+    /** What POST asked for, after defaults and clamps that do not need the database. */
+    public record CreateRequest(int ttlSeconds, int idleTimeoutSeconds, boolean sticky, ObjectNode profile) {
+    }
+
+    public CreateRequest request(Integer ttl, Integer idleTimeout, Boolean sticky, ObjectNode profile) {
+        int ceiling = settings.ttlCeilingSeconds();
+        int t = ttl == null || ttl <= 0 || ttl > ceiling ? ceiling : ttl;
+        int idle = idleTimeout == null || idleTimeout <= 0 ? settings.defaultIdleTimeoutSeconds() : idleTimeout;
+        return new CreateRequest(t, idle, sticky != null && sticky, profile);
+    }
+
+    private record LeaseRow(UUID leaseId, Instant endsAt, String proxyUsername, byte[] proxyPasswordEnc) {
+    }
+
+    private record Claimed(UUID sessionId, UUID hostId, String token, String region, Instant expiresAt, BootOrder order) {
+    }
+
+    /** POST /v1/devices/{id}/browser: the documented 201 body, or the documented error. */
+    public Map<String, Object> create(UUID customerId, UUID deviceId, CreateRequest req) {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        Claimed c = jdbi.inTransaction(h -> claim(h, customerId, deviceId, req, now));
+        boolean moved = jdbi.withHandle(h -> SessionStateMachine.move(h, c.sessionId(), EnumSet.of(REQUESTED), PROVISIONING));
+        if (!moved) {
+            throw new ApiException(503, "capacity_unavailable", "session changed during provisioning, retry");
+        }
+        HostLink link = hosts.get(c.hostId());
+        if (link != null) {
+            link.boot(c.order());
+        }
+        // else: a host in another process, which takes its boot orders from the database (HostOrders)
+        log.info("session provisioning session={} device={} host={}", c.sessionId(), deviceId, c.hostId());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("session_id", c.sessionId().toString());
+        out.put("status", PROVISIONING.wire());
+        out.put("connect_url", connectUrl(c.sessionId()));
+        out.put("connect_token", c.token());
+        out.put("region", c.region());
+        out.put("ready_in_s", readyInSeconds());
+        out.put("egress_ip", null);
+        out.put("expires_at", iso(c.expiresAt()));
+        out.put("max_tabs", maxTabs);
+        return out;
+    }
+
+    private Claimed claim(Handle h, UUID customerId, UUID deviceId, CreateRequest req, Instant now) {
+        Map<String, Object> device = h.createQuery("SELECT name, region, max_browser_sessions, monthly_cap_bytes FROM devices WHERE id = :d FOR UPDATE")
+                .bind("d", deviceId).mapToMap().findOne()
+                .orElseThrow(() -> ApiException.shortForm(404, "device not found"));
+        h.createQuery("SELECT id FROM customers WHERE id = :c FOR UPDATE").bind("c", customerId).mapTo(UUID.class).one();
+        int customerCap = h.createQuery("SELECT max_browser_sessions FROM customers WHERE id = :c").bind("c", customerId).mapTo(Integer.class).one();
+        LeaseRow lease = activeLease(h, customerId, deviceId, now)
+                .orElseThrow(() -> new ApiException(403, "lease_inactive", "no active lease with a proxy on this device"));
+
+        long cap = settings.sessionDataCapBytes();
+        Long monthly = (Long) device.get("monthly_cap_bytes");
+        if (monthly != null) {
+            long used = h.createQuery("""
+                            SELECT COALESCE(SUM(bytes_up + bytes_down), 0) FROM device_usage
+                            WHERE device_id = :d AND month = :month""")
+                    .bind("d", deviceId).bind("month", now.atOffset(ZoneOffset.UTC).toLocalDate().withDayOfMonth(1))
+                    .mapTo(Long.class).one();
+            long headroom = monthly - used;
+            if (headroom <= 0) {
+                throw new ApiException(409, "data_cap_exceeded", "device monthly cellular cap reached");
+            }
+            cap = Math.min(cap, headroom);
+        }
+        int deviceLive = h.createQuery("SELECT count(*) FROM browser_sessions WHERE device_id = :d AND host_id IS NOT NULL AND status IN " + LIVE_SQL)
+                .bind("d", deviceId).mapTo(Integer.class).one();
+        if (deviceLive >= (Integer) device.get("max_browser_sessions")) {
+            throw new ApiException(429, "capacity_unavailable", "device session cap reached");
+        }
+        int customerLive = h.createQuery("SELECT count(*) FROM browser_sessions WHERE customer_id = :c AND host_id IS NOT NULL AND status IN " + LIVE_SQL)
+                .bind("c", customerId).mapTo(Integer.class).one();
+        if (customerLive >= customerCap) {
+            throw new ApiException(429, "capacity_unavailable", "customer session cap reached");
+        }
+        String region = (String) device.get("region");
+        UUID hostId = h.createQuery("""
+                        SELECT h.id FROM browser_hosts h
+                        WHERE h.region = :region AND h.status = 'up' AND h.last_heartbeat_at > :fresh
+                          AND h.capacity > (SELECT count(*) FROM browser_sessions s WHERE s.host_id = h.id AND s.status IN """ + LIVE_SQL + """
+                        )
+                        ORDER BY (SELECT count(*) FROM browser_sessions s WHERE s.host_id = h.id AND s.status IN """ + LIVE_SQL + """
+                        ), h.id
+                        FOR UPDATE OF h""")
+                .bind("region", region).bind("fresh", now.minus(settings.heartbeatTimeout()))
+                .mapTo(UUID.class).list().stream().findFirst()
+                .orElseThrow(() -> new ApiException(503, "capacity_unavailable", "no browser host capacity in region"));
+
+        String token = Secrets.randomHex(24);
+        Instant expires = now.plusSeconds(req.ttlSeconds());
+        if (lease.endsAt() != null && lease.endsAt().isBefore(expires)) {
+            expires = lease.endsAt();
+        }
+        Map<String, Object> binds = new LinkedHashMap<>();
+        binds.put("host", hostId);
+        binds.put("hash", Secrets.hash(token));
+        binds.put("ttl", req.ttlSeconds());
+        binds.put("idle", req.idleTimeoutSeconds());
+        binds.put("sticky", req.sticky());
+        binds.put("profile", req.profile().toString());
+        binds.put("cap", cap);
+        binds.put("expires", Timestamp.from(expires));
+        binds.put("now", Timestamp.from(now));
+        UUID sessionId;
+        Optional<Map<String, Object>> prebound = autoBrowserSession
+                ? h.createQuery("SELECT id, version FROM browser_sessions WHERE lease_id = :l AND host_id IS NULL AND status = 'idle'")
+                        .bind("l", lease.leaseId()).mapToMap().findOne()
+                : Optional.empty();
+        String set = "host_id = :host, connect_token_hash = :hash, ttl_s = :ttl, idle_timeout_s = :idle, sticky = :sticky, "
+                + "profile = CAST(:profile AS jsonb), data_cap_bytes = :cap, expires_at = :expires, last_activity_at = :now, "
+                + "boot_started_at = :now";
+        if (prebound.isPresent()) {
+            sessionId = (UUID) prebound.get().get("id");
+            binds.put("version", prebound.get().get("version"));
+            boolean adopted = !SessionStateMachine.moveWhere(h, EnumSet.of(IDLE), REQUESTED,
+                    "s.id = :sid AND s.host_id IS NULL AND s.version = :version", set, withId(binds, sessionId)).isEmpty();
+            if (!adopted) {
+                throw new ApiException(503, "capacity_unavailable", "session changed during provisioning, retry");
+            }
+        } else {
+            sessionId = UUID.randomUUID();
+            var u = h.createUpdate("""
+                    INSERT INTO browser_sessions (id, customer_id, device_id, lease_id, host_id, status, connect_token_hash,
+                        ttl_s, idle_timeout_s, sticky, profile, data_cap_bytes, expires_at, last_activity_at, boot_started_at, created_at)
+                    VALUES (:sid, :customer, :device, :lease, :host, 'requested', :hash, :ttl, :idle, :sticky, CAST(:profile AS jsonb),
+                        :cap, :expires, :now, :now, :now)""")
+                    .bind("customer", customerId).bind("device", deviceId).bind("lease", lease.leaseId());
+            withId(binds, sessionId).forEach(u::bind);
+            u.execute();
+        }
+        BootOrder order = new BootOrder(sessionId, (String) device.get("name"), req.profile(), cap,
+                lease.proxyUsername(), box.open(lease.proxyPasswordEnc()));
+        return new Claimed(sessionId, hostId, token, region, expires, order);
+    }
+
+    private static Map<String, Object> withId(Map<String, Object> binds, UUID id) {
+        Map<String, Object> m = new LinkedHashMap<>(binds);
+        m.put("sid", id);
+        return m;
+    }
+
+    private Optional<LeaseRow> activeLease(Handle h, UUID customerId, UUID deviceId, Instant now) {
+        return h.createQuery("""
+                        SELECT l.id, l.ends_at, p.username, p.password_enc FROM leases l
+                        JOIN proxies p ON p.lease_id = l.id AND p.status = 'active'
+                        JOIN customers c ON c.id = l.customer_id AND c.status = 'active'
+                        WHERE l.device_id = :d AND l.customer_id = :c AND l.status = 'active'
+                          AND (l.ends_at IS NULL OR l.ends_at > :now)""")
+                .bind("d", deviceId).bind("c", customerId).bind("now", Timestamp.from(now))
+                .map((rs, ctx) -> new LeaseRow(rs.getObject(1, UUID.class), ts(rs.getTimestamp(2)), rs.getString(3), rs.getBytes(4)))
+                .findOne();
+    }
+
+    /** GET /v1/devices/{id}/browser. */
+    public Map<String, Object> get(UUID customerId, UUID deviceId) {
+        if (autoBrowserSession) {
+            jdbi.useHandle(h -> activeLease(h, customerId, deviceId, clock.instant()).ifPresent(l -> ensurePrebound(h, l.leaseId())));
+        }
+        Map<String, Object> row = jdbi.withHandle(h -> h.createQuery("""
+                        SELECT id, status, egress_ip, expires_at, started_at, resolved_profile::text AS resolved FROM browser_sessions
+                        WHERE customer_id = :c AND device_id = :d AND status IN ('requested','provisioning','ready','active','idle','expiring')
+                        ORDER BY created_at DESC LIMIT 1""")
+                .bind("c", customerId).bind("d", deviceId).mapToMap().findOne())
+                .orElseThrow(BrowserSessions::notFound);
+        UUID id = (UUID) row.get("id");
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("session_id", id.toString());
+        out.put("status", row.get("status"));
+        out.put("connect_url", connectUrl(id));
+        out.put("egress_ip", row.get("egress_ip"));
+        out.put("expires_at", row.get("expires_at") == null ? null : iso(((Timestamp) row.get("expires_at")).toInstant()));
+        if (row.get("started_at") != null) {
+            out.put("started_at", iso(((Timestamp) row.get("started_at")).toInstant()));
+        }
+        if (row.get("resolved") != null) {
+            try {
+                out.put("resolved_profile", Json.MAPPER.readTree((String) row.get("resolved")));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out;
+    }
+
+    /** DELETE /v1/devices/{id}/browser: moves the session to expiring and tears it down in the background. */
+    public Map<String, Object> stop(UUID customerId, UUID deviceId) {
+        List<SessionStateMachine.Moved> moved = jdbi.inTransaction(h -> SessionStateMachine.moveWhere(h, LIVE, EXPIRING,
+                "s.customer_id = :c AND s.device_id = :d", null, Map.of("c", customerId, "d", deviceId)));
+        if (moved.isEmpty()) {
+            boolean stopping = jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM browser_sessions WHERE customer_id = :c AND device_id = :d AND status = 'expiring'")
+                    .bind("c", customerId).bind("d", deviceId).mapTo(Integer.class).one()) > 0;
+            if (!stopping) {
+                throw notFound();
+            }
+        }
+        moved.forEach(m -> teardown(m.id(), m.hostId()));
+        return Map.of("status", "stopping");
+    }
+
+    /** Asks the session's host to stop its browser; a session without a host is gone at once. */
+    void teardown(UUID sessionId, UUID hostId) {
+        if (hostId == null) {
+            jdbi.useHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(EXPIRING), GONE));
+            return;
+        }
+        HostLink link = hosts.get(hostId);
+        if (link != null) {
+            link.stop(sessionId);
+        }
+        // else: a host in another process sees the session expiring in the database, stops it and reports stopped
+    }
+
+    static ApiException notFound() {
+        return ApiException.shortForm(404, "session_not_found");
+    }
+
+    /**
+     * Makes sure an active lease with a device and a proxy has its zero-cost pre-bound idle session,
+     * once: a lease that already had any session row gets none (so a stopped session stays stopped).
+     * Lease creation may call this; the reaper sweeps for leases that were missed.
+     */
+    public void ensurePrebound(UUID leaseId) {
+        if (autoBrowserSession) {
+            jdbi.useHandle(h -> ensurePrebound(h, leaseId));
+        }
+    }
+
+    private void ensurePrebound(Handle h, UUID leaseId) {
+        h.createUpdate("""
+                        INSERT INTO browser_sessions (id, customer_id, device_id, lease_id, status, expires_at, last_activity_at)
+                        SELECT :id, l.customer_id, l.device_id, l.id, 'idle', l.ends_at, :now FROM leases l
+                        JOIN proxies p ON p.lease_id = l.id AND p.status = 'active'
+                        WHERE l.id = :lease AND l.status = 'active'
+                          AND NOT EXISTS (SELECT 1 FROM browser_sessions s WHERE s.lease_id = l.id)
+                        ON CONFLICT (lease_id) WHERE host_id IS NULL AND status = 'idle' DO NOTHING""")
+                .bind("id", UUID.randomUUID()).bind("lease", leaseId).bind("now", Timestamp.from(clock.instant())).execute();
+    }
+
+    /** Pre-binds every active lease that has none yet (the reaper's sweep). */
+    int sweepPrebound() {
+        if (!autoBrowserSession) {
+            return 0;
+        }
+        List<UUID> leases = jdbi.withHandle(h -> h.createQuery("""
+                        SELECT l.id FROM leases l JOIN proxies p ON p.lease_id = l.id AND p.status = 'active'
+                        WHERE l.status = 'active' AND (l.ends_at IS NULL OR l.ends_at > :now)
+                          AND NOT EXISTS (SELECT 1 FROM browser_sessions s WHERE s.lease_id = l.id)""")
+                .bind("now", Timestamp.from(clock.instant())).mapTo(UUID.class).list());
+        leases.forEach(this::ensurePrebound);
+        return leases.size();
+    }
+
+    // ---- relay ----
+
+    /** Where the relay connects for an authorized client: the browser's CDP endpoint on its host. */
+    public record RelayTarget(UUID sessionId, String hostAddress, int cdpPort, String cdpPath) {
+    }
+
+    /** Checks a relay client's session id and connect token; the documented relay error otherwise. Blocking. */
+    public RelayTarget authorize(String rawId, String token) {
+        UUID id;
+        try {
+            id = rawId != null && rawId.length() == 36 ? UUID.fromString(rawId) : null;
+        } catch (IllegalArgumentException e) {
+            id = null;
+        }
+        if (id == null) {
+            throw notFound();
+        }
+        UUID sid = id;
+        Instant now = clock.instant();
+        Map<String, Object> row = jdbi.withHandle(h -> h.createQuery("""
+                        SELECT s.status, s.connect_token_hash, s.expires_at, s.cdp_port, s.cdp_path, s.host_id,
+                               hst.address, hst.status AS host_status, hst.last_heartbeat_at,
+                               (c.status = 'active' AND l.status = 'active' AND (l.ends_at IS NULL OR l.ends_at > :now)
+                                AND EXISTS (SELECT 1 FROM proxies p WHERE p.lease_id = l.id AND p.status = 'active')) AS lease_ok
+                        FROM browser_sessions s JOIN leases l ON l.id = s.lease_id JOIN customers c ON c.id = s.customer_id
+                        LEFT JOIN browser_hosts hst ON hst.id = s.host_id WHERE s.id = :id""")
+                .bind("id", sid).bind("now", Timestamp.from(now)).mapToMap().findOne()).orElseThrow(BrowserSessions::notFound);
+        byte[] hash = (byte[]) row.get("connect_token_hash");
+        if (token == null || hash == null || !Secrets.same(hash, Secrets.hash(token))) {
+            throw ApiException.unauthorized();
+        }
+        if (!Boolean.TRUE.equals(row.get("lease_ok"))) {
+            throw new ApiException(403, "lease_inactive", "no active lease with a proxy on this device");
+        }
+        SessionState state = SessionState.of((String) row.get("status"));
+        if (state == REQUESTED || state == PROVISIONING) {
+            throw provisioning();
+        }
+        if (!CONNECTABLE.contains(state)) {
+            throw new ApiException(410, "session_expired", "session is " + state.wire());
+        }
+        Timestamp expires = (Timestamp) row.get("expires_at");
+        if (expires != null && !expires.toInstant().isAfter(now)) {
+            throw new ApiException(403, "session_expired", "session TTL has passed");
+        }
+        Integer port = (Integer) row.get("cdp_port");
+        Timestamp beat = (Timestamp) row.get("last_heartbeat_at");
+        if (port == null || row.get("address") == null || !"up".equals(row.get("host_status"))
+                || beat == null || beat.toInstant().isBefore(now.minus(settings.heartbeatTimeout()))) {
+            throw new ApiException(503, "host_unavailable", "the session's browser host is not reachable");
+        }
+        return new RelayTarget(sid, (String) row.get("address"), port, (String) row.get("cdp_path"));
+    }
+
+    static ApiException provisioning() {
+        return new SessionProvisioning();
+    }
+
+    /** A relay client connected (event loop safe: the database write runs on a virtual thread). */
+    public void clientConnected(UUID sessionId) {
+        int n = relayClients.computeIfAbsent(sessionId, k -> new AtomicInteger()).incrementAndGet();
+        touched.put(sessionId, clock.instant());
+        background(() -> jdbi.useHandle(h -> {
+            if (n == 1) {
+                SessionStateMachine.move(h, sessionId, EnumSet.of(READY, IDLE), ACTIVE);
+            }
+            h.createUpdate("UPDATE browser_sessions SET relay_clients = :n WHERE id = :id").bind("n", n).bind("id", sessionId).execute();
+        }));
+    }
+
+    public void clientDisconnected(UUID sessionId) {
+        AtomicInteger counter = relayClients.get(sessionId);
+        int n = counter == null ? 0 : Math.max(0, counter.decrementAndGet());
+        touched.put(sessionId, clock.instant());
+        background(() -> jdbi.useHandle(h -> {
+            if (n == 0) {
+                SessionStateMachine.move(h, sessionId, EnumSet.of(ACTIVE), IDLE);
+            }
+            h.createUpdate("UPDATE browser_sessions SET relay_clients = :n WHERE id = :id").bind("n", n).bind("id", sessionId).execute();
+        }));
+    }
+
+    /** Runs database work off the event loop; during shutdown it is dropped (a restarted gateway re-derives it). */
+    private void background(Runnable work) {
+        try {
+            blocking.execute(() -> {
+                try {
+                    work.run();
+                } catch (RuntimeException e) {
+                    log.warn("relay client bookkeeping failed cause={}", e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("gateway shutting down; relay client bookkeeping dropped");
+        }
+    }
+
+    /** Relay traffic on a session: cheap, in memory; {@link #flushActivity} writes it (throttled). */
+    public void touch(UUID sessionId) {
+        touched.put(sessionId, clock.instant());
+    }
+
+    /** Writes last activity (the time of the latest relay traffic) for every session touched since the last flush. */
+    public void flushActivity() {
+        if (touched.isEmpty()) {
+            return;
+        }
+        List<UUID> ids = new ArrayList<>();
+        List<String> times = new ArrayList<>();
+        for (UUID id : List.copyOf(touched.keySet())) {
+            Instant t = touched.remove(id);
+            if (t != null) {
+                ids.add(id);
+                times.add(t.toString());
+            }
+        }
+        jdbi.useHandle(h -> h.createUpdate("""
+                        UPDATE browser_sessions b SET last_activity_at = GREATEST(b.last_activity_at, u.t)
+                        FROM unnest(CAST(:ids AS uuid[]), CAST(:times AS timestamptz[])) AS u(id, t) WHERE b.id = u.id""")
+                .bind("ids", ids.toArray(UUID[]::new)).bind("times", times.toArray(String[]::new)).execute());
+    }
+
+    // ---- host reports (GatewayLink) ----
+
+    @Override
+    public UUID register(String name, String region, String address, int capacity, HostLink link) {
+        Instant now = clock.instant();
+        UUID id = jdbi.inTransaction(h -> {
+            UUID hostId = h.createQuery("""
+                            INSERT INTO browser_hosts (id, name, region, address, capacity, status, last_heartbeat_at)
+                            VALUES (:id, :name, :region, :address, :capacity, 'up', :now)
+                            ON CONFLICT (name) DO UPDATE SET region = EXCLUDED.region, address = EXCLUDED.address,
+                                capacity = EXCLUDED.capacity, status = 'up', last_heartbeat_at = EXCLUDED.last_heartbeat_at
+                            RETURNING id""")
+                    .bind("id", UUID.randomUUID()).bind("name", name).bind("region", region).bind("address", address)
+                    .bind("capacity", capacity).bind("now", Timestamp.from(now)).mapTo(UUID.class).one();
+            // A host that (re)registers runs no browsers: whatever it had before is gone.
+            List<SessionStateMachine.Moved> failed = SessionStateMachine.moveWhere(h, LIVE, FAILED,
+                    "s.host_id = :host", "failure_reason = 'host restarted'", Map.of("host", hostId));
+            SessionStateMachine.moveWhere(h, EnumSet.of(EXPIRING), GONE, "s.host_id = :host", null, Map.of("host", hostId));
+            if (!failed.isEmpty()) {
+                log.warn("host re-registered; its sessions failed host={} sessions={}", hostId, failed.size());
+            }
+            return hostId;
+        });
+        hosts.put(id, link);
+        log.info("browser host registered host={} name={} region={} capacity={}", id, name, region, capacity);
+        return id;
+    }
+
+    /** Forgets an in-process host link (the host is shutting down). */
+    public void unregister(UUID hostId) {
+        hosts.remove(hostId);
+        jdbi.useHandle(h -> h.createUpdate("UPDATE browser_hosts SET status = 'down' WHERE id = :id").bind("id", hostId).execute());
+    }
+
+    @Override
+    public void heartbeat(UUID hostId) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE browser_hosts SET last_heartbeat_at = :now, status = 'up' WHERE id = :id")
+                .bind("now", Timestamp.from(clock.instant())).bind("id", hostId).execute());
+    }
+
+    @Override
+    public void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long boot) {
+        Instant now = clock.instant();
+        boolean ok = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(PROVISIONING), READY,
+                "cdp_port = :port, cdp_path = :path, egress_ip = COALESCE(:egress, (SELECT current_egress_ip FROM devices d WHERE d.id = b.device_id)), "
+                        + "resolved_profile = CAST(:resolved AS jsonb), started_at = :now, ready_at = :now, last_activity_at = :now",
+                mapOf("port", cdpPort, "path", cdpPath, "egress", egressIp, "resolved", resolvedProfile.toString(), "now", Timestamp.from(now))));
+        synchronized (bootMillis) {
+            bootMillis.addLast(boot);
+            while (bootMillis.size() > 20) {
+                bootMillis.removeFirst();
+            }
+        }
+        if (!ok) {
+            // Stopped or expired while it booted: the browser must not outlive its session.
+            log.info("session no longer wanted at ready; stopping session={}", sessionId);
+            UUID host = jdbi.withHandle(h -> h.createQuery("SELECT host_id FROM browser_sessions WHERE id = :id").bind("id", sessionId)
+                    .mapTo(UUID.class).findOne().orElse(null));
+            HostLink link = host == null ? null : hosts.get(host);
+            if (link != null) {
+                link.stop(sessionId);
+            }
+            return;
+        }
+        log.info("session ready session={} boot_ms={}", sessionId, boot);
+    }
+
+    @Override
+    public void failed(UUID sessionId, String reason) {
+        boolean moved = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(REQUESTED, PROVISIONING, READY, ACTIVE, IDLE, EXPIRING), FAILED,
+                "failure_reason = :reason", Map.of("reason", reason)));
+        relayClients.remove(sessionId);
+        if (moved) {
+            log.warn("session failed session={} reason={}", sessionId, reason);
+        }
+    }
+
+    @Override
+    public void stopped(UUID sessionId) {
+        jdbi.useHandle(h -> {
+            if (!SessionStateMachine.move(h, sessionId, EnumSet.of(EXPIRING), GONE)) {
+                SessionStateMachine.move(h, sessionId, LIVE, FAILED, "failure_reason = 'browser stopped by its host'", Map.of());
+            }
+        });
+        relayClients.remove(sessionId);
+    }
+
+    @Override
+    public void bytes(UUID sessionId, long total) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE browser_sessions SET bytes_used = GREATEST(bytes_used, :t) WHERE id = :id")
+                .bind("t", total).bind("id", sessionId).execute());
+    }
+
+    HostLink host(UUID hostId) {
+        return hostId == null ? null : hosts.get(hostId);
+    }
+
+    /** Rolling median of the last 20 measured boots, rounded up to whole seconds, at least 1. */
+    int readyInSeconds() {
+        long[] sample;
+        synchronized (bootMillis) {
+            sample = bootMillis.stream().mapToLong(Long::longValue).toArray();
+        }
+        if (sample.length == 0) {
+            return settings.defaultReadyInSeconds();
+        }
+        Arrays.sort(sample);
+        long median = sample[sample.length / 2];
+        return (int) Math.max(1, (median + 999) / 1000);
+    }
+
+    String connectUrl(UUID id) {
+        return wsBase.get() + "/cdp/" + id;
+    }
+
+    static String iso(Instant t) {
+        return t.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    private static Instant ts(Timestamp t) {
+        return t == null ? null : t.toInstant();
+    }
+
+    static Map<String, Object> mapOf(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,85 @@
+package com.aimlib.gateway.sessions;
+
+import com.aimlib.gateway.auth.ApiKeyAuth;
+import com.aimlib.gateway.auth.CustomerPrincipal;
+import com.aimlib.gateway.http.ApiException;
+import com.aimlib.gateway.http.Json;
+import com.aimlib.gateway.http.Request;
+import com.aimlib.gateway.http.Response;
+import com.aimlib.gateway.http.Router;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.util.UUID;
+
+/**
+ * The customer's browser-session surface:
+ * <ul>
+ *   <li>{@code POST /v1/devices/{id}/browser} (sessions.write) — create or adopt, 201 provisioning</li>
+ *   <li>{@code GET /v1/devices/{id}/browser} (proxies.read) — the device's current session</li>
+ *   <li>{@code DELETE /v1/devices/{id}/browser} (sessions.write) — 200 stopping, torn down asynchronously</li>
+ * </ul>
+ */
+public final class SessionRoutes {
+    private SessionRoutes() {
+    }
+
+    public static void register(Router router, ApiKeyAuth auth, BrowserSessions sessions) {
+        router.post("/v1/devices/{id}/browser", auth.customer("sessions.write", r -> create(r, sessions)));
+        router.get("/v1/devices/{id}/browser", auth.customer("proxies.read", r -> {
+            UUID device = r.uuidParam("id");
+            return Response.ok(sessions.get(r.principal(CustomerPrincipal.class).customerId(), device));
+        }));
+        router.delete("/v1/devices/{id}/browser", auth.customer("sessions.write", r -> {
+            UUID device = r.uuidParam("id");
+            return Response.ok(sessions.stop(r.principal(CustomerPrincipal.class).customerId(), device));
+        }));
+    }
+
+    private static Response create(Request r, BrowserSessions sessions) {
+        UUID device = r.uuidParam("id");
+        JsonNode body = body(r);
+        BrowserSessions.CreateRequest req = sessions.request(integer(body, "ttl"), integer(body, "idle_timeout"),
+                body.hasNonNull("sticky") ? body.get("sticky").asBoolean() : null, Profiles.sanitize(body.get("profile")));
+        return Response.created(sessions.create(r.principal(CustomerPrincipal.class).customerId(), device, req));
+    }
+
+    /** The body as a JSON object ({} when empty); anything unparseable is the documented profile_invalid. */
+    private static JsonNode body(Request r) {
+        if (r.body().length == 0) {
+            return Json.MAPPER.createObjectNode();
+        }
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(r.body());
+        } catch (IOException e) {
+            throw new ApiException(400, "profile_invalid", "request body is not valid JSON");
+        }
+        if (node == null || node.isMissingNode() || node.isNull()) {
+            return Json.MAPPER.createObjectNode();
+        }
+        if (!node.isObject()) {
+            throw new ApiException(400, "profile_invalid", "request body must be a JSON object");
+        }
+        return node;
+    }
+
+    /** An optional integer field; numbers are truncated, numeric strings accepted, anything else a 400. */
+    private static Integer integer(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (v.isNumber()) {
+            double d = v.asDouble();
+            return d > Integer.MAX_VALUE ? Integer.MAX_VALUE : d < Integer.MIN_VALUE ? Integer.MIN_VALUE : (int) d;
+        }
+        if (v.isTextual()) {
+            try {
+                return Integer.parseInt(v.asText().trim());
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest(field + " must be an integer number of seconds");
+            }
+        }
+        throw ApiException.badRequest(field + " must be an integer number of seconds");
+    }
+}

@@ -1,0 +1,117 @@
+package com.aimlib.host;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A minimal Chrome DevTools Protocol client: request/response over one WebSocket, flat sessions. */
+final class CdpClient implements AutoCloseable {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private final WebSocket ws;
+    private final Map<Integer, CompletableFuture<JsonNode>> calls = new ConcurrentHashMap<>();
+    private final AtomicInteger ids = new AtomicInteger();
+
+    private CdpClient(WebSocket ws) {
+        this.ws = ws;
+    }
+
+    static CdpClient connect(URI uri, Duration timeout) throws IOException, InterruptedException {
+        Listener listener = new Listener();
+        try {
+            WebSocket ws = HTTP.newWebSocketBuilder().connectTimeout(timeout).buildAsync(uri, listener)
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            CdpClient c = new CdpClient(ws);
+            listener.client = c;
+            return c;
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("CDP connect failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Sends {@code method} (to a flat session when {@code sessionId} is set) and waits for its result. */
+    JsonNode call(String method, ObjectNode params, String sessionId, Duration timeout) throws IOException, InterruptedException {
+        int id = ids.incrementAndGet();
+        ObjectNode msg = MAPPER.createObjectNode().put("id", id).put("method", method);
+        msg.set("params", params == null ? MAPPER.createObjectNode() : params);
+        if (sessionId != null) {
+            msg.put("sessionId", sessionId);
+        }
+        CompletableFuture<JsonNode> f = new CompletableFuture<>();
+        calls.put(id, f);
+        synchronized (ws) {
+            ws.sendText(msg.toString(), true).join();
+        }
+        try {
+            JsonNode reply = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (reply.has("error")) {
+                throw new IOException(method + ": " + reply.get("error"));
+            }
+            return reply.path("result");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException(method + " failed: " + e, e);
+        } finally {
+            calls.remove(id);
+        }
+    }
+
+    static ObjectNode params() {
+        return MAPPER.createObjectNode();
+    }
+
+    @Override
+    public void close() {
+        ws.abort();
+        calls.values().forEach(f -> f.completeExceptionally(new IOException("closed")));
+    }
+
+    private static final class Listener implements WebSocket.Listener {
+        private final StringBuilder text = new StringBuilder();
+        volatile CdpClient client;
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                String msg = text.toString();
+                text.setLength(0);
+                try {
+                    JsonNode node = MAPPER.readTree(msg);
+                    CdpClient c = client;
+                    if (c != null && node.has("id")) {
+                        CompletableFuture<JsonNode> f = c.calls.get(node.get("id").asInt());
+                        if (f != null) {
+                            f.complete(node);
+                        }
+                    }
+                } catch (IOException ignored) {
+                    // Not a protocol message; nothing waits for it.
+                }
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket ws, Throwable error) {
+            CdpClient c = client;
+            if (c != null) {
+                c.calls.values().forEach(f -> f.completeExceptionally(error));
+            }
+        }
+    }
+}

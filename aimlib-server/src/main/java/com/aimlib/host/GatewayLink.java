@@ -1,0 +1,22 @@
+package com.aimlib.host;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.UUID;
+
+/** The gateway as a browser host sees it: registration, heart-beat and the reports on each session. */
+public interface GatewayLink {
+    /** Registers (or re-registers after a restart) this host; the gateway forgets sessions it had before. */
+    UUID register(String name, String region, String address, int capacity, HostLink link);
+
+    void heartbeat(UUID hostId);
+
+    /** The browser answers CDP on {@code 127.0.0.1:cdpPort}{@code cdpPath} (host-local) and egresses as {@code egressIp}. */
+    void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long bootMillis);
+
+    void failed(UUID sessionId, String reason);
+
+    void stopped(UUID sessionId);
+
+    /** The session's bytes through its bridge so far (both directions). */
+    void bytes(UUID sessionId, long total);
+}

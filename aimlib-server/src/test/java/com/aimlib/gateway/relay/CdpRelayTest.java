@@ -1,0 +1,196 @@
+package com.aimlib.gateway.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.aimlib.testing.BrowserFixture;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The relay's documented answers, discovery, page targets and 50 MB messages. */
+class CdpRelayTest {
+    static BrowserFixture fx;
+    static BrowserFixture.Tenant tenant;
+    static final String TOKEN = "a".repeat(48);
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = new BrowserFixture(50);
+        tenant = fx.tenant();
+    }
+
+    @AfterAll
+    static void stop() {
+        fx.close();
+    }
+
+    private UUID row(String status, Instant expires, boolean withPort) {
+        return fx.insertSession(tenant, status, TOKEN, expires, fx.host.id(), withPort ? 1 : null);
+    }
+
+    private static Instant later() {
+        return fx.clock.instant().plusSeconds(600);
+    }
+
+    @Test
+    void unknownSessionIs404() throws Exception {
+        assertThat(fx.wsUpgrade("/cdp/" + UUID.randomUUID(), TOKEN)).startsWith("HTTP/1.1 404")
+                .endsWith("{\"error\":\"session_not_found\"}");
+        assertThat(fx.wsUpgrade("/cdp/not-a-uuid", TOKEN)).startsWith("HTTP/1.1 404");
+        assertThat(fx.call("GET", "/cdp/" + UUID.randomUUID() + "/json/version", TOKEN, null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void missingOrWrongTokenIs401() throws Exception {
+        UUID id = row("ready", later(), true);
+        assertThat(fx.wsUpgrade("/cdp/" + id, null)).startsWith("HTTP/1.1 401").endsWith("{\"error\":\"unauthorized\"}");
+        assertThat(fx.wsUpgrade("/cdp/" + id, "b".repeat(48))).startsWith("HTTP/1.1 401");
+        assertThat(fx.call("GET", "/cdp/" + id + "/json/version", "b".repeat(48), null).statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void provisioningIs425WithRetryAfter() throws Exception {
+        for (String s : new String[] {"requested", "provisioning"}) {
+            UUID id = row(s, later(), false);
+            String r = fx.wsUpgrade("/cdp/" + id, TOKEN);
+            assertThat(r).startsWith("HTTP/1.1 425").containsIgnoringCase("retry-after: 5")
+                    .endsWith("{\"error\":\"session_provisioning\",\"message\":\"session is still provisioning\",\"retry_after\":\"5\"}");
+            HttpResponse<String> d = fx.call("GET", "/cdp/" + id + "/json/version", TOKEN, null);
+            assertThat(d.statusCode()).isEqualTo(425);
+            assertThat(d.headers().firstValue("Retry-After")).contains("5");
+        }
+    }
+
+    @Test
+    void tornDownSessionsAre410() throws Exception {
+        for (String s : new String[] {"expiring", "gone", "failed"}) {
+            UUID id = row(s, later(), true);
+            assertThat(fx.wsUpgrade("/cdp/" + id, TOKEN)).startsWith("HTTP/1.1 410").contains("{\"error\":\"session_expired\"");
+        }
+    }
+
+    @Test
+    void pastItsTtlIs403SessionExpired() throws Exception {
+        UUID id = row("ready", fx.clock.instant().minusSeconds(1), true);
+        assertThat(fx.wsUpgrade("/cdp/" + id, TOKEN)).startsWith("HTTP/1.1 403").contains("{\"error\":\"session_expired\"");
+    }
+
+    @Test
+    void endedLeaseIs403LeaseInactive() throws Exception {
+        BrowserFixture.Tenant other = fx.tenant();
+        UUID id = fx.insertSession(other, "ready", TOKEN, later(), fx.host.id(), 1);
+        fx.accounts.endLease(other.lease());
+        assertThat(fx.wsUpgrade("/cdp/" + id, TOKEN)).startsWith("HTTP/1.1 403")
+                .endsWith("{\"error\":\"lease_inactive\",\"message\":\"no active lease with a proxy on this device\"}");
+    }
+
+    @Test
+    void sessionWithoutABrowserEndpointIs503HostUnavailable() throws Exception {
+        UUID id = row("ready", later(), false);
+        assertThat(fx.wsUpgrade("/cdp/" + id, TOKEN)).startsWith("HTTP/1.1 503").contains("{\"error\":\"host_unavailable\"");
+        UUID dead = row("idle", later(), true);
+        assertThat(fx.wsUpgrade("/cdp/" + dead, TOKEN)).startsWith("HTTP/1.1 503").contains("{\"error\":\"host_unavailable\"");
+    }
+
+    @Test
+    void discoveryPointsBackAtTheGatewayAndPageTargetsRelayFiftyMegabyteMessages() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));
+        String id = c.get("session_id").asText();
+        String token = c.get("connect_token").asText();
+        fx.awaitStatus(t, "ready", Duration.ofSeconds(30));
+        String gw = "ws://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + id;
+
+        for (String path : new String[] {"/json/version", "/json/version/"}) {
+            HttpResponse<String> v = fx.call("GET", "/cdp/" + id + path, token, null);
+            assertThat(v.statusCode()).isEqualTo(200);
+            assertThat(BrowserFixture.json(v).get("webSocketDebuggerUrl").asText()).isEqualTo(gw);
+        }
+        String pageUrl = null;
+        for (String path : new String[] {"/json/list", "/json/list/", "/json", "/json/"}) {
+            HttpResponse<String> l = fx.call("GET", "/cdp/" + id + path, token, null);
+            assertThat(l.statusCode()).isEqualTo(200);
+            JsonNode list = BrowserFixture.json(l);
+            assertThat(list.isArray()).isTrue();
+            for (JsonNode n : list) {
+                if ("page".equals(n.path("type").asText())) {
+                    pageUrl = n.get("webSocketDebuggerUrl").asText();
+                }
+            }
+        }
+        assertThat(pageUrl).startsWith(gw + "/devtools/page/");
+
+        Cdp page = Cdp.open(pageUrl, token);
+        assertThat(page.call("{\"id\":1,\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"1+1\"}}"))
+                .contains("\"value\":2");
+        String big = page.call("{\"id\":2,\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"'x'.repeat(50*1024*1024)\",\"returnByValue\":true}}");
+        assertThat(big.length()).isGreaterThan(50 * 1024 * 1024);
+        page.close();
+
+        Cdp browser = Cdp.open(gw, token);
+        assertThat(browser.call("{\"id\":1,\"method\":\"Browser.getVersion\"}")).contains("\"product\"");
+        browser.close();
+        // another tenant's key or token never reaches this session
+        BrowserFixture.Tenant other = fx.tenant();
+        assertThat(fx.wsUpgrade("/cdp/" + id, TOKEN)).startsWith("HTTP/1.1 401");
+        assertThat(fx.call("GET", "/v1/devices/" + t.device() + "/browser", other.key(), null).statusCode()).isEqualTo(404);
+        assertThat(fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", other.key(), null).statusCode()).isEqualTo(404);
+        assertThat(fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null).statusCode()).isEqualTo(200);
+    }
+
+    /** A tiny CDP client over the JDK WebSocket, sending the bearer header like Playwright does. */
+    static final class Cdp implements WebSocket.Listener {
+        private final StringBuilder text = new StringBuilder();
+        private CompletableFuture<String> next = new CompletableFuture<>();
+        private WebSocket ws;
+
+        static Cdp open(String url, String token) throws Exception {
+            Cdp c = new Cdp();
+            c.ws = HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + token)
+                    .buildAsync(URI.create(url), c).get(10, TimeUnit.SECONDS);
+            return c;
+        }
+
+        synchronized String call(String msg) throws Exception {
+            next = new CompletableFuture<>();
+            ws.sendText(msg, true).get(10, TimeUnit.SECONDS);
+            return next.get(60, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                String m = text.toString();
+                text.setLength(0);
+                if (m.startsWith("{\"id\"")) {
+                    next.complete(m);
+                }
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+            webSocket.request(1);
+            return null;
+        }
+
+        void close() {
+            ws.abort();
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package com.aimlib.gateway.sessions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.aimlib.testing.BrowserFixture;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Sessions moved on time (injected clock): TTL, idle, lease end, dead hosts; crashes; the bridge's data cap. */
+class BrowserLifecycleTest {
+    static BrowserFixture fx;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = new BrowserFixture(20);
+    }
+
+    @AfterAll
+    static void stop() {
+        fx.close();
+    }
+
+    record Live(BrowserFixture.Tenant tenant, UUID id, String token) {
+    }
+
+    static Live ready(String body) throws Exception {
+        return ready(fx.tenant(), body);
+    }
+
+    static Live ready(BrowserFixture.Tenant t, String body) throws Exception {
+        JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), body));
+        fx.awaitStatus(t, "ready", Duration.ofSeconds(30));
+        return new Live(t, UUID.fromString(c.get("session_id").asText()), c.get("connect_token").asText());
+    }
+
+    static void awaitState(UUID id, String state) throws InterruptedException {
+        Instant end = Instant.now().plusSeconds(15);
+        while (Instant.now().isBefore(end) && !state.equals(fx.statusOf(id))) {
+            Thread.sleep(20);
+        }
+        assertThat(fx.statusOf(id)).isEqualTo(state);
+    }
+
+    static void assertBrowserGone(Map.Entry<Long, Path> browser) throws InterruptedException {
+        Instant end = Instant.now().plusSeconds(10);
+        while (Instant.now().isBefore(end) && (Files.exists(browser.getValue()) || !ProcessHandleTestSupport.browsersUnder(browser.getValue()).isEmpty())) {
+            Thread.sleep(20);
+        }
+        assertThat(ProcessHandle.of(browser.getKey()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        assertThat(ProcessHandleTestSupport.browsersUnder(browser.getValue())).isEmpty();
+        assertThat(Files.exists(browser.getValue())).isFalse();
+    }
+
+    @Test
+    void sessionExpiresAtItsTtl() throws Exception {
+        Live s = ready("{\"ttl\":120,\"idle_timeout\":1000}");
+        var browser = fx.host.browserOf(s.id()).orElseThrow();
+        fx.advance(Duration.ofSeconds(60));
+        fx.gateway.reaper().reap();
+        assertThat(fx.statusOf(s.id())).isEqualTo("ready");
+        assertThat(fx.wsUpgrade("/cdp/" + s.id(), s.token())).startsWith("HTTP/1.1 101");
+        fx.advance(Duration.ofSeconds(61));
+        // past expires_at but not yet reaped: the relay says 403 session_expired
+        assertThat(fx.wsUpgrade("/cdp/" + s.id(), s.token())).startsWith("HTTP/1.1 403").contains("session_expired");
+        assertThat(fx.gateway.reaper().reap()).contains(s.id());
+        awaitState(s.id(), "gone");
+        assertBrowserGone(browser);
+        assertThat(fx.wsUpgrade("/cdp/" + s.id(), s.token())).startsWith("HTTP/1.1 410");
+    }
+
+    @Test
+    void sessionWithoutRelayTrafficExpiresAfterItsIdleTimeoutAndTrafficKeepsItAlive() throws Exception {
+        Live quiet = ready("{\"idle_timeout\":30}");
+        Live busy = ready("{\"idle_timeout\":30}");
+        Ws client = Ws.open("ws://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + busy.id(), busy.token());
+        awaitState(busy.id(), "active");
+        for (int i = 0; i < 3; i++) {
+            fx.advance(Duration.ofSeconds(20));
+            assertThat(client.call("{\"id\":" + i + ",\"method\":\"Browser.getVersion\"}")).contains("product");
+            fx.gateway.reaper().reap();
+            if (i == 1) {
+                assertThat(fx.statusOf(quiet.id())).isEqualTo("gone".equals(fx.statusOf(quiet.id())) ? "gone" : "expiring");
+            }
+        }
+        assertThat(fx.statusOf(busy.id())).isEqualTo("active");
+        awaitState(quiet.id(), "gone");
+        client.close();
+        awaitState(busy.id(), "idle");
+        fx.advance(Duration.ofSeconds(31));
+        fx.gateway.reaper().reap();
+        awaitState(busy.id(), "gone");
+    }
+
+    @Test
+    void sessionEndsWithItsLease() throws Exception {
+        Live s = ready("{}");
+        fx.accounts.endLease(s.tenant().lease());
+        assertThat(fx.wsUpgrade("/cdp/" + s.id(), s.token())).startsWith("HTTP/1.1 403").contains("lease_inactive");
+        fx.gateway.reaper().reap();
+        awaitState(s.id(), "gone");
+        assertThat(fx.host.browserOf(s.id())).isEmpty();
+    }
+
+    @Test
+    void sessionsOfAHostThatStopsHeartBeatingFail() throws Exception {
+        Live s = ready("{}");
+        fx.clock.advance(Duration.ofSeconds(16));
+        fx.gateway.reaper().reap();
+        awaitState(s.id(), "failed");
+        String reason = fx.db.jdbi().withHandle(h -> h.createQuery("SELECT failure_reason FROM browser_sessions WHERE id = :id")
+                .bind("id", s.id()).mapTo(String.class).one());
+        assertThat(reason).isEqualTo("host stopped heart-beating");
+        fx.gateway.sessions().heartbeat(fx.host.id());
+        Instant end = Instant.now().plusSeconds(10);
+        while (Instant.now().isBefore(end) && fx.host.browserOf(s.id()).isPresent()) {
+            Thread.sleep(20);
+        }
+        assertThat(fx.host.browserOf(s.id())).isEmpty();
+    }
+
+    @Test
+    void aCrashedBrowserFailsItsSession() throws Exception {
+        Live s = ready("{}");
+        var browser = fx.host.browserOf(s.id()).orElseThrow();
+        new ProcessBuilder("kill", "-9", Long.toString(browser.getKey())).start().waitFor();
+        awaitState(s.id(), "failed");
+        assertBrowserGone(browser);
+        assertThat(fx.wsUpgrade("/cdp/" + s.id(), s.token())).startsWith("HTTP/1.1 410");
+        assertThat(fx.call("GET", "/v1/devices/" + s.tenant().device() + "/browser", s.tenant().key(), null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theBridgeEnforcesTheSessionDataCap() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant(5, 1, 300_000L, Duration.ofHours(1));
+        Live s = ready(t, "{}");
+        long cap = 300_000L;
+        Ws page = Ws.open(pageUrl(s), s.token());
+        page.call("{\"id\":1,\"method\":\"Page.navigate\",\"params\":{\"url\":\"" + fx.whoami.url("/big") + "\"}}");
+        Thread.sleep(1500);
+        String len = page.call("{\"id\":2,\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"document.body ? document.body.innerText.length : -1\"}}");
+        page.close();
+        assertThat(len).doesNotContain("\"value\":1048576");
+        long used = fx.host.bytesOf(s.id());
+        assertThat(used).isGreaterThan(0).isLessThan(cap + 70_000);
+    }
+
+    static String pageUrl(Live s) throws Exception {
+        JsonNode list = BrowserFixture.json(fx.call("GET", "/cdp/" + s.id() + "/json/list", s.token(), null));
+        for (JsonNode n : list) {
+            if ("page".equals(n.path("type").asText())) {
+                return n.get("webSocketDebuggerUrl").asText();
+            }
+        }
+        throw new AssertionError("no page target");
+    }
+
+    /** A minimal CDP client over the JDK WebSocket with the bearer header. */
+    static final class Ws implements WebSocket.Listener {
+        private final StringBuilder text = new StringBuilder();
+        private volatile CompletableFuture<String> next = new CompletableFuture<>();
+        private WebSocket ws;
+
+        static Ws open(String url, String token) throws Exception {
+            Ws c = new Ws();
+            c.ws = HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + token)
+                    .buildAsync(URI.create(url), c).get(10, TimeUnit.SECONDS);
+            return c;
+        }
+
+        synchronized String call(String msg) throws Exception {
+            next = new CompletableFuture<>();
+            ws.sendText(msg, true).get(10, TimeUnit.SECONDS);
+            return next.get(30, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                String m = text.toString();
+                text.setLength(0);
+                if (m.startsWith("{\"id\"")) {
+                    next.complete(m);
+                }
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        void close() {
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, "").orTimeout(5, TimeUnit.SECONDS).join();
+        }
+    }
+}
