@@ -26,11 +26,34 @@ class StandaloneProcessTest {
     record Started(Process process, Map<String, String> exports, List<String> lines) {
     }
 
+    /** Proxy and tunnel ports stay the same across the restart, as a configured deployment's do. */
+    static final int[] PORTS = freePorts(3);
+
+    static int[] freePorts(int n) {
+        java.util.List<java.net.ServerSocket> sockets = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                sockets.add(new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()));
+            }
+            return sockets.stream().mapToInt(java.net.ServerSocket::getLocalPort).toArray();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            sockets.forEach(s -> {
+                try {
+                    s.close();
+                } catch (java.io.IOException ignored) {
+                    // closing a probe socket cannot lose anything
+                }
+            });
+        }
+    }
+
     static Started start(Path dataDir) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "com.aimlib.Main", "standalone", "--demo", "--port", "0", "--socks-port", "0",
-                "--http-proxy-port", "0", "--tunnel-port", "0", "--data-dir", dataDir.toString())
+                "com.aimlib.Main", "standalone", "--demo", "--port", "0", "--socks-port", String.valueOf(PORTS[0]),
+                "--http-proxy-port", String.valueOf(PORTS[1]), "--tunnel-port", String.valueOf(PORTS[2]), "--data-dir", dataDir.toString())
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         p.getOutputStream().close();
