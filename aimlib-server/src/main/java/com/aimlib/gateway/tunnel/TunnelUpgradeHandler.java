@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -76,6 +77,14 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent && !requestSeen) {
+            ctx.close();
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
     private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
         if (request.decoderResult().isFailure()) {
             reject(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request");
@@ -135,6 +144,8 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         switching.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE).set(HttpHeaderNames.UPGRADE, TunnelProtocol.UPGRADE);
         ctx.writeAndFlush(switching);
         ChannelPipeline p = ctx.pipeline();
+        // The HTTP/1.1 encoder must be gone before the HTTP/2 preface is written through the pipeline.
+        p.remove(HttpServerCodec.class);
         Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
                 .initialSettings(settings(settings))
                 .autoAckPingFrame(true)
@@ -143,7 +154,6 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         p.addLast("h2-mux", new Http2MultiplexHandler(new RefusePushHandler()));
         p.addLast("keepalive", new KeepAliveHandler(settings));
         p.addLast("connection", new TunnelConnectionHandler(deviceId));
-        p.remove(HttpServerCodec.class);
         p.remove(this);
         growConnectionWindow(ctx.channel(), settings);
         TunnelConnection connection = new TunnelConnection(deviceId, ctx.channel(), settings);
