@@ -316,7 +316,9 @@ final class DeviceAgent {
         closed = true;
         for (Channel ch : connections) {
             ch.eventLoop().execute(() -> {
-                ch.config().setOption(ChannelOption.SO_LINGER, 0);
+                if (ch.isOpen()) {
+                    ch.config().setOption(ChannelOption.SO_LINGER, 0);
+                }
                 ch.unsafe().close(ch.voidPromise());
             });
         }

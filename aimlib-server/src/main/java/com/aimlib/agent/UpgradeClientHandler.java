@@ -25,6 +25,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
 
     private final DeviceAgent device;
     private final String hostHeader;
+    private io.netty.util.concurrent.ScheduledFuture<?> deadline;
 
     UpgradeClientHandler(DeviceAgent device, String hostHeader) {
         this.device = device;
@@ -41,6 +42,10 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
                 + TunnelProtocol.DEVICE_HEADER + ": " + device.config().id() + "\r\n"
                 + "\r\n";
         ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), request));
+        deadline = ctx.executor().schedule(() -> {
+            device.handshakeFailed("no answer from the gateway");
+            ctx.close();
+        }, device.settings().tunnel().handshakeTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         super.channelActive(ctx);
     }
 
@@ -67,6 +72,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
         String[] parts = statusLine.split(" ", 3);
         int status = parts.length >= 2 && parts[0].startsWith("HTTP/1.") ? parseInt(parts[1]) : -1;
         if (status != 101) {
+            deadline.cancel(false);
             device.handshakeFailed(status == 401 ? "gateway refused the agent token" : "gateway answered " + status);
             ctx.close();
             return;
@@ -75,6 +81,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
     }
 
     private void switchToHttp2(ChannelHandlerContext ctx) {
+        deadline.cancel(false);
         TunnelSettings s = device.settings().tunnel();
         Http2Settings settings = Http2Settings.defaultSettings()
                 .initialWindowSize(s.streamWindow())
@@ -85,6 +92,10 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
         p.addAfter(name, "h2", Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
                 .autoAckPingFrame(true)
+                // Every proxied connection a client drops is a RST_STREAM: normal here, not a rapid-reset attack
+                // (the peer is authenticated, and only its own device would suffer).
+                .decoderEnforceMaxRstFramesPerWindow(0, 0)
+                .encoderEnforceMaxRstFramesPerWindow(0, 0)
                 .gracefulShutdownTimeoutMillis(device.settings().drainTimeout().toMillis())
                 .build());
         p.addAfter("h2", "h2-mux", new Http2MultiplexHandler(new io.netty.channel.ChannelInitializer<io.netty.handler.codec.http2.Http2StreamChannel>() {

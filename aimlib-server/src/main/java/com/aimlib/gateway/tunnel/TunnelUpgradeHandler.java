@@ -149,6 +149,10 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
                 .initialSettings(settings(settings))
                 .autoAckPingFrame(true)
+                // Every proxied connection a client drops is a RST_STREAM: normal here, not a rapid-reset attack
+                // (the peer is authenticated, and only its own device would suffer).
+                .decoderEnforceMaxRstFramesPerWindow(0, 0)
+                .encoderEnforceMaxRstFramesPerWindow(0, 0)
                 .build();
         p.addLast("h2", codec);
         p.addLast("h2-mux", new Http2MultiplexHandler(new RefusePushHandler()));

@@ -157,10 +157,10 @@ class TunnelTest {
         String myIp = targets.whatIsMyIp();
         try (Agent a = agent(two, "127.0.0.2", FAST, null, myIp); Agent b = agent(three, "127.0.0.3", FAST, null, myIp)) {
             for (int i = 0; i < 4; i++) {
-                assertThat(StreamClient.open(gateway.deviceStreams(), two.id(), "127.0.0.1", who).awaitLine(Duration.ofSeconds(5)))
-                        .isEqualTo("127.0.0.2");
-                assertThat(StreamClient.open(gateway.deviceStreams(), three.id(), "127.0.0.1", who).awaitLine(Duration.ofSeconds(5)))
-                        .isEqualTo("127.0.0.3");
+                StreamClient s2 = StreamClient.open(gateway.deviceStreams(), two.id(), "127.0.0.1", who);
+                assertThat(s2.awaitLine(Duration.ofSeconds(5))).as("stream %s", s2.channel).isEqualTo("127.0.0.2");
+                StreamClient s3 = StreamClient.open(gateway.deviceStreams(), three.id(), "127.0.0.1", who);
+                assertThat(s3.awaitLine(Duration.ofSeconds(5))).as("stream %s", s3.channel).isEqualTo("127.0.0.3");
             }
             awaitColumn(two.id(), "current_egress_ip", "127.0.0.2");
             awaitColumn(three.id(), "current_egress_ip", "127.0.0.3");
@@ -238,6 +238,40 @@ class TunnelTest {
             again.write("back");
             assertThat(new String(again.await(4, Duration.ofSeconds(5)), StandardCharsets.US_ASCII)).isEqualTo("back");
             awaitColumn(d.id(), "status", "online");
+        }
+    }
+
+    @Test
+    void aDeadPathIsDetectedByKeepAliveAndTheAgentRedials() throws Exception {
+        Device d = device();
+        int echo = targets.echo();
+        AgentSettings quick = FAST.withTunnel(FAST.tunnel().withKeepAlive(Duration.ofMillis(200), Duration.ofMillis(1000)));
+        try (FreezableRelay relay = new FreezableRelay(gateway.tunnelPort());
+             Agent agent = Agent.start("127.0.0.1", relay.port(), false,
+                     List.of(new DeviceConfig(d.id(), d.token(), "default", null, null, null, 2)), quick, 1)) {
+            awaitOnline(d.id(), 2);
+            long t = System.nanoTime();
+            while (agent.connected(d.id()) < 2 && System.nanoTime() - t < TimeUnit.SECONDS.toNanos(5)) {
+                Thread.sleep(10);
+            }
+            relay.freeze(true);
+            long t0 = System.nanoTime();
+            while (agent.connected(d.id()) > 0 && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5)) {
+                Thread.sleep(20);
+            }
+            long detectedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertThat(agent.connected(d.id())).isZero();
+            // Configured: dead after 1 s of silence (production: 15 s), plus one ping interval of slack.
+            assertThat(detectedMs).isBetween(800L, 1600L);
+            relay.freeze(false);
+            long t1 = System.nanoTime();
+            while (agent.connected(d.id()) < 2 && System.nanoTime() - t1 < TimeUnit.SECONDS.toNanos(10)) {
+                Thread.sleep(20);
+            }
+            assertThat(agent.connected(d.id())).isEqualTo(2);
+            StreamClient s = StreamClient.open(gateway.deviceStreams(), d.id(), "127.0.0.1", echo);
+            s.write("again");
+            assertThat(new String(s.await(5, Duration.ofSeconds(5)), StandardCharsets.US_ASCII)).isEqualTo("again");
         }
     }
 
