@@ -101,6 +101,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
         p.addAfter("h2", "h2-mux", new Http2MultiplexHandler(new io.netty.channel.ChannelInitializer<io.netty.handler.codec.http2.Http2StreamChannel>() {
             @Override
             protected void initChannel(io.netty.handler.codec.http2.Http2StreamChannel ch) {
+                ch.config().setWriteBufferWaterMark(s.streamWaterMark());
                 ch.pipeline().addLast(new AgentStreamHandler(device));
             }
         }));
@@ -110,6 +111,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
         if (delta > 0) {
             ctx.channel().writeAndFlush(new DefaultHttp2WindowUpdateFrame(delta));
         }
+        ctx.channel().config().setWriteBufferWaterMark(s.connectionWaterMark());
         device.upgraded(ctx.channel());
         p.remove(this);
     }

@@ -78,7 +78,9 @@ final class TunnelConnection {
     private void open(Http2Headers headers, boolean endStream, ChannelHandler handler, CompletableFuture<?> result,
                       java.util.function.Supplier<Throwable> gone) {
         activeStreams.incrementAndGet();
-        new Http2StreamChannelBootstrap(channel).handler(handler).open().addListener((Future<Http2StreamChannel> f) -> {
+        new Http2StreamChannelBootstrap(channel)
+                .option(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK, settings.streamWaterMark())
+                .handler(handler).open().addListener((Future<Http2StreamChannel> f) -> {
             if (!f.isSuccess()) {
                 activeStreams.decrementAndGet();
                 result.completeExceptionally(gone.get());

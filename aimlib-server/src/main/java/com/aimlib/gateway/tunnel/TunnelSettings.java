@@ -22,6 +22,19 @@ public record TunnelSettings(
                 Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(30));
     }
 
+    /**
+     * How much a tunnel connection and each stream may queue locally before they report unwritable. The
+     * 64 KiB Netty default makes a bulk stream stop and go at every event-loop turn; flow-control windows,
+     * not these marks, bound what is in flight.
+     */
+    public io.netty.channel.WriteBufferWaterMark connectionWaterMark() {
+        return new io.netty.channel.WriteBufferWaterMark(1 << 20, 2 << 20);
+    }
+
+    public io.netty.channel.WriteBufferWaterMark streamWaterMark() {
+        return new io.netty.channel.WriteBufferWaterMark(512 << 10, 1 << 20);
+    }
+
     public TunnelSettings withKeepAlive(Duration ping, Duration dead) {
         return new TunnelSettings(streamWindow, connectionWindow, maxFrameSize, maxConcurrentStreams, ping, dead,
                 handshakeTimeout, streamSetupTimeout);

@@ -160,6 +160,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         p.addLast("connection", new TunnelConnectionHandler(deviceId));
         p.remove(this);
         growConnectionWindow(ctx.channel(), settings);
+        ctx.channel().config().setWriteBufferWaterMark(settings.connectionWaterMark());
         TunnelConnection connection = new TunnelConnection(deviceId, ctx.channel(), settings);
         p.get(TunnelConnectionHandler.class).connection = connection;
         tunnels.register(connection);
