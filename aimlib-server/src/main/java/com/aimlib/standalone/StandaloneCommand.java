@@ -1,5 +1,7 @@
 package com.aimlib.standalone;
 
+import com.aimlib.agent.Agent;
+import com.aimlib.agent.LocalAgent;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
 import com.aimlib.store.Database;
@@ -43,8 +45,15 @@ public final class StandaloneCommand implements Callable<Integer> {
         SecretBox secrets = SecretBox.fromKeyFile(dataDir.resolve("server.key"));
         GatewayConfig config = GatewayConfig.builder().httpPort(port).build();
         Gateway gateway = Gateway.start(config, db, secrets);
+        // --- tunnel (issue 3): the demo device's agent, in-process, egressing from this machine.
+        // Runs after the demo device is seeded (looked up by name; nothing happens without it).
+        Agent demoAgent = demo ? LocalAgent.startIfPresent(gateway, "demo-device") : null;
+        // --- end tunnel ---
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (demoAgent != null) {
+                demoAgent.close();
+            }
             gateway.close();
             db.close();
             stopped.countDown();

@@ -85,7 +85,8 @@ class TunnelFuzzTest {
     void mutatedStreamSetUpsGetARefusalNeverAHang() throws Exception {
         int echo = targets.echo();
         try (Agent agent = Agent.start("127.0.0.1", gateway.tunnelPort(), false,
-                List.of(new DeviceConfig(device, token, "default", null, null, null, 1)), AgentSettings.defaults(), 1)) {
+                List.of(new DeviceConfig(device, token, "default", null, null, null, 1)),
+                AgentSettings.defaults().withRotation(Duration.ofMillis(500), Duration.ofSeconds(5)), 1)) {
             awaitConnections(1);
             Random random = new Random(SEED);
             long deadline = System.nanoTime() + BUDGET.toNanos();
@@ -109,6 +110,7 @@ class TunnelFuzzTest {
             StreamClient s = StreamClient.open(gateway.deviceStreams(), device, "127.0.0.1", echo);
             s.write("alive");
             assertThat(new String(s.await(5, Duration.ofSeconds(5)), StandardCharsets.US_ASCII)).isEqualTo("alive");
+            s.channel.close().sync();
         }
     }
 
@@ -138,6 +140,7 @@ class TunnelFuzzTest {
             StreamClient s = StreamClient.open(gateway.deviceStreams(), device, "127.0.0.1", echo);
             s.write("ok");
             assertThat(new String(s.await(2, Duration.ofSeconds(5)), StandardCharsets.US_ASCII)).isEqualTo("ok");
+            s.channel.close().sync();
         }
     }
 

@@ -135,6 +135,18 @@ class TunnelTest {
     }
 
     @Test
+    void theStandaloneDemoDeviceGetsAnInProcessAgent() throws Exception {
+        UUID id = accounts.createDevice("demo-device", "local", null, 1, null).id();
+        int who = targets.whoAmI();
+        try (Agent ignored = com.aimlib.agent.LocalAgent.startIfPresent(gateway, "demo-device")) {
+            awaitOnline(id, 2);
+            assertThat(StreamClient.open(gateway.deviceStreams(), id, "127.0.0.1", who).awaitLine(Duration.ofSeconds(5)))
+                    .isEqualTo("127.0.0.1");
+        }
+        assertThat(com.aimlib.agent.LocalAgent.startIfPresent(gateway, "no-such-device")).isNull();
+    }
+
+    @Test
     void hostNamesAreResolvedOnTheAgent() throws Exception {
         Device d = device();
         int who = targets.whoAmI();
