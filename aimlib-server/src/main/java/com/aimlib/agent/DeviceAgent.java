@@ -46,7 +46,9 @@ final class DeviceAgent {
     private final AtomicBoolean rotating = new AtomicBoolean();
     private final int[] failures;
     private volatile InetAddress bindAddress;
+    private static final Duration PROBE_MAX_AGE = Duration.ofSeconds(30);
     private volatile String egressIp;
+    private volatile long probedAt;
     private volatile boolean closed;
     private volatile String lastFailure;
 
@@ -192,13 +194,14 @@ final class DeviceAgent {
             return egressIp;
         }
         egressIp = EgressProbe.probe(config.whatIsMyIpUrl(), bindAddress, settings.probeTimeout());
+        probedAt = System.nanoTime();
         return egressIp;
     }
 
     /** What the gateway's status stream answers: carrier, egress IP (probed if not yet known), rotating. */
     CompletableFuture<String> statusJson() {
         return CompletableFuture.supplyAsync(() -> {
-            if (egressIp == null) {
+            if (egressIp == null || System.nanoTime() - probedAt > PROBE_MAX_AGE.toNanos()) {
                 probeQuietly();
             }
             Map<String, Object> body = new LinkedHashMap<>();

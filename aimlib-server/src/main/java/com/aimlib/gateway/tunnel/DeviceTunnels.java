@@ -25,6 +25,7 @@ public final class DeviceTunnels implements DeviceStreams {
     private static final Logger log = LoggerFactory.getLogger(DeviceTunnels.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration STATUS_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration STATUS_POLL = Duration.ofSeconds(60);
 
     private final AgentStore store;
     private final ExecutorService blocking;
@@ -99,6 +100,13 @@ public final class DeviceTunnels implements DeviceStreams {
             syncStatus(id, link);
             refreshStatus(id, connection);
         });
+        // Mobile IPs change on their own: ask again now and then, through one connection per device.
+        io.netty.util.concurrent.ScheduledFuture<?> poll = connection.channel().eventLoop().scheduleAtFixedRate(() -> {
+            if (connection == leastLoaded(link) && !link.rotating.get()) {
+                blocking.execute(() -> refreshStatus(id, connection));
+            }
+        }, STATUS_POLL.toMillis(), STATUS_POLL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        connection.channel().closeFuture().addListener(f -> poll.cancel(false));
     }
 
     private void syncStatus(UUID id, Link link) {
