@@ -89,7 +89,7 @@ class TunnelTest {
     }
 
     static void awaitOnline(UUID id, int connections) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (gateway.tunnels().connections(id) != connections && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
@@ -285,6 +285,51 @@ class TunnelTest {
             s.write("again");
             assertThat(new String(s.await(5, Duration.ofSeconds(5)), StandardCharsets.US_ASCII)).isEqualTo("again");
         }
+    }
+
+    @Test
+    void aKilledAgentProcessFailsOpenStreamsAndARestartedOneServesAgain() throws Exception {
+        Device d = device();
+        int echo = targets.echo();
+        Path config = Files.createTempFile("agent", ".json");
+        Files.writeString(config, """
+                {"gateway": "127.0.0.1:%d", "devices": [
+                  {"id": "%s", "token": "%s", "bind": "127.0.0.2", "carrier": "ProcCarrier", "pool": 2}]}
+                """.formatted(gateway.tunnelPort(), d.id(), d.token()));
+        Process first = agentProcess(config);
+        try {
+            awaitOnline(d.id(), 2);
+            StreamClient s = StreamClient.open(gateway.deviceStreams(), d.id(), "127.0.0.1", echo);
+            s.write("before");
+            s.await(6, Duration.ofSeconds(5));
+            first.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            assertThat(s.channel.closeFuture().await(5, TimeUnit.SECONDS)).as("open stream closed").isTrue();
+            awaitOnline(d.id(), 0);
+            assertThat(failureOf(gateway.deviceStreams().open(d.id(), "127.0.0.1", echo)))
+                    .isEqualTo(DeviceStreamException.Reason.DEVICE_OFFLINE);
+        } finally {
+            first.destroyForcibly();
+        }
+        Process second = agentProcess(config);
+        try {
+            awaitOnline(d.id(), 2);
+            StreamClient again = StreamClient.open(gateway.deviceStreams(), d.id(), "127.0.0.1", echo);
+            again.write("after");
+            assertThat(new String(again.await(5, Duration.ofSeconds(5)), StandardCharsets.US_ASCII)).isEqualTo("after");
+            awaitColumn(d.id(), "carrier", "ProcCarrier");
+            awaitColumn(d.id(), "current_egress_ip", "127.0.0.2");
+        } finally {
+            second.destroy();
+            second.waitFor(15, TimeUnit.SECONDS);
+        }
+    }
+
+    /** {@code aimlib agent --config <file>} as its own JVM, the way operators run it. */
+    static Process agentProcess(Path config) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "com.aimlib.Main", "agent", "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
     @Test
