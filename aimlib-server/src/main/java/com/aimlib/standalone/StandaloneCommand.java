@@ -45,19 +45,21 @@ public final class StandaloneCommand implements Callable<Integer> {
         SecretBox secrets = SecretBox.fromKeyFile(dataDir.resolve("server.key"));
         GatewayConfig config = GatewayConfig.builder().httpPort(port).build();
         Gateway gateway = Gateway.start(config, db, secrets);
-        // --- tunnel (issue 3): the demo device's agent, in-process, egressing from this machine.
-        // Runs after the demo device is seeded (looked up by name; nothing happens without it).
-        Agent demoAgent = demo ? LocalAgent.startIfPresent(gateway, "demo-device") : null;
-        // --- end tunnel ---
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (demoAgent != null) {
-                demoAgent.close();
-            }
             gateway.close();
             db.close();
             stopped.countDown();
         }, "aimlib-shutdown"));
+        // --- tunnel (issue 3): the demo device's agent, in-process, egressing from this machine. Runs after the
+        // demo rows are seeded (the device is looked up by name); stops with the process.
+        if (demo) {
+            Agent demoAgent = LocalAgent.startIfPresent(gateway, "demo-device");
+            if (demoAgent != null) {
+                Runtime.getRuntime().addShutdownHook(new Thread(demoAgent::close, "demo-agent-shutdown"));
+            }
+        }
+        // --- end tunnel ---
         System.out.println("aimlib standalone is up: " + gateway.baseUrl());
         stopped.await();
         return 0;
