@@ -47,6 +47,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
     private final ExecutorService blocking;
     private ScheduledFuture<?> deadline;
     private boolean requestSeen;
+    private boolean rejected;
 
     TunnelUpgradeHandler(AgentStore store, DeviceTunnels tunnels, TunnelSettings settings, ExecutorService blocking) {
         this.store = store;
@@ -136,7 +137,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void upgrade(ChannelHandlerContext ctx, UUID deviceId) {
-        if (!ctx.channel().isActive()) {
+        if (rejected || !ctx.channel().isActive()) {
             return;
         }
         deadline.cancel(false);
@@ -186,9 +187,10 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
-        if (!ctx.channel().isActive()) {
+        if (rejected || !ctx.channel().isActive()) {
             return;
         }
+        rejected = true;
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.copiedBuffer(message + "\n", StandardCharsets.UTF_8));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
