@@ -131,6 +131,25 @@ public class TunnelBench {
             for (Channel ch : open) {
                 ch.close();
             }
+
+            // 4. Small request/response round trips on an open stream, alone and beside a bulk download.
+            int small = Integer.getInteger("small", 300);
+            long[] idle = smallRoundTrips(gateway.deviceStreams().open(device, "127.0.0.1", echo).get(10, TimeUnit.SECONDS), small);
+            Channel bulk = gateway.deviceStreams().open(device, "127.0.0.1", source).get(10, TimeUnit.SECONDS);
+            CompletableFuture<Double> bulkDone = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return download(bulk, bulkBytes * 4);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Thread.sleep(300);
+            long[] busy = smallRoundTrips(gateway.deviceStreams().open(device, "127.0.0.1", echo).get(10, TimeUnit.SECONDS), small);
+            boolean overlapped = !bulkDone.isDone();
+            double bulkRate = bulkDone.get(600, TimeUnit.SECONDS);
+            System.out.printf("RESULT small 100 B round trips x%d: alone p50 %.3f ms p99 %.3f ms; beside a bulk download "
+                    + "(%.0f MB/s, still running at the end: %s) p50 %.3f ms p99 %.3f ms%n", small, pct(idle, 50), pct(idle, 99),
+                    bulkRate, overlapped, pct(busy, 50), pct(busy, 99));
         } finally {
             agent.destroy();
             agent.waitFor(10, TimeUnit.SECONDS);
@@ -138,6 +157,35 @@ public class TunnelBench {
             gateway.close();
             db.close();
         }
+    }
+
+    /** Writes 100 bytes and waits for their echo, {@code n} times, on one open stream. */
+    static long[] smallRoundTrips(Channel ch, int n) throws Exception {
+        long[] out = new long[n];
+        java.util.concurrent.BlockingQueue<Integer> got = new java.util.concurrent.LinkedBlockingQueue<>();
+        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                got.add(((ByteBuf) msg).readableBytes());
+                ((ByteBuf) msg).release();
+            }
+        });
+        ch.config().setAutoRead(true);
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[100]));
+            int seen = 0;
+            while (seen < 100) {
+                Integer b = got.poll(10, TimeUnit.SECONDS);
+                if (b == null) {
+                    throw new IllegalStateException("no echo");
+                }
+                seen += b;
+            }
+            out[i] = System.nanoTime() - t0;
+        }
+        ch.close();
+        return out;
     }
 
     static Process startAgent(int port, UUID device, String token) throws Exception {
