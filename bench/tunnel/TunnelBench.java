@@ -67,6 +67,12 @@ public class TunnelBench {
                     System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20,
                     EventLoops.nativeTransport() ? "epoll" : "nio");
 
+            // 0. Warm-up (JIT in both JVMs), not counted.
+            for (int i = 0; i < 2; i++) {
+                download(connectDirect(source), Math.min(bulkBytes, 256L << 20));
+                download(gateway.deviceStreams().open(device, "127.0.0.1", source).get(10, TimeUnit.SECONDS), Math.min(bulkBytes, 256L << 20));
+            }
+
             // 1. Bulk download: direct vs tunnel, interleaved rounds.
             double[] direct = new double[rounds];
             double[] tunnel = new double[rounds];

@@ -89,7 +89,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
                 .maxConcurrentStreams(s.maxConcurrentStreams());
         ChannelPipeline p = ctx.pipeline();
         String name = ctx.name();
-        p.addAfter(name, "h2", Http2FrameCodecBuilder.forServer()
+        io.netty.handler.codec.http2.Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
                 .autoAckPingFrame(true)
                 // Every proxied connection a client drops is a RST_STREAM: normal here, not a rapid-reset attack
@@ -97,7 +97,9 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
                 .decoderEnforceMaxRstFramesPerWindow(0, 0)
                 .encoderEnforceMaxRstFramesPerWindow(0, 0)
                 .gracefulShutdownTimeoutMillis(device.settings().drainTimeout().toMillis())
-                .build());
+                .build();
+        codec.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
+        p.addAfter(name, "h2", codec);
         p.addAfter("h2", "h2-mux", new Http2MultiplexHandler(new io.netty.channel.ChannelInitializer<io.netty.handler.codec.http2.Http2StreamChannel>() {
             @Override
             protected void initChannel(io.netty.handler.codec.http2.Http2StreamChannel ch) {

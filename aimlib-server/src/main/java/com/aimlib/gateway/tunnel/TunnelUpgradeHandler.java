@@ -155,6 +155,8 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
                 .decoderEnforceMaxRstFramesPerWindow(0, 0)
                 .encoderEnforceMaxRstFramesPerWindow(0, 0)
                 .build();
+        // DATA frames straddle socket reads: a composite cumulation slices them out instead of copying.
+        codec.setCumulator(io.netty.handler.codec.ByteToMessageDecoder.COMPOSITE_CUMULATOR);
         p.addLast("h2", codec);
         p.addLast("h2-mux", new Http2MultiplexHandler(new RefusePushHandler()));
         p.addLast("keepalive", new KeepAliveHandler(settings));
