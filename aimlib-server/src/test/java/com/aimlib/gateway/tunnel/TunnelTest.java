@@ -388,6 +388,30 @@ class TunnelTest {
     }
 
     @Test
+    void aRotationThatDoesNotChangeTheIpOrWhoseCommandFailsIsReportedAndServiceResumes() throws Exception {
+        Device same = device();
+        Device broken = device();
+        int echo = targets.echo();
+        String myIp = targets.whatIsMyIp();
+        AgentSettings quick = FAST.withRotation(Duration.ofMillis(100), Duration.ofSeconds(1));
+        try (Agent a = agent(same, "127.0.0.2", quick, "true", myIp); Agent b = agent(broken, "127.0.0.3", quick, "exit 3", myIp)) {
+            HttpResponse<String> unchanged = admin("POST", "/admin/v1/devices/" + same.id() + "/rotate");
+            assertThat(unchanged.statusCode()).isEqualTo(504);
+            assertThat(unchanged.body()).contains("\"error\":\"rotation_timeout\"");
+            HttpResponse<String> failed = admin("POST", "/admin/v1/devices/" + broken.id() + "/rotate");
+            assertThat(failed.statusCode()).isEqualTo(502);
+            assertThat(failed.body()).contains("\"error\":\"rotation_failed\"");
+            for (Device d : List.of(same, broken)) {
+                assertThat(column(d.id(), "status")).isEqualTo("online");
+                StreamClient s = StreamClient.open(gateway.deviceStreams(), d.id(), "127.0.0.1", echo);
+                s.write("up");
+                assertThat(new String(s.await(2, Duration.ofSeconds(5)), StandardCharsets.US_ASCII)).isEqualTo("up");
+                s.channel.close();
+            }
+        }
+    }
+
+    @Test
     void rotatingAnOfflineOrUnknownDeviceIsAClearError() throws Exception {
         Device d = device();
         HttpResponse<String> offline = admin("POST", "/admin/v1/devices/" + d.id() + "/rotate");
