@@ -1,5 +1,6 @@
 package com.aimlib.agent;
 
+import com.aimlib.gateway.tunnel.KeepAliveHandler;
 import com.aimlib.net.EventLoops;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.bootstrap.Bootstrap;
@@ -9,6 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.AttributeKey;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -115,7 +117,7 @@ final class DeviceAgent {
                         if (ssl != null) {
                             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), gateway.getHostString(), gateway.getPort()));
                         }
-                        ch.pipeline().addLast("idle", com.aimlib.gateway.tunnel.KeepAliveHandler.idleDetector(settings.tunnel()));
+                        ch.pipeline().addLast("idle", KeepAliveHandler.idleDetector(settings.tunnel()));
                         ch.pipeline().addLast("upgrade", new UpgradeClientHandler(DeviceAgent.this,
                                 gateway.getHostString() + ":" + gateway.getPort()));
                     }
@@ -139,7 +141,7 @@ final class DeviceAgent {
         });
     }
 
-    private static final io.netty.util.AttributeKey<Integer> SLOT = io.netty.util.AttributeKey.valueOf("aimlib.slot");
+    private static final AttributeKey<Integer> SLOT = AttributeKey.valueOf("aimlib.slot");
 
     private void redial(int slot) {
         if (closed) {

@@ -6,14 +6,19 @@ import com.aimlib.gateway.tunnel.TunnelSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's side of the upgrade: sends {@code GET /tunnel/v1} with the device's token, reads the
@@ -25,7 +30,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
 
     private final DeviceAgent device;
     private final String hostHeader;
-    private io.netty.util.concurrent.ScheduledFuture<?> deadline;
+    private ScheduledFuture<?> deadline;
 
     UpgradeClientHandler(DeviceAgent device, String hostHeader) {
         this.device = device;
@@ -45,7 +50,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
         deadline = ctx.executor().schedule(() -> {
             device.handshakeFailed("no answer from the gateway");
             ctx.close();
-        }, device.settings().tunnel().handshakeTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }, device.settings().tunnel().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         super.channelActive(ctx);
     }
 
@@ -89,7 +94,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
                 .maxConcurrentStreams(s.maxConcurrentStreams());
         ChannelPipeline p = ctx.pipeline();
         String name = ctx.name();
-        io.netty.handler.codec.http2.Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
                 .autoAckPingFrame(true)
                 // Every proxied connection a client drops is a RST_STREAM: normal here, not a rapid-reset attack
@@ -100,9 +105,9 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
                 .build();
         codec.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
         p.addAfter(name, "h2", codec);
-        p.addAfter("h2", "h2-mux", new Http2MultiplexHandler(new io.netty.channel.ChannelInitializer<io.netty.handler.codec.http2.Http2StreamChannel>() {
+        p.addAfter("h2", "h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
-            protected void initChannel(io.netty.handler.codec.http2.Http2StreamChannel ch) {
+            protected void initChannel(Http2StreamChannel ch) {
                 ch.config().setWriteBufferWaterMark(s.streamWaterMark());
                 ch.pipeline().addLast(new AgentStreamHandler(device));
             }

@@ -3,14 +3,18 @@ package com.aimlib.gateway.tunnel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.Channel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -101,11 +105,11 @@ public final class DeviceTunnels implements DeviceStreams {
             refreshStatus(id, connection);
         });
         // Mobile IPs change on their own: ask again now and then, through one connection per device.
-        io.netty.util.concurrent.ScheduledFuture<?> poll = connection.channel().eventLoop().scheduleAtFixedRate(() -> {
+        ScheduledFuture<?> poll = connection.channel().eventLoop().scheduleAtFixedRate(() -> {
             if (connection == leastLoaded(link) && !link.rotating.get()) {
                 blocking.execute(() -> refreshStatus(id, connection));
             }
-        }, STATUS_POLL.toMillis(), STATUS_POLL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }, STATUS_POLL.toMillis(), STATUS_POLL.toMillis(), TimeUnit.MILLISECONDS);
         connection.channel().closeFuture().addListener(f -> poll.cancel(false));
     }
 
@@ -169,7 +173,7 @@ public final class DeviceTunnels implements DeviceStreams {
             }
             store.report(deviceId, text(body, "carrier"), rotation.egressIp());
             return rotation;
-        } catch (java.util.concurrent.CompletionException | java.io.IOException e) {
+        } catch (CompletionException | IOException e) {
             throw new RotationRefused("rotation_failed");
         } finally {
             link.rotating.set(false);

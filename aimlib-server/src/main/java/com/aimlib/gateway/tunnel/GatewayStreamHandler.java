@@ -13,6 +13,7 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -32,7 +33,7 @@ final class GatewayStreamHandler extends ChannelDuplexHandler {
     private boolean inputShutdown;
     private boolean released;
     private boolean releasing;
-    private java.util.ArrayDeque<Object> held;
+    private ArrayDeque<Object> held;
 
     GatewayStreamHandler(CompletableFuture<Channel> result, Duration setupTimeout) {
         this.result = result;
@@ -82,7 +83,7 @@ final class GatewayStreamHandler extends ChannelDuplexHandler {
     private void deliver(ChannelHandlerContext ctx, Object item) {
         if (!released) {
             if (held == null) {
-                held = new java.util.ArrayDeque<>();
+                held = new ArrayDeque<>();
             }
             held.add(item);
         } else if (item == ChannelInputShutdownEvent.INSTANCE) {

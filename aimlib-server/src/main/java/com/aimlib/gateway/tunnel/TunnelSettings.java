@@ -1,5 +1,6 @@
 package com.aimlib.gateway.tunnel;
 
+import io.netty.channel.WriteBufferWaterMark;
 import java.time.Duration;
 
 /**
@@ -27,12 +28,12 @@ public record TunnelSettings(
      * 64 KiB Netty default makes a bulk stream stop and go at every event-loop turn; flow-control windows,
      * not these marks, bound what is in flight.
      */
-    public io.netty.channel.WriteBufferWaterMark connectionWaterMark() {
-        return new io.netty.channel.WriteBufferWaterMark(1 << 20, 2 << 20);
+    public WriteBufferWaterMark connectionWaterMark() {
+        return new WriteBufferWaterMark(1 << 20, 2 << 20);
     }
 
-    public io.netty.channel.WriteBufferWaterMark streamWaterMark() {
-        return new io.netty.channel.WriteBufferWaterMark(512 << 10, 1 << 20);
+    public WriteBufferWaterMark streamWaterMark() {
+        return new WriteBufferWaterMark(512 << 10, 1 << 20);
     }
 
     public TunnelSettings withKeepAlive(Duration ping, Duration dead) {

@@ -2,11 +2,13 @@ package com.aimlib.gateway.tunnel;
 
 import com.aimlib.gateway.auth.ApiKeyAuth;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -156,7 +158,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
                 .encoderEnforceMaxRstFramesPerWindow(0, 0)
                 .build();
         // DATA frames straddle socket reads: a composite cumulation slices them out instead of copying.
-        codec.setCumulator(io.netty.handler.codec.ByteToMessageDecoder.COMPOSITE_CUMULATOR);
+        codec.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
         p.addLast("h2", codec);
         p.addLast("h2-mux", new Http2MultiplexHandler(new RefusePushHandler()));
         p.addLast("keepalive", new KeepAliveHandler(settings));
@@ -181,7 +183,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** HTTP/2 starts every connection window at 64 KiB; SETTINGS cannot change that, a WINDOW_UPDATE can. */
-    static void growConnectionWindow(io.netty.channel.Channel channel, TunnelSettings s) {
+    static void growConnectionWindow(Channel channel, TunnelSettings s) {
         int delta = s.connectionWindow() - 65_535;
         if (delta > 0) {
             channel.writeAndFlush(new DefaultHttp2WindowUpdateFrame(delta));
