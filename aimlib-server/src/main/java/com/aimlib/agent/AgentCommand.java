@@ -63,6 +63,12 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--dead-after-ms", description = "Reconnect when nothing was read for this long (default ${DEFAULT-VALUE})", defaultValue = "15000")
     long deadMs;
 
+    @Option(names = "--stream-window-kib", description = "HTTP/2 receive window per stream (default ${DEFAULT-VALUE})", defaultValue = "4096")
+    int streamWindowKib;
+
+    @Option(names = "--connection-window-kib", description = "HTTP/2 receive window per tunnel connection (default ${DEFAULT-VALUE})", defaultValue = "16384")
+    int connectionWindowKib;
+
     @Override
     public Integer call() throws Exception {
         List<DeviceConfig> devices = new ArrayList<>();
@@ -91,8 +97,13 @@ public final class AgentCommand implements Callable<Integer> {
             System.err.println("--gateway must be host:port");
             return 2;
         }
+        if (streamWindowKib < 64 || streamWindowKib > 1 << 20 || connectionWindowKib < streamWindowKib || connectionWindowKib > 2 << 20) {
+            System.err.println("windows: 64 KiB ≤ stream window ≤ connection window ≤ 2 GiB");
+            return 2;
+        }
         AgentSettings settings = AgentSettings.defaults().withTunnel(AgentSettings.defaults().tunnel()
-                .withKeepAlive(Duration.ofMillis(pingMs), Duration.ofMillis(deadMs)));
+                .withKeepAlive(Duration.ofMillis(pingMs), Duration.ofMillis(deadMs))
+                .withWindows(Math.min(streamWindowKib << 10, Integer.MAX_VALUE), (int) Math.min((long) connectionWindowKib << 10, Integer.MAX_VALUE)));
         Agent agent = Agent.start(gw.substring(0, colon), Integer.parseInt(gw.substring(colon + 1)), useTls, devices, settings, 0);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

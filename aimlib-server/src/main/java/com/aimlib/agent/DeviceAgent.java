@@ -1,5 +1,6 @@
 package com.aimlib.agent;
 
+import com.aimlib.gateway.tunnel.KeepAliveHandler;
 import com.aimlib.net.EventLoops;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.bootstrap.Bootstrap;
@@ -9,6 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.AttributeKey;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -46,7 +48,9 @@ final class DeviceAgent {
     private final AtomicBoolean rotating = new AtomicBoolean();
     private final int[] failures;
     private volatile InetAddress bindAddress;
+    private static final Duration PROBE_MAX_AGE = Duration.ofSeconds(30);
     private volatile String egressIp;
+    private volatile long probedAt;
     private volatile boolean closed;
     private volatile String lastFailure;
 
@@ -113,7 +117,7 @@ final class DeviceAgent {
                         if (ssl != null) {
                             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), gateway.getHostString(), gateway.getPort()));
                         }
-                        ch.pipeline().addLast("idle", com.aimlib.gateway.tunnel.KeepAliveHandler.idleDetector(settings.tunnel()));
+                        ch.pipeline().addLast("idle", KeepAliveHandler.idleDetector(settings.tunnel()));
                         ch.pipeline().addLast("upgrade", new UpgradeClientHandler(DeviceAgent.this,
                                 gateway.getHostString() + ":" + gateway.getPort()));
                     }
@@ -137,7 +141,7 @@ final class DeviceAgent {
         });
     }
 
-    private static final io.netty.util.AttributeKey<Integer> SLOT = io.netty.util.AttributeKey.valueOf("aimlib.slot");
+    private static final AttributeKey<Integer> SLOT = AttributeKey.valueOf("aimlib.slot");
 
     private void redial(int slot) {
         if (closed) {
@@ -192,13 +196,14 @@ final class DeviceAgent {
             return egressIp;
         }
         egressIp = EgressProbe.probe(config.whatIsMyIpUrl(), bindAddress, settings.probeTimeout());
+        probedAt = System.nanoTime();
         return egressIp;
     }
 
     /** What the gateway's status stream answers: carrier, egress IP (probed if not yet known), rotating. */
     CompletableFuture<String> statusJson() {
         return CompletableFuture.supplyAsync(() -> {
-            if (egressIp == null) {
+            if (egressIp == null || System.nanoTime() - probedAt > PROBE_MAX_AGE.toNanos()) {
                 probeQuietly();
             }
             Map<String, Object> body = new LinkedHashMap<>();
@@ -316,7 +321,9 @@ final class DeviceAgent {
         closed = true;
         for (Channel ch : connections) {
             ch.eventLoop().execute(() -> {
-                ch.config().setOption(ChannelOption.SO_LINGER, 0);
+                if (ch.isOpen()) {
+                    ch.config().setOption(ChannelOption.SO_LINGER, 0);
+                }
                 ch.unsafe().close(ch.voidPromise());
             });
         }

@@ -6,14 +6,19 @@ import com.aimlib.gateway.tunnel.TunnelSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's side of the upgrade: sends {@code GET /tunnel/v1} with the device's token, reads the
@@ -25,6 +30,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
 
     private final DeviceAgent device;
     private final String hostHeader;
+    private ScheduledFuture<?> deadline;
 
     UpgradeClientHandler(DeviceAgent device, String hostHeader) {
         this.device = device;
@@ -41,6 +47,10 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
                 + TunnelProtocol.DEVICE_HEADER + ": " + device.config().id() + "\r\n"
                 + "\r\n";
         ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), request));
+        deadline = ctx.executor().schedule(() -> {
+            device.handshakeFailed("no answer from the gateway");
+            ctx.close();
+        }, device.settings().tunnel().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         super.channelActive(ctx);
     }
 
@@ -67,6 +77,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
         String[] parts = statusLine.split(" ", 3);
         int status = parts.length >= 2 && parts[0].startsWith("HTTP/1.") ? parseInt(parts[1]) : -1;
         if (status != 101) {
+            deadline.cancel(false);
             device.handshakeFailed(status == 401 ? "gateway refused the agent token" : "gateway answered " + status);
             ctx.close();
             return;
@@ -75,6 +86,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
     }
 
     private void switchToHttp2(ChannelHandlerContext ctx) {
+        deadline.cancel(false);
         TunnelSettings s = device.settings().tunnel();
         Http2Settings settings = Http2Settings.defaultSettings()
                 .initialWindowSize(s.streamWindow())
@@ -82,14 +94,21 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
                 .maxConcurrentStreams(s.maxConcurrentStreams());
         ChannelPipeline p = ctx.pipeline();
         String name = ctx.name();
-        p.addAfter(name, "h2", Http2FrameCodecBuilder.forServer()
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
                 .autoAckPingFrame(true)
+                // Every proxied connection a client drops is a RST_STREAM: normal here, not a rapid-reset attack
+                // (the peer is authenticated, and only its own device would suffer).
+                .decoderEnforceMaxRstFramesPerWindow(0, 0)
+                .encoderEnforceMaxRstFramesPerWindow(0, 0)
                 .gracefulShutdownTimeoutMillis(device.settings().drainTimeout().toMillis())
-                .build());
-        p.addAfter("h2", "h2-mux", new Http2MultiplexHandler(new io.netty.channel.ChannelInitializer<io.netty.handler.codec.http2.Http2StreamChannel>() {
+                .build();
+        codec.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
+        p.addAfter(name, "h2", codec);
+        p.addAfter("h2", "h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
-            protected void initChannel(io.netty.handler.codec.http2.Http2StreamChannel ch) {
+            protected void initChannel(Http2StreamChannel ch) {
+                ch.config().setWriteBufferWaterMark(s.streamWaterMark());
                 ch.pipeline().addLast(new AgentStreamHandler(device));
             }
         }));
@@ -99,6 +118,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
         if (delta > 0) {
             ctx.channel().writeAndFlush(new DefaultHttp2WindowUpdateFrame(delta));
         }
+        ctx.channel().config().setWriteBufferWaterMark(s.connectionWaterMark());
         device.upgraded(ctx.channel());
         p.remove(this);
     }

@@ -1,5 +1,7 @@
 package com.aimlib.standalone;
 
+import com.aimlib.agent.Agent;
+import com.aimlib.agent.LocalAgent;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
 import com.aimlib.host.BrowserHost;
@@ -10,6 +12,7 @@ import com.aimlib.store.SecretBox;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -106,8 +109,13 @@ public final class StandaloneCommand implements Callable<Integer> {
         }
         // --- end browser host ---
         CountDownLatch stopped = new CountDownLatch(1);
+        AtomicReference<Agent> demoAgent = new AtomicReference<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutting down: finishing requests in flight");
+            Agent agent = demoAgent.get();
+            if (agent != null) {
+                agent.close();
+            }
             browserHost.close();
             gateway.close();
             db.close();
@@ -126,6 +134,12 @@ public final class StandaloneCommand implements Callable<Integer> {
             return 2;
         }
         // --- end api ---
+        // --- tunnel (issue 3): the demo device's agent, in process, egressing from this machine; it needs the
+        // demo rows seeded above (the device is looked up by name) and is stopped first at shutdown.
+        if (demo) {
+            demoAgent.set(LocalAgent.startIfPresent(gateway, "demo-device"));
+        }
+        // --- end tunnel ---
         System.out.println("aimlib standalone is up: " + gateway.baseUrl());
         System.out.flush();
         stopped.await();

@@ -34,6 +34,12 @@ public final class AgentStore {
         return n == 1 ? Optional.of(new MintedToken(deviceId, token, prefix)) : Optional.empty();
     }
 
+    /** The id of the device called {@code name}, if there is one. */
+    public Optional<UUID> deviceIdByName(String name) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT id FROM devices WHERE name = :name")
+                .bind("name", name).mapTo(UUID.class).findOne());
+    }
+
     /** True when {@code token} is the current agent token of {@code deviceId}. */
     public boolean authenticate(UUID deviceId, String token) {
         List<byte[]> stored = jdbi.withHandle(h -> h.createQuery("SELECT agent_token_hash FROM devices WHERE id = :id")

@@ -18,7 +18,9 @@ public interface DeviceStreams {
 
     /**
      * Opens a stream to {@code host:port}; the host name is resolved on the device. Fails with a
-     * {@link DeviceStreamException} saying why.
+     * {@link DeviceStreamException} saying why. The channel comes back with auto-read off, so nothing is
+     * delivered before the caller's handlers are in place: add them, then {@code setAutoRead(true)} (or
+     * {@code read()}).
      */
     CompletableFuture<Channel> open(UUID deviceId, String host, int port);
 

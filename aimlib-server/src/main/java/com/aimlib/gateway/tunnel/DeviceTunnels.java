@@ -3,14 +3,18 @@ package com.aimlib.gateway.tunnel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.Channel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -25,6 +29,7 @@ public final class DeviceTunnels implements DeviceStreams {
     private static final Logger log = LoggerFactory.getLogger(DeviceTunnels.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration STATUS_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration STATUS_POLL = Duration.ofSeconds(60);
 
     private final AgentStore store;
     private final ExecutorService blocking;
@@ -99,6 +104,13 @@ public final class DeviceTunnels implements DeviceStreams {
             syncStatus(id, link);
             refreshStatus(id, connection);
         });
+        // Mobile IPs change on their own: ask again now and then, through one connection per device.
+        ScheduledFuture<?> poll = connection.channel().eventLoop().scheduleAtFixedRate(() -> {
+            if (connection == leastLoaded(link) && !link.rotating.get()) {
+                blocking.execute(() -> refreshStatus(id, connection));
+            }
+        }, STATUS_POLL.toMillis(), STATUS_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        connection.channel().closeFuture().addListener(f -> poll.cancel(false));
     }
 
     private void syncStatus(UUID id, Link link) {
@@ -161,7 +173,7 @@ public final class DeviceTunnels implements DeviceStreams {
             }
             store.report(deviceId, text(body, "carrier"), rotation.egressIp());
             return rotation;
-        } catch (java.util.concurrent.CompletionException | java.io.IOException e) {
+        } catch (CompletionException | IOException e) {
             throw new RotationRefused("rotation_failed");
         } finally {
             link.rotating.set(false);

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +31,9 @@ final class GatewayStreamHandler extends ChannelDuplexHandler {
     private ScheduledFuture<?> timeout;
     private boolean open;
     private boolean inputShutdown;
+    private boolean released;
+    private boolean releasing;
+    private ArrayDeque<Object> held;
 
     GatewayStreamHandler(CompletableFuture<Channel> result, Duration setupTimeout) {
         this.result = result;
@@ -56,20 +60,57 @@ final class GatewayStreamHandler extends ChannelDuplexHandler {
             boolean end = data.isEndStream();
             ByteBuf content = data.content();
             if (content.isReadable()) {
-                ctx.fireChannelRead(content);
+                deliver(ctx, content);
             } else {
                 content.release();
             }
             if (end) {
-                inputEnded(ctx);
+                deliver(ctx, ChannelInputShutdownEvent.INSTANCE);
             }
         } else if (msg instanceof Http2HeadersFrame trailers) {
             if (trailers.isEndStream()) {
-                inputEnded(ctx);
+                deliver(ctx, ChannelInputShutdownEvent.INSTANCE);
             }
         } else {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /**
+     * Frames that arrive between the 200 and the caller's first read (it may still be installing its
+     * handlers on another thread) are held here, not dropped at the pipeline's tail.
+     */
+    private void deliver(ChannelHandlerContext ctx, Object item) {
+        if (!released) {
+            if (held == null) {
+                held = new ArrayDeque<>();
+            }
+            held.add(item);
+        } else if (item == ChannelInputShutdownEvent.INSTANCE) {
+            inputEnded(ctx);
+        } else {
+            ctx.fireChannelRead(item);
+        }
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (open && !released && !releasing) {
+            // The caller turned auto-read on after adding its handlers from its own thread; their
+            // handlerAdded is queued on this event loop ahead of the task below, so by then they receive.
+            releasing = true;
+            ctx.executor().execute(() -> {
+                released = true;
+                if (held != null) {
+                    Object item;
+                    while ((item = held.poll()) != null) {
+                        deliver(ctx, item);
+                    }
+                    ctx.fireChannelReadComplete();
+                }
+            });
+        }
+        ctx.read();
     }
 
     private void awaitingResponse(ChannelHandlerContext ctx, Object msg) {
@@ -100,7 +141,7 @@ final class GatewayStreamHandler extends ChannelDuplexHandler {
             return;
         }
         if (headers.isEndStream()) {
-            inputEnded(ctx);
+            deliver(ctx, ChannelInputShutdownEvent.INSTANCE);
         }
     }
 
@@ -140,6 +181,10 @@ final class GatewayStreamHandler extends ChannelDuplexHandler {
         }
         if (!open) {
             fail(DeviceStreamException.Reason.DEVICE_OFFLINE, "the tunnel closed before the device answered");
+        }
+        if (held != null) {
+            held.forEach(ReferenceCountUtil::release);
+            held = null;
         }
         super.channelInactive(ctx);
     }

@@ -2,6 +2,7 @@ package com.aimlib.gateway.tunnel;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -13,6 +14,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /** One authenticated tunnel connection of a device: the HTTP/2 client side, opening streams to the agent. */
 final class TunnelConnection {
@@ -76,9 +78,11 @@ final class TunnelConnection {
     }
 
     private void open(Http2Headers headers, boolean endStream, ChannelHandler handler, CompletableFuture<?> result,
-                      java.util.function.Supplier<Throwable> gone) {
+                      Supplier<Throwable> gone) {
         activeStreams.incrementAndGet();
-        new Http2StreamChannelBootstrap(channel).handler(handler).open().addListener((Future<Http2StreamChannel> f) -> {
+        new Http2StreamChannelBootstrap(channel)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, settings.streamWaterMark())
+                .handler(handler).open().addListener((Future<Http2StreamChannel> f) -> {
             if (!f.isSuccess()) {
                 activeStreams.decrementAndGet();
                 result.completeExceptionally(gone.get());

@@ -2,6 +2,7 @@ package com.aimlib.gateway.tunnel;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.util.ReferenceCountUtil;
 import java.util.UUID;
@@ -24,6 +25,14 @@ final class TunnelConnectionHandler extends ChannelInboundHandlerAdapter {
             connection.drain();
         }
         ReferenceCountUtil.release(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            ctx.close();
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.tunnel;
 
+import io.netty.channel.WriteBufferWaterMark;
 import java.time.Duration;
 
 /**
@@ -20,6 +21,19 @@ public record TunnelSettings(
     public static TunnelSettings defaults() {
         return new TunnelSettings(4 << 20, 16 << 20, 64 << 10, 10_000,
                 Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(30));
+    }
+
+    /**
+     * How much a tunnel connection and each stream may queue locally before they report unwritable. The
+     * 64 KiB Netty default makes a bulk stream stop and go at every event-loop turn; flow-control windows,
+     * not these marks, bound what is in flight.
+     */
+    public WriteBufferWaterMark connectionWaterMark() {
+        return new WriteBufferWaterMark(1 << 20, 2 << 20);
+    }
+
+    public WriteBufferWaterMark streamWaterMark() {
+        return new WriteBufferWaterMark(512 << 10, 1 << 20);
     }
 
     public TunnelSettings withKeepAlive(Duration ping, Duration dead) {

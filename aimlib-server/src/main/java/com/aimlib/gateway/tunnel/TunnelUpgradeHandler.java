@@ -2,10 +2,13 @@ package com.aimlib.gateway.tunnel;
 
 import com.aimlib.gateway.auth.ApiKeyAuth;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -46,6 +49,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
     private final ExecutorService blocking;
     private ScheduledFuture<?> deadline;
     private boolean requestSeen;
+    private boolean rejected;
 
     TunnelUpgradeHandler(AgentStore store, DeviceTunnels tunnels, TunnelSettings settings, ExecutorService blocking) {
         this.store = store;
@@ -74,6 +78,14 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         } finally {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent && !requestSeen) {
+            ctx.close();
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
@@ -127,7 +139,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void upgrade(ChannelHandlerContext ctx, UUID deviceId) {
-        if (!ctx.channel().isActive()) {
+        if (rejected || !ctx.channel().isActive()) {
             return;
         }
         deadline.cancel(false);
@@ -135,17 +147,25 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         switching.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE).set(HttpHeaderNames.UPGRADE, TunnelProtocol.UPGRADE);
         ctx.writeAndFlush(switching);
         ChannelPipeline p = ctx.pipeline();
+        // The HTTP/1.1 encoder must be gone before the HTTP/2 preface is written through the pipeline.
+        p.remove(HttpServerCodec.class);
         Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
                 .initialSettings(settings(settings))
                 .autoAckPingFrame(true)
+                // Every proxied connection a client drops is a RST_STREAM: normal here, not a rapid-reset attack
+                // (the peer is authenticated, and only its own device would suffer).
+                .decoderEnforceMaxRstFramesPerWindow(0, 0)
+                .encoderEnforceMaxRstFramesPerWindow(0, 0)
                 .build();
+        // DATA frames straddle socket reads: a composite cumulation slices them out instead of copying.
+        codec.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
         p.addLast("h2", codec);
         p.addLast("h2-mux", new Http2MultiplexHandler(new RefusePushHandler()));
         p.addLast("keepalive", new KeepAliveHandler(settings));
         p.addLast("connection", new TunnelConnectionHandler(deviceId));
-        p.remove(HttpServerCodec.class);
         p.remove(this);
         growConnectionWindow(ctx.channel(), settings);
+        ctx.channel().config().setWriteBufferWaterMark(settings.connectionWaterMark());
         TunnelConnection connection = new TunnelConnection(deviceId, ctx.channel(), settings);
         p.get(TunnelConnectionHandler.class).connection = connection;
         tunnels.register(connection);
@@ -163,7 +183,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** HTTP/2 starts every connection window at 64 KiB; SETTINGS cannot change that, a WINDOW_UPDATE can. */
-    static void growConnectionWindow(io.netty.channel.Channel channel, TunnelSettings s) {
+    static void growConnectionWindow(Channel channel, TunnelSettings s) {
         int delta = s.connectionWindow() - 65_535;
         if (delta > 0) {
             channel.writeAndFlush(new DefaultHttp2WindowUpdateFrame(delta));
@@ -171,9 +191,10 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
-        if (!ctx.channel().isActive()) {
+        if (rejected || !ctx.channel().isActive()) {
             return;
         }
+        rejected = true;
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.copiedBuffer(message + "\n", StandardCharsets.UTF_8));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
