@@ -8,6 +8,7 @@ import com.aimlib.host.BrowserHost;
 import com.aimlib.host.HostSettings;
 import java.net.InetSocketAddress;
 import com.aimlib.store.Database;
+import com.aimlib.store.DatabaseOptions;
 import com.aimlib.store.SecretBox;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -16,6 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code aimlib standalone}: gateway, browser host and device agent in one JVM with an embedded database. */
@@ -36,18 +38,8 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--tunnel-port", description = "Port device agents dial (default ${DEFAULT-VALUE})", defaultValue = "7783")
     int tunnelPort;
 
-    @Option(names = "--data-dir", description = "Where the embedded database and server key live (default ${DEFAULT-VALUE})",
-            defaultValue = "${env:AIMLIB_DATA_DIR:-${sys:user.home}/.aimlib}")
-    Path dataDir;
-
-    @Option(names = "--db-url", description = "JDBC URL of an external PostgreSQL (env AIMLIB_DB_URL)", defaultValue = "${env:AIMLIB_DB_URL}")
-    String dbUrl;
-
-    @Option(names = "--db-user", description = "env AIMLIB_DB_USER", defaultValue = "${env:AIMLIB_DB_USER}")
-    String dbUser;
-
-    @Option(names = "--db-password", description = "env AIMLIB_DB_PASSWORD", defaultValue = "${env:AIMLIB_DB_PASSWORD}")
-    String dbPassword;
+    @Mixin
+    DatabaseOptions database;
 
     @Option(names = "--demo", description = "Create a demo customer, device and lease, and print how to use them")
     boolean demo;
@@ -81,13 +73,10 @@ public final class StandaloneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Database.Settings settings = dbUrl == null || dbUrl.isBlank()
-                ? Database.Settings.embedded(dataDir.resolve("pg"))
-                : Database.Settings.external(dbUrl, dbUser, dbPassword);
-        Database db = Database.open(settings);
+        Database db = Database.open(database.settings());
         Gateway gateway;
         try {
-            SecretBox secrets = SecretBox.fromKeyFile(dataDir.resolve("server.key"));
+            SecretBox secrets = database.secretBox();
             GatewayConfig config = GatewayConfig.builder().httpPort(port)
                     .socksPort(socksPort).httpProxyPort(httpProxyPort).tunnelPort(tunnelPort).rateLimitPerHour(rateLimitPerHour).build();
             gateway = Gateway.start(config, db, secrets);

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import com.aimlib.testing.Ports;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,27 +28,7 @@ class StandaloneProcessTest {
     }
 
     /** Proxy and tunnel ports stay the same across the restart, as a configured deployment's do. */
-    static final int[] PORTS = freePorts(3);
-
-    static int[] freePorts(int n) {
-        java.util.List<java.net.ServerSocket> sockets = new java.util.ArrayList<>();
-        try {
-            for (int i = 0; i < n; i++) {
-                sockets.add(new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()));
-            }
-            return sockets.stream().mapToInt(java.net.ServerSocket::getLocalPort).toArray();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } finally {
-            sockets.forEach(s -> {
-                try {
-                    s.close();
-                } catch (java.io.IOException ignored) {
-                    // closing a probe socket cannot lose anything
-                }
-            });
-        }
-    }
+    static final int[] PORTS = Ports.free(3);
 
     static Started start(Path dataDir) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
@@ -94,6 +75,11 @@ class StandaloneProcessTest {
                 .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(devices.statusCode()).isEqualTo(200);
         assertThat(devices.body()).contains("\"region\":\"local\"").contains("\"url\":\"socks5h://");
+        String proxyUrl = devices.body().replaceAll("(?s).*\"url\":\"([^\"]+)\".*", "$1");
+        Process curl = new ProcessBuilder("curl", "-s", "--max-time", "20", "-x", proxyUrl, base + "/healthz")
+                .redirectErrorStream(true).start();
+        assertThat(new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                .as("the demo proxy works at once, through the in-process demo agent").isEqualTo("{\"status\":\"ok\"}");
 
         assertThat(stop(first)).isIn(0, 143);
         assertThat(data.resolve("pg/postmaster.pid")).doesNotExist();
