@@ -56,6 +56,8 @@ public final class BrowserFixture implements AutoCloseable {
     public final SecretBox box = new SecretBox(Secrets.randomBytes(32));
     public final Path workDir;
     public BrowserHost host;
+    /** An operator key for {@code /admin/v1}. */
+    public final String operatorKey;
     private final HttpClient http = HttpClient.newHttpClient();
     private static final java.util.concurrent.atomic.AtomicInteger N = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -67,6 +69,7 @@ public final class BrowserFixture implements AutoCloseable {
         this.db = db;
         this.accounts = new Accounts(db, box);
         this.whoami = new WhoAmI();
+        this.operatorKey = accounts.mintKey(null, "ops", Set.of(), null).plaintext();
         this.gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().clock(clock).build(), db, box,
                 BrowserSettings.defaults().manualReaper());
         this.workDir = workDir != null ? workDir : Files.createTempDirectory("aimlib-host");
