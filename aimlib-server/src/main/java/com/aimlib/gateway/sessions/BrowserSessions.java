@@ -287,11 +287,13 @@ public final class BrowserSessions implements GatewayLink {
 
     /**
      * A lease ended (the admin API's hook): its live sessions expire now and their browsers are torn down,
-     * instead of at the reaper's next pass. Returns how many sessions moved.
+     * instead of at the reaper's next pass. Does nothing while the lease is still active. Returns how many
+     * sessions moved.
      */
     public int leaseEnded(UUID leaseId) {
         List<SessionStateMachine.Moved> moved = jdbi.inTransaction(h -> SessionStateMachine.moveWhere(h, LIVE, EXPIRING,
-                "s.lease_id = :lease", null, Map.of("lease", leaseId)));
+                "s.lease_id = :lease AND EXISTS (SELECT 1 FROM leases l WHERE l.id = s.lease_id AND l.status <> 'active')",
+                null, Map.of("lease", leaseId)));
         moved.forEach(m -> teardown(m.id(), m.hostId()));
         if (!moved.isEmpty()) {
             log.info("lease ended; its sessions expire lease={} sessions={}", leaseId, moved.size());
