@@ -31,6 +31,7 @@ import com.aimlib.store.Tickets;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -127,8 +128,8 @@ public final class Gateway implements AutoCloseable {
         Tickets tickets = new Tickets(db);
         new CustomerApiRoutes(new LeasedDevices(db, secrets), tickets, proxyEndpoints, deviceCache, config.clock())
                 .register(router, auth);
-        new AdminApiRoutes(accounts, tickets, db, auth, deviceCache, proxyEndpoints, config.clock(), config.region(), proxy)
-                .register(router);
+        new AdminApiRoutes(accounts, tickets, db, auth, deviceCache, proxyEndpoints, config.clock(), config.region(),
+                this::leaseEnded, this::leaseCreated).register(router);
 
         // --- browser sessions + CDP relay (issue 4) ---
         java.util.function.Supplier<String> authority = () -> config.publicHost() + ":" + httpPort();
@@ -139,6 +140,26 @@ public final class Gateway implements AutoCloseable {
         reaper = new SessionReaper(sessions);
 
         http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);
+    }
+
+    // --- lease hooks of the admin API: proxy front (issue 3) and browser sessions (issue 4) ---
+    // Called on request threads after the HTTP server started, so every component exists by then.
+
+    private void leaseCreated(UUID leaseId) {
+        try {
+            sessions.ensurePrebound(leaseId);
+        } catch (RuntimeException e) {
+            log.warn("pre-binding the new lease's browser session failed (the reaper's sweep retries) lease={} cause={}", leaseId, e.toString());
+        }
+    }
+
+    private void leaseEnded(UUID leaseId) {
+        proxy.leaseEnded(leaseId);
+        try {
+            sessions.leaseEnded(leaseId);
+        } catch (RuntimeException e) {
+            log.warn("expiring the ended lease's browser sessions failed (the reaper retries) lease={} cause={}", leaseId, e.toString());
+        }
     }
 
     public GatewayConfig config() {
@@ -181,9 +202,12 @@ public final class Gateway implements AutoCloseable {
         return proxy.httpPort();
     }
 
-    /** Call after ending a lease ({@code Accounts.endLease}): its proxy credentials stop working and its connections close. */
+    /**
+     * Call after ending a lease ({@code Accounts.endLease}): its proxy credentials stop working, its connections
+     * close, and its browser sessions expire (what the admin API's end-lease endpoint does).
+     */
     public LeaseEndListener leaseEnds() {
-        return proxy;
+        return this::leaseEnded;
     }
 
     /** The proxy front (tests, and flushing usage on demand). */

@@ -116,7 +116,9 @@ public final class StandaloneCommand implements Callable<Integer> {
         try {
             setup.ensureOperatorKey(operatorKey);
             if (demo) {
-                setup.printDemo(setup.ensureDemo(operatorKey), gateway);
+                StandaloneSetup.Demo demoRows = setup.ensureDemo(operatorKey);
+                gateway.sessions().ensurePrebound(demoRows.leaseId()); // browser (issue 4): the demo lease's idle session now, not at the reaper's sweep
+                setup.printDemo(demoRows, gateway);
             }
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());

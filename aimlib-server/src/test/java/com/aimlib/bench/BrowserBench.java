@@ -23,8 +23,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The browser-session benchmark ({@code bench/browser/run.sh}): POST → ready → connected, CDP round trip
- * and a ~20 MB screenshot through the relay against direct to Chromium, RSS per idle session. All
- * figures come from one run on one machine; the direct path is the baseline.
+ * and a ~20 MB screenshot through the relay against direct to Chromium, the device path (bridge → gateway
+ * SOCKS5 front → tunnel → agent) against a direct fetch, RSS per idle session. Sessions egress through the
+ * real chain ({@link BrowserFixture}: an in-process agent per device, bound to 127.0.0.2). All figures come
+ * from one run on one machine; the direct paths are the baselines.
  */
 @EnabledIfSystemProperty(named = "aimlib.bench", matches = "true")
 class BrowserBench {
@@ -45,6 +47,8 @@ class BrowserBench {
         try (BrowserFixture fx = new BrowserFixture(8)) {
             report("# browser bench  %s  cores=%d  load average at start %s  chromium=/usr/bin/chromium", java.time.Instant.now(),
                     Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
+            report("# egress: bridge -> gateway SOCKS5 front 127.0.0.1:%d -> HTTP/2 tunnel :%d -> in-process agent per device (bind %s) -> loopback origin",
+                    fx.gateway.socksPort(), fx.gateway.tunnelPort(), BrowserFixture.EGRESS);
             startup(fx, sessions, false);
             fx.host.close();
             fx.host = com.aimlib.host.BrowserHost.start(fx.hostSettings(8).withWarmPool(2), fx.gateway.sessions());
@@ -67,6 +71,7 @@ class BrowserBench {
             String directUrl = "ws://127.0.0.1:" + port + "/devtools/page/" + target;
             roundTrip(relayUrl, directUrl, token);
             screenshot(relayUrl, directUrl, token);
+            deviceChain(fx, t, relayUrl, token);
             fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
             memory(fx);
         }
@@ -107,7 +112,7 @@ class BrowserBench {
             fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
             Thread.sleep(300);
         }
-        report("## POST -> ready -> connected over %d sessions (sequential, with the egress probe through the bridge), %s", n,
+        report("## POST -> ready -> connected over %d sessions (sequential, with the egress probe through bridge + front + tunnel + agent), %s", n,
                 warm ? "WARM POOL of 2 (a pre-launched browser available at each POST; each used once)" : "COLD (a new Chromium per POST)");
         report("host boot (launch or adopt -> egress probed):      p50 %s  p99 %s", ms(p(boot, 50)), ms(p(boot, 99)));
         report("POST -> GET says ready:                            p50 %s  p99 %s", ms(p(ready, 50)), ms(p(ready, 99)));
@@ -170,6 +175,78 @@ class BrowserBench {
         report("direct to Chromium: median %s (%.0f MB/s)", ms(p(viaDirect, 50)), mb / (p(viaDirect, 50) / 1e9));
         report("through the relay:  median %s (%.0f MB/s)", ms(p(viaRelay, 50)), mb / (p(viaRelay, 50) / 1e9));
         report("relay throughput / direct: %.2f", (double) p(viaDirect, 50) / p(viaRelay, 50));
+    }
+
+    /**
+     * The device path itself, all on loopback: a 1 MiB body and a tiny one fetched from inside the session's page
+     * (Chromium → bridge → gateway SOCKS5 front → HTTP/2 tunnel → agent bound to 127.0.0.2 → origin), and the same
+     * URLs with curl through the gateway's SOCKS5 front (front → tunnel → agent) and straight to the origin
+     * (the baseline), interleaved. curl opens a new connection per call (SOCKS5 handshake and a new tunnel
+     * stream included); the page keeps its connections alive.
+     */
+    private void deviceChain(BrowserFixture fx, BrowserFixture.Tenant t, String relay, String token) throws Exception {
+        var proxy = fx.accounts.proxyForLease(t.lease()).orElseThrow();
+        String socks = "socks5h://" + proxy.username() + ":" + proxy.password() + "@127.0.0.1:" + fx.gateway.socksPort();
+        String big = fx.whoami.url("/big");
+        String small = fx.whoami.url("/ip");
+        Cdp r = Cdp.open(relay, token);
+        r.call("{\"id\":1,\"method\":\"Page.navigate\",\"params\":{\"url\":\"" + fx.whoami.url("/page") + "\"}}");
+        Thread.sleep(1000);
+        int n = 20;
+        long[] pageBig = inPage(r, big, n);
+        long[] pageSmall = inPage(r, small, 50);
+        r.close();
+        long[] viaFrontBig = new long[n];
+        long[] directBig = new long[n];
+        long[] viaFrontSmall = new long[n];
+        long[] directSmall = new long[n];
+        for (int i = 0; i < n; i++) {
+            viaFrontBig[i] = curl(big, socks);
+            directBig[i] = curl(big, null);
+            viaFrontSmall[i] = curl(small, socks);
+            directSmall[i] = curl(small, null);
+        }
+        report("## the device path: GET of 1 MiB and of a 9-byte body, loopback origin, egress 127.0.0.2 (the agent's binding)");
+        report("curl straight to the origin (baseline):           1 MiB p50 %s  9 B p50 %s", ms1(p(directBig, 50)), ms1(p(directSmall, 50)));
+        report("curl -x socks5h gateway front -> tunnel -> agent: 1 MiB p50 %s  9 B p50 %s   (new connection each; %d calls, interleaved)",
+                ms1(p(viaFrontBig, 50)), ms1(p(viaFrontSmall, 50)), n);
+        report("page fetch() via bridge -> front -> tunnel -> agent: 1 MiB p50 %s (%.0f MB/s)  9 B p50 %s   (kept-alive; %d and 50 fetches)",
+                ms1(p(pageBig, 50)), 1.048576 / (p(pageBig, 50) / 1e9), ms1(p(pageSmall, 50)), n);
+        report("front+tunnel+agent / direct (curl, 1 MiB p50): %.2fx", (double) p(viaFrontBig, 50) / p(directBig, 50));
+    }
+
+    /** Times {@code n} sequential no-store fetches of {@code url} inside the page, in nanoseconds. */
+    private static long[] inPage(Cdp cdp, String url, int n) throws Exception {
+        String js = "(async () => { const out = []; for (let i = 0; i < " + n + "; i++) { const t0 = performance.now();"
+                + " const r = await fetch('" + url + "?' + i, {cache: 'no-store'}); const b = await r.arrayBuffer();"
+                + " if (!r.ok || b.byteLength === 0) throw new Error('fetch ' + r.status); out.push(performance.now() - t0); }"
+                + " return out.join(','); })()";
+        String reply = cdp.call("{\"id\":2,\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":" + M.writeValueAsString(js)
+                + ",\"awaitPromise\":true,\"returnByValue\":true}}");
+        String value = M.readTree(reply).path("result").path("result").path("value").asText("");
+        if (value.isEmpty()) {
+            throw new IllegalStateException("in-page fetch failed: " + reply);
+        }
+        return Arrays.stream(value.split(",")).mapToLong(v -> (long) (Double.parseDouble(v) * 1e6)).toArray();
+    }
+
+    /** One curl GET (through {@code socks} when given): curl's own time_total, so process start-up is not counted. */
+    private static long curl(String url, String socks) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-s", "-f", "-o", "/dev/null", "-w", "%{time_total}"));
+        if (socks != null) {
+            cmd.addAll(List.of("-x", socks));
+        }
+        cmd.add(url);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("curl " + url + " failed: " + out);
+        }
+        return (long) (Double.parseDouble(out) * 1e9);
+    }
+
+    static String ms1(long nanos) {
+        return String.format("%.1f ms", nanos / 1e6);
     }
 
     private void memory(BrowserFixture fx) throws Exception {

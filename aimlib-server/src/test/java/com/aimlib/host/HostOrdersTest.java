@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.aimlib.gateway.sessions.BrowserSessions;
 import com.aimlib.gateway.sessions.BrowserSettings;
 import com.aimlib.testing.BrowserFixture;
-import com.aimlib.testing.Danted;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.time.Clock;
@@ -42,7 +41,7 @@ class HostOrdersTest {
             JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));
             UUID id = UUID.fromString(c.get("session_id").asText());
             JsonNode ready = fx.awaitStatus(t, "ready", Duration.ofSeconds(30));
-            assertThat(ready.get("egress_ip").asText()).isEqualTo(Danted.EGRESS);
+            assertThat(ready.get("egress_ip").asText()).isEqualTo(BrowserFixture.EGRESS);
             assertThat(fx.wsUpgrade("/cdp/" + id, c.get("connect_token").asText())).startsWith("HTTP/1.1 101");
             var browser = remote.browserOf(id).orElseThrow();
             assertThat(fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null).statusCode()).isEqualTo(200);

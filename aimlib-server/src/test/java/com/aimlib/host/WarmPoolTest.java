@@ -3,7 +3,6 @@ package com.aimlib.host;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aimlib.testing.BrowserFixture;
-import com.aimlib.testing.Danted;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +45,7 @@ class WarmPoolTest {
         BrowserFixture.Tenant a = fx.tenant();
         JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + a.device() + "/browser", a.key(), "{}"));
         JsonNode ready = fx.awaitStatus(a, "ready", Duration.ofSeconds(30));
-        assertThat(ready.get("egress_ip").asText()).isEqualTo(Danted.EGRESS);
+        assertThat(ready.get("egress_ip").asText()).isEqualTo(BrowserFixture.EGRESS);
         UUID first = UUID.fromString(c.get("session_id").asText());
         Map.Entry<Long, Path> browser = fx.host.browserOf(first).orElseThrow();
         assertThat(ProcessHandle.of(browser.getKey()).orElseThrow().info().startInstant().orElseThrow()).isBefore(before);

@@ -1,9 +1,13 @@
 package com.aimlib.testing;
 
+import com.aimlib.agent.Agent;
+import com.aimlib.agent.AgentSettings;
+import com.aimlib.agent.DeviceConfig;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
 import com.aimlib.gateway.http.Json;
 import com.aimlib.gateway.sessions.BrowserSettings;
+import com.aimlib.gateway.tunnel.AgentStore;
 import com.aimlib.host.BrowserHost;
 import com.aimlib.host.HostSettings;
 import com.aimlib.store.Accounts;
@@ -14,6 +18,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,23 +30,34 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * One gateway, one in-process browser host, danted as the proxy upstream and a what-is-my-IP server,
- * on one fresh database: what a browser-session test class shares.
+ * One gateway, one in-process browser host chained to the gateway's own SOCKS5 proxy front, a real device
+ * agent per tenant's device (in process, dialing the gateway's tunnel, egressing from {@link #EGRESS}) and
+ * a what-is-my-IP server, on one fresh database: what a browser-session test class shares. A session's
+ * traffic takes the production path: Chromium → bridge → SOCKS5 front → HTTP/2 tunnel → agent → origin.
  */
 public final class BrowserFixture implements AutoCloseable {
     public final Database db;
     public final MutableClock clock = new MutableClock();
     public final Gateway gateway;
-    public final Danted danted;
+    /** The source address every test device's agent binds: what an origin sees when traffic went through the device. */
+    public static final String EGRESS = "127.0.0.2";
+    private static final AgentSettings AGENT = AgentSettings.defaults().withBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
+    private final List<Agent> agents = new CopyOnWriteArrayList<>();
     public final WhoAmI whoami;
     public final Accounts accounts;
     public final SecretBox box = new SecretBox(Secrets.randomBytes(32));
     public final Path workDir;
     public BrowserHost host;
+    /** An operator key for {@code /admin/v1}. */
+    public final String operatorKey;
     private final HttpClient http = HttpClient.newHttpClient();
     private static final java.util.concurrent.atomic.AtomicInteger N = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -51,8 +68,8 @@ public final class BrowserFixture implements AutoCloseable {
     private BrowserFixture(int hostCapacity, Database db, Path workDir) throws Exception {
         this.db = db;
         this.accounts = new Accounts(db, box);
-        this.danted = Danted.start();
         this.whoami = new WhoAmI();
+        this.operatorKey = accounts.mintKey(null, "ops", Set.of(), null).plaintext();
         this.gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().clock(clock).build(), db, box,
                 BrowserSettings.defaults().manualReaper());
         this.workDir = workDir != null ? workDir : Files.createTempDirectory("aimlib-host");
@@ -60,11 +77,15 @@ public final class BrowserFixture implements AutoCloseable {
     }
 
     public HostSettings hostSettings(int capacity) {
-        return HostSettings.defaults("host-" + ProcessHandle.current().pid() + "-" + workDir.getFileName(), "local", danted.address())
+        return HostSettings.defaults("host-" + ProcessHandle.current().pid() + "-" + workDir.getFileName(), "local",
+                        new InetSocketAddress("127.0.0.1", gateway.socksPort()))
                 .withCapacity(capacity).withWorkDir(workDir).withProbeUrl(whoami.url("/ip"));
     }
 
-    /** A customer with a key, a device, and an active socks5 lease on it ending in {@code leaseFor}. */
+    /**
+     * A customer with a key, a device whose agent is online (bound to {@link #EGRESS}), and an active socks5
+     * lease on it ending in {@code leaseFor}.
+     */
     public record Tenant(UUID customer, String key, UUID device, UUID lease) {
     }
 
@@ -73,8 +94,42 @@ public final class BrowserFixture implements AutoCloseable {
         Accounts.Customer c = accounts.createCustomer("c" + n + "-" + UUID.randomUUID(), customerCap);
         String key = accounts.mintKey(c.id(), "k", Accounts.CUSTOMER_SCOPES, null).plaintext();
         Accounts.Device d = accounts.createDevice("d" + n + "-" + UUID.randomUUID(), "local", "test", deviceCap, monthlyCap);
+        startAgent(d.id());
         Accounts.Lease l = accounts.createLease(c.id(), d.id(), leaseFor == null ? null : clock.instant().plus(leaseFor), "socks5");
         return new Tenant(c.id(), key, d.id(), l.id());
+    }
+
+    /** Mints the device an agent token and starts its agent (one tunnel connection, bound to {@link #EGRESS}); returns once it is online. */
+    public Agent startAgent(UUID deviceId) {
+        String token = new AgentStore(db).mintToken(deviceId).orElseThrow().token();
+        Agent agent;
+        try {
+            agent = Agent.start("127.0.0.1", gateway.tunnelPort(), false,
+                    List.of(new DeviceConfig(deviceId, token, EGRESS, "TestCarrier", null, null, 1)), AGENT, 1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        agents.add(agent);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!gateway.tunnels().online(deviceId)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the agent of device " + deviceId + " did not come online: " + agent.lastFailure(deviceId));
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        return agent;
+    }
+
+    /** This month's {@code device_usage} of the device, up + down, as the proxy front last flushed it. */
+    public long deviceUsage(UUID deviceId) {
+        return db.jdbi().withHandle(h -> h.createQuery("SELECT COALESCE(SUM(bytes_up + bytes_down), 0) FROM device_usage WHERE device_id = :d")
+                .bind("d", deviceId).mapTo(Long.class).one());
+    }
+
+    /** The lease's {@code bytes_up + bytes_down}, as the proxy front last flushed them. */
+    public long leaseUsage(UUID leaseId) {
+        return db.jdbi().withHandle(h -> h.createQuery("SELECT bytes_up + bytes_down FROM leases WHERE id = :l")
+                .bind("l", leaseId).mapTo(Long.class).one());
     }
 
     public Tenant tenant() {
@@ -177,8 +232,15 @@ public final class BrowserFixture implements AutoCloseable {
         } catch (IOException e) {
             leftovers = true;
         }
+        // Agents go before the gateway, all at once (each waits for its GOAWAY to be answered).
+        agents.stream().map(a -> Thread.ofVirtual().start(a::close)).toList().forEach(t -> {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         gateway.close();
-        danted.close();
         whoami.close();
         db.close();
         if (leftovers || !com.aimlib.host.BrowserHostProbe.browsersUnder(workDir).isEmpty()) {

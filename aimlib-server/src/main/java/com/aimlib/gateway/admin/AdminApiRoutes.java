@@ -55,10 +55,13 @@ public final class AdminApiRoutes {
     private final String defaultRegion;
 
     private final LeaseEndListener leaseEnds;
+    private final LeaseCreatedListener leaseCreated;
 
     public AdminApiRoutes(Accounts accounts, Tickets tickets, Database db, ApiKeyAuth auth, DeviceListCache deviceCache,
-                          ProxyEndpoints proxies, Clock clock, String defaultRegion, LeaseEndListener leaseEnds) {
+                          ProxyEndpoints proxies, Clock clock, String defaultRegion, LeaseEndListener leaseEnds,
+                          LeaseCreatedListener leaseCreated) {
         this.leaseEnds = leaseEnds;
+        this.leaseCreated = leaseCreated;
         this.accounts = accounts;
         this.tickets = tickets;
         this.jdbi = db.jdbi();
@@ -222,6 +225,9 @@ public final class AdminApiRoutes {
         String proxy = protocol == null ? "socks5" : "none".equals(protocol) ? null : protocol;
         Accounts.Lease lease = unique("device " + deviceId + " already has an active lease",
                 () -> accounts.createLease(customerId, deviceId, endsAt, proxy));
+        if (proxy != null) {
+            leaseCreated.leaseCreated(lease.id());
+        }
         changed();
         return Response.created(leaseView(lease));
     }

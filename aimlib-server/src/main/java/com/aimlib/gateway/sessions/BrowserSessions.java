@@ -285,6 +285,22 @@ public final class BrowserSessions implements GatewayLink {
         return Map.of("status", "stopping");
     }
 
+    /**
+     * A lease ended (the admin API's hook): its live sessions expire now and their browsers are torn down,
+     * instead of at the reaper's next pass. Does nothing while the lease is still active. Returns how many
+     * sessions moved.
+     */
+    public int leaseEnded(UUID leaseId) {
+        List<SessionStateMachine.Moved> moved = jdbi.inTransaction(h -> SessionStateMachine.moveWhere(h, LIVE, EXPIRING,
+                "s.lease_id = :lease AND EXISTS (SELECT 1 FROM leases l WHERE l.id = s.lease_id AND l.status <> 'active')",
+                null, Map.of("lease", leaseId)));
+        moved.forEach(m -> teardown(m.id(), m.hostId()));
+        if (!moved.isEmpty()) {
+            log.info("lease ended; its sessions expire lease={} sessions={}", leaseId, moved.size());
+        }
+        return moved.size();
+    }
+
     /** Asks the session's host to stop its browser; a session without a host is gone at once. */
     void teardown(UUID sessionId, UUID hostId) {
         if (hostId == null) {

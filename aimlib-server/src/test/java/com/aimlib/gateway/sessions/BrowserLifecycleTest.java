@@ -116,6 +116,41 @@ class BrowserLifecycleTest {
     }
 
     @Test
+    void endingALeaseThroughTheAdminApiExpiresItsSessionWithoutTheReaper() throws Exception {
+        Live s = ready("{}");
+        var browser = fx.host.browserOf(s.id()).orElseThrow();
+        var ended = fx.call("POST", "/admin/v1/leases/" + s.tenant().lease() + "/end", fx.operatorKey, null);
+        assertThat(ended.statusCode()).as(ended.body()).isEqualTo(200);
+        // no reaper pass here (the fixture's reaper is manual): the admin API's hook did it
+        awaitState(s.id(), "gone");
+        assertBrowserGone(browser);
+        assertThat(fx.call("GET", "/v1/devices/" + s.tenant().device() + "/browser", s.tenant().key(), null).statusCode()).isEqualTo(404);
+        assertThat(fx.wsUpgrade("/cdp/" + s.id(), s.token())).startsWith("HTTP/1.1 403").contains("lease_inactive");
+    }
+
+    @Test
+    void aLeaseCreatedThroughTheAdminApiIsPreboundAtOnce() throws Exception {
+        UUID customer = fx.accounts.createCustomer("prebound-" + UUID.randomUUID(), 5).id();
+        UUID withProxy = fx.accounts.createDevice("prebound-a-" + UUID.randomUUID(), "local", "test", 1, null).id();
+        UUID withoutProxy = fx.accounts.createDevice("prebound-b-" + UUID.randomUUID(), "local", "test", 1, null).id();
+        var a = fx.call("POST", "/admin/v1/leases", fx.operatorKey, "{\"customer_id\":\"" + customer + "\",\"device_id\":\"" + withProxy + "\"}");
+        var b = fx.call("POST", "/admin/v1/leases", fx.operatorKey,
+                "{\"customer_id\":\"" + customer + "\",\"device_id\":\"" + withoutProxy + "\",\"protocol\":\"none\"}");
+        assertThat(a.statusCode()).as(a.body()).isEqualTo(201);
+        assertThat(b.statusCode()).as(b.body()).isEqualTo(201);
+        // no reaper pass (manual) and no GET …/browser (which pre-binds lazily): the row exists when the 201 is out
+        assertThat(rowsOfLease(BrowserFixture.json(a).get("id").asText())).containsExactly("idle host=null token=false");
+        assertThat(rowsOfLease(BrowserFixture.json(b).get("id").asText())).isEmpty();
+    }
+
+    static java.util.List<String> rowsOfLease(String lease) {
+        return fx.db.jdbi().withHandle(h -> h.createQuery("""
+                        SELECT status || ' host=' || COALESCE(host_id::text, 'null') || ' token=' || (connect_token_hash IS NOT NULL)
+                        FROM browser_sessions WHERE lease_id = :l""")
+                .bind("l", UUID.fromString(lease)).mapTo(String.class).list());
+    }
+
+    @Test
     void sessionsOfAHostThatStopsHeartBeatingFail() throws Exception {
         Live s = ready("{}");
         fx.clock.advance(Duration.ofSeconds(16));

@@ -46,6 +46,7 @@ class BrowserRestartTest {
         assertThat(ProcessHandle.of(browser.getKey()).map(ProcessHandle::isAlive)).contains(true);
 
         // A new gateway on the same database, with its in-process host on the same work dir.
+        // (Its bridges chain to the first gateway's SOCKS5 front, which the devices' agents are connected to.)
         try (Gateway again = Gateway.start(GatewayConfig.builder().ephemeralPorts().clock(fx.clock).build(), fx.db, fx.box,
                 BrowserSettings.defaults().manualReaper());
              BrowserHost host = BrowserHost.start(fx.hostSettings(4), again.sessions())) {

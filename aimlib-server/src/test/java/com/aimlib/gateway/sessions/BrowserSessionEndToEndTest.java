@@ -3,7 +3,6 @@ package com.aimlib.gateway.sessions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aimlib.testing.BrowserFixture;
-import com.aimlib.testing.Danted;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserContext;
@@ -22,7 +21,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The customer's whole flow: create, wait for ready, drive five tabs over the relay from the device's IP, stop. */
+/**
+ * The customer's whole flow on the production path: create, wait for ready, drive five tabs over the relay, stop.
+ * The session's bridge chains to the gateway's own SOCKS5 front with the lease's credentials, the front opens
+ * streams through the device's tunnel, and the device's agent (bound to 127.0.0.2) connects to the origin; so the
+ * origin seeing 127.0.0.2 proves the traffic crossed the device, and the device's usage counts the browser's bytes.
+ */
 class BrowserSessionEndToEndTest {
     static BrowserFixture fx;
 
@@ -37,8 +41,11 @@ class BrowserSessionEndToEndTest {
     }
 
     @Test
-    void createConnectBrowseFiveTabsAndStop() throws Exception {
+    void createConnectBrowseFiveTabsThroughTheDeviceAndStop() throws Exception {
         BrowserFixture.Tenant t = fx.tenant();
+        assertThat(fx.gateway.tunnels().online(t.device())).isTrue();
+        fx.gateway.proxyFront().flushUsage();
+        assertThat(fx.deviceUsage(t.device())).isZero();
         HttpResponse<String> created = fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(),
                 "{\"ttl\":600,\"profile\":{\"device\":\"pixel-8-pro\",\"timezone\":\"Europe/Berlin\",\"evil\":1}}");
         assertThat(created.statusCode()).isEqualTo(201);
@@ -56,13 +63,22 @@ class BrowserSessionEndToEndTest {
 
         JsonNode ready = fx.awaitStatus(t, "ready", Duration.ofSeconds(30));
         assertThat(ready.get("session_id").asText()).isEqualTo(id);
-        assertThat(ready.get("egress_ip").asText()).isEqualTo(Danted.EGRESS);
+        assertThat(ready.get("egress_ip").asText()).isEqualTo(BrowserFixture.EGRESS);
         assertThat(ready.has("started_at")).isTrue();
         assertThat(ready.get("resolved_profile").get("device").asText()).isEqualTo("pixel-8-pro");
         assertThat(ready.get("resolved_profile").get("timezone").asText()).isEqualTo("Europe/Berlin");
         assertThat(ready.get("resolved_profile").has("evil")).isFalse();
         UUID sid = UUID.fromString(id);
         Map.Entry<Long, Path> browser = fx.host.browserOf(sid).orElseThrow();
+        // The egress probe (the browser's first tab) already crossed the device: the front counted it.
+        assertThat(fx.whoami.seen).anyMatch(s -> s.equals(BrowserFixture.EGRESS + " /ip"));
+        fx.gateway.proxyFront().flushUsage();
+        long deviceAtReady = fx.deviceUsage(t.device());
+        long leaseAtReady = fx.leaseUsage(t.lease());
+        long sessionAtReady = fx.host.bytesOf(sid);
+        assertThat(deviceAtReady).isPositive();
+        assertThat(leaseAtReady).isEqualTo(deviceAtReady);
+        int seenAtReady = fx.whoami.seen.size();
 
         try (Playwright pw = Playwright.create()) {
             Browser b = pw.chromium().connectOverCDP("http://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + id,
@@ -75,9 +91,16 @@ class BrowserSessionEndToEndTest {
                 pages.add(p);
             }
             for (Page p : pages) {
-                assertThat(p.textContent("body").trim()).isEqualTo(Danted.EGRESS);
+                assertThat(p.textContent("body").trim()).isEqualTo(BrowserFixture.EGRESS);
             }
-            assertThat(fx.whoami.seen).anyMatch(s -> s.equals(Danted.EGRESS + " /tab4"));
+            // the fifth tab also pulls 1 MiB through the device
+            assertThat(pages.get(4).evaluate("() => fetch('" + fx.whoami.url("/big") + "').then(r => r.text()).then(t => t.length)"))
+                    .isEqualTo(1024 * 1024);
+            for (int i = 0; i < 5; i++) {
+                assertThat(fx.whoami.seen).contains(BrowserFixture.EGRESS + " /tab" + i);
+            }
+            assertThat(fx.whoami.seen.subList(seenAtReady, fx.whoami.seen.size())).isNotEmpty()
+                    .allMatch(s -> s.startsWith(BrowserFixture.EGRESS + " "));
             assertThat(fx.whoami.seen).noneMatch(s -> s.startsWith("127.0.0.1 "));
             assertThat(pages.get(2).evaluate("() => Intl.DateTimeFormat().resolvedOptions().timeZone")).isEqualTo("Europe/Berlin");
             assertThat(fx.awaitStatus(t, "active", Duration.ofSeconds(5)).get("status").asText()).isEqualTo("active");
@@ -96,6 +119,15 @@ class BrowserSessionEndToEndTest {
         assertThat(ProcessHandleTestSupport.browsersUnder(browser.getValue())).isEmpty();
         assertThat(Files.exists(browser.getValue())).isFalse();
         Long bytes = fx.db.jdbi().withHandle(h -> h.createQuery("SELECT bytes_used FROM browser_sessions WHERE id = :id").bind("id", sid).mapTo(Long.class).one());
-        assertThat(bytes).isGreaterThan(0);
+        assertThat(bytes).isGreaterThan(sessionAtReady + 1024 * 1024);
+
+        // The proxy front counted the same traffic against the device and the lease (flushed now rather than in ≤ 2 s).
+        fx.gateway.proxyFront().flushUsage();
+        long device = fx.deviceUsage(t.device());
+        assertThat(device).isGreaterThan(deviceAtReady + 1024 * 1024);
+        assertThat(fx.leaseUsage(t.lease())).isEqualTo(device);
+        // Both count payload of the same connections (the bridge on Chromium's side, the front on the SOCKS side):
+        // they differ only by the absolute-form request lines the bridge rewrites to origin form.
+        assertThat((double) device).isBetween(bytes * 0.9, bytes * 1.1);
     }
 }
