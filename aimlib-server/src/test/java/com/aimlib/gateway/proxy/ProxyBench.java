@@ -40,7 +40,7 @@ public final class ProxyBench {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = new LinkedHashMap<>(Map.of("size-mb", "1024", "repeats", "5", "connections", "1000", "streams", "direct"));
+        Map<String, String> opts = new LinkedHashMap<>(Map.of("size-mb", "1024", "repeats", "5", "connections", "1000", "streams", "direct", "workers", "0", "agent-threads", "1"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
@@ -53,9 +53,9 @@ public final class ProxyBench {
         SecretBox box = new SecretBox(Secrets.randomBytes(32));
         Accounts accounts = new Accounts(db, box);
         DirectDeviceStreams direct = new DirectDeviceStreams();
+        GatewayConfig config = GatewayConfig.builder().ephemeralPorts().workerThreads(Integer.parseInt(opts.get("workers"))).build();
         boolean viaTunnel = opts.get("streams").equals("tunnel");
-        Gateway gateway = viaTunnel ? Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db, box)
-                : Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db, box, direct);
+        Gateway gateway = viaTunnel ? Gateway.start(config, db, box) : Gateway.start(config, db, box, direct);
         var customer = accounts.createCustomer("bench", 1);
         var device = accounts.createDevice("bench-device", "local", null, 1, null);
         com.aimlib.agent.Agent agent = null;
@@ -63,7 +63,7 @@ public final class ProxyBench {
             String token = new com.aimlib.gateway.tunnel.AgentStore(db).mintToken(device.id()).orElseThrow().token();
             agent = com.aimlib.agent.Agent.start("127.0.0.1", gateway.tunnelPort(), false,
                     List.of(new com.aimlib.agent.DeviceConfig(device.id(), token, "127.0.0.1", "bench", null, null, 2)),
-                    com.aimlib.agent.AgentSettings.defaults(), 1);
+                    com.aimlib.agent.AgentSettings.defaults(), Integer.parseInt(opts.get("agent-threads")));
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!gateway.tunnels().online(device.id()) && System.nanoTime() < until) {
                 Thread.sleep(10);
