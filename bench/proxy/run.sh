@@ -9,6 +9,6 @@ mkdir -p bench/out
 ./mvnw -B -q -o -pl aimlib-server -am test-compile dependency:build-classpath \
     -Dmdep.outputFile="$PWD/bench/out/proxy-classpath.txt" -Dmdep.includeScope=test >/dev/null
 CP="aimlib-server/target/test-classes:aimlib-server/target/classes:aimlib-protocol/target/classes:$(cat bench/out/proxy-classpath.txt)"
-exec "$JAVA_HOME/bin/java" -Xmx512m --enable-native-access=ALL-UNNAMED -cp "$CP" \
+exec "$JAVA_HOME/bin/java" -Xmx512m ${BENCH_JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED -cp "$CP" \
     -Dlogback.configurationFile="${PROXY_BENCH_LOGBACK:-aimlib-server/src/test/resources/logback-test.xml}" \
     com.aimlib.gateway.proxy.ProxyBench "$@"

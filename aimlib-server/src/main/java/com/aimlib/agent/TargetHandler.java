@@ -60,9 +60,13 @@ final class TargetHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (stream.isActive()) {
             // Both directions done is a normal end; the stream closes itself once the gateway's END_STREAM
-            // arrived. Anything else is an abort the gateway must see as one.
+            // arrived. After a clean EOF (END_STREAM already queued) the socket closing is no abort either:
+            // resetting the stream now would drop the DATA frames still waiting for flow-control window
+            // (the tail of a download). Anything else is an abort the gateway must see as one.
             stream.flush();
-            stream.close();
+            if (!outputEnded) {
+                stream.close();
+            }
         }
         super.channelInactive(ctx);
     }

@@ -2,7 +2,6 @@ package com.aimlib.gateway.proxy;
 
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
-import com.aimlib.gateway.tunnel.DeviceStreams;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
@@ -41,7 +40,7 @@ public final class ProxyBench {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = new LinkedHashMap<>(Map.of("size-mb", "1024", "repeats", "5", "connections", "1000", "streams", "direct"));
+        Map<String, String> opts = new LinkedHashMap<>(Map.of("size-mb", "1024", "repeats", "5", "connections", "1000", "streams", "direct", "workers", "0", "agent-threads", "1"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
@@ -54,10 +53,23 @@ public final class ProxyBench {
         SecretBox box = new SecretBox(Secrets.randomBytes(32));
         Accounts accounts = new Accounts(db, box);
         DirectDeviceStreams direct = new DirectDeviceStreams();
-        DeviceStreams streams = direct;
-        Gateway gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db, box, streams);
+        GatewayConfig config = GatewayConfig.builder().ephemeralPorts().workerThreads(Integer.parseInt(opts.get("workers"))).build();
+        boolean viaTunnel = opts.get("streams").equals("tunnel");
+        Gateway gateway = viaTunnel ? Gateway.start(config, db, box) : Gateway.start(config, db, box, direct);
         var customer = accounts.createCustomer("bench", 1);
         var device = accounts.createDevice("bench-device", "local", null, 1, null);
+        com.aimlib.agent.Agent agent = null;
+        if (viaTunnel) {
+            String token = new com.aimlib.gateway.tunnel.AgentStore(db).mintToken(device.id()).orElseThrow().token();
+            agent = com.aimlib.agent.Agent.start("127.0.0.1", gateway.tunnelPort(), false,
+                    List.of(new com.aimlib.agent.DeviceConfig(device.id(), token, "127.0.0.1", "bench", null, null, 2)),
+                    com.aimlib.agent.AgentSettings.defaults(), Integer.parseInt(opts.get("agent-threads")));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!gateway.tunnels().online(device.id()) && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+        }
+        System.out.printf("Device streams: %s%n%n", viaTunnel ? "gateway → HTTP/2 tunnel → in-process agent (pool 2)" : "direct test stub (no tunnel)");
         var lease = accounts.createLease(customer.id(), device.id(), null, "socks5");
         var proxy = accounts.proxyForLease(lease.id()).orElseThrow();
         String creds = proxy.username() + ":" + proxy.password();
@@ -122,6 +134,9 @@ public final class ProxyBench {
                         percentile(t, 50) / base);
             }
         } finally {
+            if (agent != null) {
+                agent.close();
+            }
             gateway.close();
             direct.close();
             db.close();
