@@ -1,5 +1,6 @@
 package com.aimlib.agent;
 
+import com.aimlib.ProcessLifetime;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -104,14 +104,10 @@ public final class AgentCommand implements Callable<Integer> {
         AgentSettings settings = AgentSettings.defaults().withTunnel(AgentSettings.defaults().tunnel()
                 .withKeepAlive(Duration.ofMillis(pingMs), Duration.ofMillis(deadMs))
                 .withWindows(Math.min(streamWindowKib << 10, Integer.MAX_VALUE), (int) Math.min((long) connectionWindowKib << 10, Integer.MAX_VALUE)));
-        Agent agent = Agent.start(gw.substring(0, colon), Integer.parseInt(gw.substring(colon + 1)), useTls, devices, settings, 0);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            agent.close();
-            stopped.countDown();
-        }, "agent-shutdown"));
+        ProcessLifetime lifetime = new ProcessLifetime("agent");
+        lifetime.own(Agent.start(gw.substring(0, colon), Integer.parseInt(gw.substring(colon + 1)), useTls, devices, settings, 0));
         System.out.println("aimlib agent is up: " + devices.size() + " device(s) via " + gw);
-        stopped.await();
+        lifetime.awaitStop();
         return 0;
     }
 }

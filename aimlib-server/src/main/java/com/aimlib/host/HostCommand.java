@@ -1,5 +1,6 @@
 package com.aimlib.host;
 
+import com.aimlib.ProcessLifetime;
 import com.aimlib.gateway.sessions.BrowserSessions;
 import com.aimlib.gateway.sessions.BrowserSettings;
 import com.aimlib.store.Database;
@@ -9,7 +10,6 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -63,7 +63,8 @@ public final class HostCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Database db = Database.open(Database.Settings.external(dbUrl, dbUser, dbPassword));
+        ProcessLifetime lifetime = new ProcessLifetime("host");
+        Database db = lifetime.own(Database.open(Database.Settings.external(dbUrl, dbUser, dbPassword)));
         SecretBox box = SecretBox.fromKeyFile(keyFile);
         // The database-backed gateway link: registration, heart-beats and reports are plain SQL.
         BrowserSessions link = new BrowserSessions(db, box, Clock.systemUTC(), BrowserSettings.defaults(), false, 5, () -> "", null);
@@ -73,17 +74,10 @@ public final class HostCommand implements Callable<Integer> {
         if (workDir != null) {
             settings = settings.withWorkDir(workDir);
         }
-        BrowserHost host = BrowserHost.start(settings, link);
-        HostOrders orders = new HostOrders(db, box, host, 100);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            orders.close();
-            host.close();
-            db.close();
-            stopped.countDown();
-        }, "aimlib-host-shutdown"));
+        BrowserHost host = lifetime.own(BrowserHost.start(settings, link));
+        lifetime.own(new HostOrders(db, box, host, 100));
         System.out.println("aimlib host " + name + " is up: region=" + region + " capacity=" + capacity);
-        stopped.await();
+        lifetime.awaitStop();
         return 0;
     }
 }
