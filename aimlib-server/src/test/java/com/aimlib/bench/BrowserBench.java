@@ -1,12 +1,10 @@
 package com.aimlib.bench;
 
 import com.aimlib.testing.BrowserFixture;
+import com.aimlib.testing.CdpClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,9 +13,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -102,7 +97,7 @@ class BrowserBench {
                 Thread.sleep(5);
             }
             ready[i] = System.nanoTime() - t0;
-            Cdp cdp = Cdp.open("ws://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + id, c.get("connect_token").asText());
+            CdpClient cdp = CdpClient.open("ws://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + id, c.get("connect_token").asText());
             cdp.call("{\"id\":1,\"method\":\"Browser.getVersion\"}");
             connected[i] = System.nanoTime() - t0;
             cdp.close();
@@ -120,8 +115,8 @@ class BrowserBench {
     }
 
     private void roundTrip(String relay, String direct, String token) throws Exception {
-        Cdp r = Cdp.open(relay, token);
-        Cdp d = Cdp.open(direct, null);
+        CdpClient r = CdpClient.open(relay, token);
+        CdpClient d = CdpClient.open(direct, null);
         String msg = "{\"id\":%d,\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"1+1\"}}";
         for (int i = 0; i < 500; i++) {
             r.call(String.format(msg, i));
@@ -147,8 +142,8 @@ class BrowserBench {
     }
 
     private void screenshot(String relay, String direct, String token) throws Exception {
-        Cdp r = Cdp.open(relay, token);
-        Cdp d = Cdp.open(direct, null);
+        CdpClient r = CdpClient.open(relay, token);
+        CdpClient d = CdpClient.open(direct, null);
         // A page of random pixels, so the PNG does not compress: ~20 MB of image, ~27 MB of base64 in one CDP message.
         d.call("{\"id\":1,\"method\":\"Emulation.setDeviceMetricsOverride\",\"params\":{\"width\":2600,\"height\":2600,\"deviceScaleFactor\":1,\"mobile\":false}}");
         d.call("{\"id\":2,\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"(() => { document.body.style.margin = 0; const c = document.createElement('canvas'); c.width = 2600; c.height = 2600; const x = c.getContext('2d'); const img = x.createImageData(2600, 2600); const a = new Uint32Array(img.data.buffer); for (let i = 0; i < a.length; i++) a[i] = (Math.random() * 4294967296) | 0xff000000; x.putImageData(img, 0, 0); document.body.appendChild(c); return a.length; })()\"}}");
@@ -189,7 +184,7 @@ class BrowserBench {
         String socks = "socks5h://" + proxy.username() + ":" + proxy.password() + "@127.0.0.1:" + fx.gateway.socksPort();
         String big = fx.whoami.url("/big");
         String small = fx.whoami.url("/ip");
-        Cdp r = Cdp.open(relay, token);
+        CdpClient r = CdpClient.open(relay, token);
         r.call("{\"id\":1,\"method\":\"Page.navigate\",\"params\":{\"url\":\"" + fx.whoami.url("/page") + "\"}}");
         Thread.sleep(1000);
         int n = 20;
@@ -216,7 +211,7 @@ class BrowserBench {
     }
 
     /** Times {@code n} sequential no-store fetches of {@code url} inside the page, in nanoseconds. */
-    private static long[] inPage(Cdp cdp, String url, int n) throws Exception {
+    private static long[] inPage(CdpClient cdp, String url, int n) throws Exception {
         String js = "(async () => { const out = []; for (let i = 0; i < " + n + "; i++) { const t0 = performance.now();"
                 + " const r = await fetch('" + url + "?' + i, {cache: 'no-store'}); const b = await r.arrayBuffer();"
                 + " if (!r.ok || b.byteLength === 0) throw new Error('fetch ' + r.status); out.push(performance.now() - t0); }"
@@ -314,46 +309,5 @@ class BrowserBench {
 
     static String us(long nanos) {
         return String.format("%.0f µs", nanos / 1e3);
-    }
-
-    /** CDP over the JDK WebSocket client, the same client for both paths. */
-    static final class Cdp implements WebSocket.Listener {
-        private final StringBuilder text = new StringBuilder();
-        private volatile CompletableFuture<String> next;
-        private WebSocket ws;
-
-        static Cdp open(String url, String token) throws Exception {
-            Cdp c = new Cdp();
-            WebSocket.Builder b = HttpClient.newHttpClient().newWebSocketBuilder();
-            if (token != null) {
-                b.header("Authorization", "Bearer " + token);
-            }
-            c.ws = b.buildAsync(URI.create(url), c).get(10, TimeUnit.SECONDS);
-            return c;
-        }
-
-        String call(String msg) throws Exception {
-            next = new CompletableFuture<>();
-            ws.sendText(msg, true);
-            return next.get(60, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            text.append(data);
-            if (last) {
-                String m = text.toString();
-                text.setLength(0);
-                if (m.startsWith("{\"id\"")) {
-                    next.complete(m);
-                }
-            }
-            webSocket.request(1);
-            return null;
-        }
-
-        void close() {
-            ws.abort();
-        }
     }
 }

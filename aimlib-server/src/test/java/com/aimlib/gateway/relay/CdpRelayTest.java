@@ -3,18 +3,12 @@ package com.aimlib.gateway.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aimlib.testing.BrowserFixture;
+import com.aimlib.testing.CdpClient;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -132,14 +126,14 @@ class CdpRelayTest {
         }
         assertThat(pageUrl).startsWith(gw + "/devtools/page/");
 
-        Cdp page = Cdp.open(pageUrl, token);
+        CdpClient page = CdpClient.open(pageUrl, token);
         assertThat(page.call("{\"id\":1,\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"1+1\"}}"))
                 .contains("\"value\":2");
         String big = page.call("{\"id\":2,\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"'x'.repeat(50*1024*1024)\",\"returnByValue\":true}}");
         assertThat(big.length()).isGreaterThan(50 * 1024 * 1024);
         page.close();
 
-        Cdp browser = Cdp.open(gw, token);
+        CdpClient browser = CdpClient.open(gw, token);
         assertThat(browser.call("{\"id\":1,\"method\":\"Browser.getVersion\"}")).contains("\"product\"");
         browser.close();
         // another tenant's key or token never reaches this session
@@ -148,49 +142,5 @@ class CdpRelayTest {
         assertThat(fx.call("GET", "/v1/devices/" + t.device() + "/browser", other.key(), null).statusCode()).isEqualTo(404);
         assertThat(fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", other.key(), null).statusCode()).isEqualTo(404);
         assertThat(fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null).statusCode()).isEqualTo(200);
-    }
-
-    /** A tiny CDP client over the JDK WebSocket, sending the bearer header like Playwright does. */
-    static final class Cdp implements WebSocket.Listener {
-        private final StringBuilder text = new StringBuilder();
-        private CompletableFuture<String> next = new CompletableFuture<>();
-        private WebSocket ws;
-
-        static Cdp open(String url, String token) throws Exception {
-            Cdp c = new Cdp();
-            c.ws = HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + token)
-                    .buildAsync(URI.create(url), c).get(10, TimeUnit.SECONDS);
-            return c;
-        }
-
-        synchronized String call(String msg) throws Exception {
-            next = new CompletableFuture<>();
-            ws.sendText(msg, true).get(10, TimeUnit.SECONDS);
-            return next.get(60, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            text.append(data);
-            if (last) {
-                String m = text.toString();
-                text.setLength(0);
-                if (m.startsWith("{\"id\"")) {
-                    next.complete(m);
-                }
-            }
-            webSocket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-            webSocket.request(1);
-            return null;
-        }
-
-        void close() {
-            ws.abort();
-        }
     }
 }

@@ -3,19 +3,14 @@ package com.aimlib.gateway.sessions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aimlib.testing.BrowserFixture;
+import com.aimlib.testing.CdpClient;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -86,7 +81,7 @@ class BrowserLifecycleTest {
     void sessionWithoutRelayTrafficExpiresAfterItsIdleTimeoutAndTrafficKeepsItAlive() throws Exception {
         Live quiet = ready("{\"idle_timeout\":30}");
         Live busy = ready("{\"idle_timeout\":30}");
-        Ws client = Ws.open("ws://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + busy.id(), busy.token());
+        CdpClient client = CdpClient.open("ws://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + busy.id(), busy.token());
         awaitState(busy.id(), "active");
         for (int i = 0; i < 3; i++) {
             fx.advance(Duration.ofSeconds(20));
@@ -183,7 +178,7 @@ class BrowserLifecycleTest {
         BrowserFixture.Tenant t = fx.tenant(5, 1, 300_000L, Duration.ofHours(1));
         Live s = ready(t, "{}");
         long cap = 300_000L;
-        Ws page = Ws.open(pageUrl(s), s.token());
+        CdpClient page = CdpClient.open(pageUrl(s), s.token());
         page.call("{\"id\":1,\"method\":\"Page.navigate\",\"params\":{\"url\":\"" + fx.whoami.url("/big") + "\"}}");
         Thread.sleep(1500);
         String len = page.call("{\"id\":2,\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"document.body ? document.body.innerText.length : -1\"}}");
@@ -201,43 +196,5 @@ class BrowserLifecycleTest {
             }
         }
         throw new AssertionError("no page target");
-    }
-
-    /** A minimal CDP client over the JDK WebSocket with the bearer header. */
-    static final class Ws implements WebSocket.Listener {
-        private final StringBuilder text = new StringBuilder();
-        private volatile CompletableFuture<String> next = new CompletableFuture<>();
-        private WebSocket ws;
-
-        static Ws open(String url, String token) throws Exception {
-            Ws c = new Ws();
-            c.ws = HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + token)
-                    .buildAsync(URI.create(url), c).get(10, TimeUnit.SECONDS);
-            return c;
-        }
-
-        synchronized String call(String msg) throws Exception {
-            next = new CompletableFuture<>();
-            ws.sendText(msg, true).get(10, TimeUnit.SECONDS);
-            return next.get(30, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            text.append(data);
-            if (last) {
-                String m = text.toString();
-                text.setLength(0);
-                if (m.startsWith("{\"id\"")) {
-                    next.complete(m);
-                }
-            }
-            webSocket.request(1);
-            return null;
-        }
-
-        void close() {
-            ws.sendClose(WebSocket.NORMAL_CLOSURE, "").orTimeout(5, TimeUnit.SECONDS).join();
-        }
     }
 }
