@@ -1,7 +1,5 @@
 package com.aimlib.gateway.admin;
 
-import com.aimlib.gateway.proxy.LeaseEndListener;
-
 import com.aimlib.gateway.api.BodyFields;
 import com.aimlib.gateway.api.CustomerApiRoutes;
 import com.aimlib.gateway.api.DeviceListCache;
@@ -12,6 +10,8 @@ import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Request;
 import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
+import com.aimlib.gateway.http.Uuids;
+import com.aimlib.gateway.proxy.LeaseEndListener;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.Tickets;
@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 import org.jdbi.v3.core.Jdbi;
+
 
 /**
  * The operator REST surface {@code /admin/v1} (operator keys only). Bodies are JSON objects; every
@@ -323,14 +324,11 @@ public final class AdminApiRoutes {
         if (v == null || v.isEmpty()) {
             return null;
         }
-        try {
-            if (v.length() != 36) {
-                throw new IllegalArgumentException();
-            }
-            return UUID.fromString(v);
-        } catch (IllegalArgumentException e) {
+        UUID id = Uuids.parseOrNull(v);
+        if (id == null) {
             throw ApiException.badRequest(name + " must be a UUID");
         }
+        return id;
     }
 
     private static ApiException notFound(String what) {

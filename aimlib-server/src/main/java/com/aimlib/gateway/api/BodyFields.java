@@ -2,6 +2,7 @@ package com.aimlib.gateway.api;
 
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Request;
+import com.aimlib.gateway.http.Uuids;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -99,14 +100,11 @@ public final class BodyFields {
         if (v == null) {
             return null;
         }
-        try {
-            if (v.length() != 36) {
-                throw new IllegalArgumentException();
-            }
-            return UUID.fromString(v);
-        } catch (IllegalArgumentException e) {
+        UUID id = Uuids.parseOrNull(v);
+        if (id == null) {
             throw ApiException.badRequest(name + " must be a UUID");
         }
+        return id;
     }
 
     /** An ISO-8601 instant such as {@code 2026-12-31T23:59:59Z}, or null when absent. */

@@ -36,15 +36,11 @@ public record Request(
 
     /** The path parameter as a UUID, or the documented 400 {@code {"error":"bad id"}}. */
     public UUID uuidParam(String name) {
-        String raw = pathParams.get(name);
-        try {
-            if (raw == null || raw.length() != 36) {
-                throw new IllegalArgumentException();
-            }
-            return UUID.fromString(raw);
-        } catch (IllegalArgumentException e) {
+        UUID id = Uuids.parseOrNull(pathParams.get(name));
+        if (id == null) {
             throw ApiException.shortForm(400, "bad id");
         }
+        return id;
     }
 
     /** The body as a JSON object; an empty body is {@code {}}; anything else is a 400 in the envelope. */

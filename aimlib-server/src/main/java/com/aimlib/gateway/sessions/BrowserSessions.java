@@ -4,6 +4,7 @@ import static com.aimlib.gateway.sessions.SessionState.*;
 
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Json;
+import com.aimlib.gateway.http.Uuids;
 import com.aimlib.host.BootOrder;
 import com.aimlib.host.GatewayLink;
 import com.aimlib.host.HostLink;
@@ -362,12 +363,7 @@ public final class BrowserSessions implements GatewayLink {
 
     /** Checks a relay client's session id and connect token; the documented relay error otherwise. Blocking. */
     public RelayTarget authorize(String rawId, String token) {
-        UUID id;
-        try {
-            id = rawId != null && rawId.length() == 36 ? UUID.fromString(rawId) : null;
-        } catch (IllegalArgumentException e) {
-            id = null;
-        }
+        UUID id = Uuids.parseOrNull(rawId);
         if (id == null) {
             throw notFound();
         }

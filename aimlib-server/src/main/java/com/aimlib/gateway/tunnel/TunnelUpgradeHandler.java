@@ -1,6 +1,7 @@
 package com.aimlib.gateway.tunnel;
 
 import com.aimlib.gateway.auth.ApiKeyAuth;
+import com.aimlib.gateway.http.Uuids;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -107,7 +108,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
             reject(ctx, HttpResponseStatus.BAD_REQUEST, "the upgrade request has no body");
             return;
         }
-        UUID deviceId = parseUuid(request.headers().get(TunnelProtocol.DEVICE_HEADER));
+        UUID deviceId = Uuids.parseOrNull(request.headers().get(TunnelProtocol.DEVICE_HEADER));
         String token = ApiKeyAuth.bearer(request.headers().get(HttpHeaderNames.AUTHORIZATION));
         if (deviceId == null || token == null) {
             reject(ctx, HttpResponseStatus.UNAUTHORIZED, "device id and agent token required");
@@ -202,17 +203,6 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.channel().config().setAutoRead(false);
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    private static UUID parseUuid(String raw) {
-        if (raw == null || raw.length() != 36) {
-            return null;
-        }
-        try {
-            return UUID.fromString(raw);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     @Override
