@@ -8,13 +8,11 @@ import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Secrets;
+import com.aimlib.testing.MutableClock;
 import com.aimlib.testing.TestDatabases;
 import java.net.http.HttpResponse;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,35 +22,8 @@ class RateLimitTest {
     static Gateway gateway;
     static Accounts accounts;
     static ApiClient api;
-    static final MovableClock clock = new MovableClock(Instant.parse("2026-06-01T12:00:00Z"));
-
-    /** A clock the test moves by hand, so refills are proven without sleeping. */
-    static final class MovableClock extends Clock {
-        private volatile Instant now;
-
-        MovableClock(Instant start) {
-            now = start;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
+    /** Moved by hand, so refills are proven without sleeping. */
+    static final MutableClock clock = MutableClock.frozenAt(Instant.parse("2026-06-01T12:00:00Z"));
 
     @BeforeAll
     static void start() throws Exception {
