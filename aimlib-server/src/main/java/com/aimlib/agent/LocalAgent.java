@@ -19,8 +19,11 @@ public final class LocalAgent {
     private LocalAgent() {
     }
 
-    /** Starts the agent for the device called {@code deviceName}; null (and a log line) when there is none. */
-    public static Agent startIfPresent(Gateway gateway, String deviceName) throws IOException {
+    /**
+     * Starts the agent for the device called {@code deviceName}, probing its egress IP at {@code whatIsMyIpUrl}
+     * (may be null: no probe); null (and a log line) when there is no such device.
+     */
+    public static Agent startIfPresent(Gateway gateway, String deviceName, String whatIsMyIpUrl) throws IOException {
         AgentStore store = new AgentStore(gateway.db());
         Optional<UUID> id = store.deviceIdByName(deviceName);
         if (id.isEmpty()) {
@@ -33,7 +36,7 @@ public final class LocalAgent {
             host = "127.0.0.1";
         }
         Agent agent = Agent.start(host, gateway.tunnelPort(), false,
-                List.of(new DeviceConfig(id.get(), token, "default", null, null, null, 2)), AgentSettings.defaults(), 1);
+                List.of(new DeviceConfig(id.get(), token, "default", null, null, whatIsMyIpUrl, 2)), AgentSettings.defaults(), 1);
         log.info("event=local_agent_started device={}", id.get());
         return agent;
     }

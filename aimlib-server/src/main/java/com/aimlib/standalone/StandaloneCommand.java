@@ -41,7 +41,8 @@ public final class StandaloneCommand implements Callable<Integer> {
             defaultValue = "1")
     int warmBrowsers;
 
-    @Option(names = "--egress-probe-url", description = "What-is-my-IP URL each new browser loads through its device to learn its egress IP")
+    @Option(names = "--egress-probe-url", description = "What-is-my-IP URL the demo agent and each new browser load through "
+            + "the device to learn its egress IP (default: this gateway's own /ip)")
     String egressProbeUrl;
 
     @Override
@@ -49,10 +50,11 @@ public final class StandaloneCommand implements Callable<Integer> {
         ProcessLifetime lifetime = new ProcessLifetime("standalone");
         Database db = lifetime.own(Database.open(database.settings()));
         Gateway gateway = lifetime.own(Gateway.start(gatewayOptions.config(), db, database.secretBox()));
+        String probeUrl = egressProbeUrl != null ? egressProbeUrl : gateway.baseUrl() + "/ip";
         // The browser host runs in process, its bridges chained to this gateway's own SOCKS5 proxy front.
         lifetime.own(BrowserHost.start(HostSettings.defaults("standalone", gateway.config().region(),
                         new InetSocketAddress(gateway.config().bindHost(), gateway.socksPort()))
-                .withChromium(chromium).withCapacity(browserCapacity).withProbeUrl(egressProbeUrl).withWarmPool(warmBrowsers),
+                .withChromium(chromium).withCapacity(browserCapacity).withProbeUrl(probeUrl).withWarmPool(warmBrowsers),
                 gateway.sessions()));
         StandaloneSetup setup = new StandaloneSetup(db, gateway.secrets(), System.out);
         try {
@@ -69,7 +71,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         if (demo) {
             // The demo device's agent egresses from this machine; it needs the demo rows above and, owned last,
             // is stopped first at shutdown.
-            var agent = LocalAgent.startIfPresent(gateway, "demo-device");
+            var agent = LocalAgent.startIfPresent(gateway, "demo-device", probeUrl);
             if (agent != null) {
                 lifetime.own(agent);
             }

@@ -71,9 +71,15 @@ class StandaloneProcessTest {
         String base = first.exports().get("AIMLIB_BASE_URL");
         String key = first.exports().get("AIMLIB_API_KEY");
         assertThat(first.lines()).anyMatch(l -> l.startsWith("operator key (shown once, stored hashed): ak_op_"));
-        HttpResponse<String> devices = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/devices"))
-                .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(devices.statusCode()).isEqualTo(200);
+        // The in-process demo agent probes its egress at the gateway's own /ip page and reports it.
+        HttpResponse<String> devices;
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        do {
+            devices = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/devices"))
+                    .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(devices.statusCode()).isEqualTo(200);
+        } while (!devices.body().contains("\"current_egress_ip\":\"127.0.0.1\"") && System.nanoTime() < until && sleep(100));
+        assertThat(devices.body()).contains("\"current_egress_ip\":\"127.0.0.1\"");
         assertThat(devices.body()).contains("\"region\":\"local\"").contains("\"url\":\"socks5h://");
         String proxyUrl = devices.body().replaceAll("(?s).*\"url\":\"([^\"]+)\".*", "$1");
         Process curl = new ProcessBuilder("curl", "-s", "--max-time", "20", "-x", proxyUrl, base + "/healthz")
@@ -98,5 +104,10 @@ class StandaloneProcessTest {
         } finally {
             stop(second);
         }
+    }
+
+    private static boolean sleep(long ms) throws InterruptedException {
+        Thread.sleep(ms);
+        return true;
     }
 }

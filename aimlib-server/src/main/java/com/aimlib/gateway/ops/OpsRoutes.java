@@ -13,6 +13,8 @@ import java.util.Map;
  *   <li>{@code GET /healthz} — the process is alive</li>
  *   <li>{@code GET /readyz} — the database answers</li>
  *   <li>{@code GET /metrics} — Prometheus text</li>
+ *   <li>{@code GET /ip} — the caller's address as plain text: a what-is-my-IP page, so agents and browser
+ *       hosts of a self-hosted deployment can learn a device's egress IP without a third-party service</li>
  * </ul>
  */
 public final class OpsRoutes {
@@ -27,6 +29,8 @@ public final class OpsRoutes {
             }
             return Response.ok(Map.of("status", "ready"));
         });
+        router.get("/ip", r -> Response.ok(new Response.Text("text/plain; charset=utf-8",
+                r.remote() == null ? "" : r.remote().getAddress().getHostAddress())));
         router.get("/metrics", r -> Response.ok(new Response.Text("text/plain; version=0.0.4; charset=utf-8", meters.scrape())));
     }
 }

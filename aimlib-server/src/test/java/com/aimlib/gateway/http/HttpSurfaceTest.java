@@ -50,6 +50,14 @@ class HttpSurfaceTest {
     }
 
     @Test
+    void ipAnswersTheCallersAddressAsText() throws Exception {
+        HttpResponse<String> r = send(at("/ip"));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
+        assertThat(r.body()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
     void unknownRouteIs404InTheEnvelope() throws Exception {
         HttpResponse<String> r = send(at("/nope"));
         assertThat(r.statusCode()).isEqualTo(404);
