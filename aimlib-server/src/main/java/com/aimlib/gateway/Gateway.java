@@ -11,17 +11,17 @@ import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.ops.OpsRoutes;
 import com.aimlib.gateway.proxy.LeaseEndListener;
 import com.aimlib.gateway.proxy.ProxyFront;
+import com.aimlib.gateway.relay.CdpRelay;
+import com.aimlib.gateway.sessions.BrowserSessions;
+import com.aimlib.gateway.sessions.BrowserSettings;
+import com.aimlib.gateway.sessions.SessionReaper;
+import com.aimlib.gateway.sessions.SessionRoutes;
 import com.aimlib.gateway.tunnel.AgentStore;
 import com.aimlib.gateway.tunnel.DeviceStreams;
 import com.aimlib.gateway.tunnel.DeviceTunnels;
 import com.aimlib.gateway.tunnel.TunnelRoutes;
 import com.aimlib.gateway.tunnel.TunnelServer;
 import com.aimlib.gateway.tunnel.TunnelSettings;
-import com.aimlib.gateway.relay.CdpRelay;
-import com.aimlib.gateway.sessions.BrowserSessions;
-import com.aimlib.gateway.sessions.BrowserSettings;
-import com.aimlib.gateway.sessions.SessionReaper;
-import com.aimlib.gateway.sessions.SessionRoutes;
 import com.aimlib.net.EventLoops;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
@@ -35,6 +35,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,13 +57,13 @@ public final class Gateway implements AutoCloseable {
     private final ApiKeyAuth auth;
     private final Router router = new Router();
     private HttpServer http;
-    // tunnel (issue 3)
+    // device tunnels
     private DeviceTunnels tunnels;
     private TunnelServer tunnelServer;
-    // proxy (issue 3)
+    // proxy front
     private final DeviceStreams streamsOverride;
     private ProxyFront proxy;
-    // browser sessions (issue 4)
+    // browser sessions
     private final BrowserSettings browserSettings;
     private BrowserSessions sessions;
     private SessionReaper reaper;
@@ -111,18 +112,18 @@ public final class Gateway implements AutoCloseable {
     private void startComponents() throws InterruptedException {
         OpsRoutes.register(router, db, meters);
 
-        // --- tunnel (issue 3): device agents dial in here; DeviceStreams for the proxy front ---
+        // Device agents dial in here; the tunnels are the DeviceStreams of the proxy front.
         AgentStore agentStore = new AgentStore(db);
         tunnels = new DeviceTunnels(agentStore, blocking);
         TunnelRoutes.register(router, auth, agentStore, tunnels, db.jdbi());
         tunnelServer = TunnelServer.start(config.bindHost(), config.tunnelPort(), TunnelSettings.defaults(),
                 agentStore, tunnels, workers, blocking);
 
-        // --- proxy (issue 3): SOCKS5 + HTTP proxy listeners over the device streams, before routes need their ports ---
+        // SOCKS5 and HTTP proxy listeners over the device streams, bound before the routes need their ports.
         proxy = ProxyFront.start(config.bindHost(), config.socksPort(), config.httpProxyPort(), db, secrets, config.clock(),
                 streamsOverride != null ? streamsOverride : tunnels, workers, blocking, ProxyFront.Settings.defaults());
 
-        // --- api (issue 2): customer /v1 (devices, tickets) and operator /admin/v1 ---
+        // Customer /v1 (devices, tickets) and operator /admin/v1.
         ProxyEndpoints proxyEndpoints = new ProxyEndpoints(config.publicHost(), this::socksPort, this::httpProxyPort);
         DeviceListCache deviceCache = new DeviceListCache();
         Tickets tickets = new Tickets(db);
@@ -131,8 +132,8 @@ public final class Gateway implements AutoCloseable {
         new AdminApiRoutes(accounts, tickets, db, auth, deviceCache, proxyEndpoints, config.clock(), config.region(),
                 this::leaseEnded, this::leaseCreated).register(router);
 
-        // --- browser sessions + CDP relay (issue 4) ---
-        java.util.function.Supplier<String> authority = () -> config.publicHost() + ":" + httpPort();
+        // Browser sessions and the CDP relay.
+        Supplier<String> authority = () -> config.publicHost() + ":" + httpPort();
         sessions = new BrowserSessions(db, secrets, config.clock(), browserSettings, config.autoBrowserSession(),
                 config.maxTabs(), () -> "ws://" + authority.get(), blocking);
         SessionRoutes.register(router, auth, sessions);
@@ -142,7 +143,7 @@ public final class Gateway implements AutoCloseable {
         http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);
     }
 
-    // --- lease hooks of the admin API: proxy front (issue 3) and browser sessions (issue 4) ---
+    // Lease hooks of the admin API, for the proxy front and browser sessions.
     // Called on request threads after the HTTP server started, so every component exists by then.
 
     private void leaseCreated(UUID leaseId) {
@@ -243,7 +244,7 @@ public final class Gateway implements AutoCloseable {
         if (http != null) {
             http.close();
         }
-        // proxy (issue 3): close proxied connections and write the last usage before the pool goes.
+        // Close proxied connections and write the last usage before the pool goes.
         if (proxy != null) {
             proxy.close();
         }
