@@ -156,6 +156,7 @@ final class AgentStreamHandler extends ChannelInboundHandlerAdapter {
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, EventLoops.payloadReads())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) device.settings().connectTimeout().toMillis())
                 .handler(new TargetHandler(ctx.channel()));
         ChannelFuture f = bind == null ? b.connect(new InetSocketAddress(address, port))
