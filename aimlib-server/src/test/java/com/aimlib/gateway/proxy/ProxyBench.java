@@ -81,8 +81,21 @@ public final class ProxyBench {
             clients.put("Dante SOCKS5 (single hop)", List.of("-x", "socks5h://127.0.0.1:" + dante.port));
             clients.put("gateway SOCKS5", List.of("-x", "socks5h://" + creds + "@127.0.0.1:" + gateway.socksPort()));
             clients.put("gateway HTTP CONNECT", List.of("-p", "-x", "http://" + creds + "@127.0.0.1:" + gateway.httpProxyPort()));
+            long serveSeconds = Long.parseLong(opts.getOrDefault("serve-seconds", "0"));
+            if (serveSeconds > 0) {
+                // Profiling aid: print the curl commands, keep everything up, measure nothing.
+                for (var e : clients.entrySet()) {
+                    System.out.printf("%s: curl -o /dev/null %s %s%n", e.getKey(), String.join(" ", e.getValue()), url);
+                }
+                System.out.printf("pid %d, serving for %d s%n", ProcessHandle.current().pid(), serveSeconds);
+                Thread.sleep(TimeUnit.SECONDS.toMillis(serveSeconds));
+                return;
+            }
             Map<String, List<Double>> mbps = new LinkedHashMap<>();
             clients.keySet().forEach(k -> mbps.put(k, new ArrayList<>()));
+            // CPU seconds the proxy itself spent per GiB: Dante's processes, the gateway's and the agent's event loops.
+            Map<String, List<double[]>> cpu = new LinkedHashMap<>();
+            clients.keySet().forEach(k -> cpu.put(k, new ArrayList<>()));
             // One untimed pass through each gateway path first: the JIT compiles the relay before we time it.
             for (var e : clients.entrySet()) {
                 if (e.getKey().startsWith("gateway")) {
@@ -96,7 +109,11 @@ public final class ProxyBench {
                     if (viaGateway) {
                         watch.start();
                     }
+                    double[] before = CpuWatch.sample(dante);
                     mbps.get(e.getKey()).add(curlMiBps(e.getValue(), url, size));
+                    double[] after = CpuWatch.sample(dante);
+                    double gib = size / (1024.0 * 1024 * 1024);
+                    cpu.get(e.getKey()).add(new double[] {(after[0] - before[0]) / gib, (after[1] - before[1]) / gib, (after[2] - before[2]) / gib});
                     if (viaGateway) {
                         watch.stop();
                     }
@@ -114,6 +131,21 @@ public final class ProxyBench {
                 System.out.printf("| %s | %.0f | %.0f | %.0f | %.2f | %.2f |%n", e.getKey(), m,
                         e.getValue().stream().mapToDouble(d -> d).min().orElse(0), e.getValue().stream().mapToDouble(d -> d).max().orElse(0),
                         m / directMedian, m / danteMedian);
+            }
+            System.out.printf("%nCPU seconds per GiB spent by the proxy, median (Dante: its processes; gateway: its event loops; agent: its event loops):%n%n");
+            System.out.println("| path | Dante | gateway | agent | proxy total |");
+            System.out.println("|---|---:|---:|---:|---:|");
+            for (var e : cpu.entrySet()) {
+                if (e.getKey().startsWith("direct")) {
+                    continue;
+                }
+                double[] m = new double[3];
+                for (int i = 0; i < 3; i++) {
+                    int col = i;
+                    m[i] = median(e.getValue().stream().map(v -> v[col]).toList());
+                }
+                System.out.printf("| %s | %s | %s | %s | %.2f |%n", e.getKey(), m[0] > 0.005 ? "%.2f".formatted(m[0]) : "–",
+                        m[1] > 0.005 ? "%.2f".formatted(m[1]) : "–", m[2] > 0.005 ? "%.2f".formatted(m[2]) : "–", m[0] + m[1] + m[2]);
             }
             System.out.printf("%nGateway JVM (-Xmx512m) during its transfers: max heap used %d MiB (lowest sample %d MiB), max Netty direct memory %d MiB.%n",
                     watch.maxHeap >> 20, watch.minHeap >> 20, watch.maxDirect >> 20);
@@ -341,6 +373,15 @@ public final class ProxyBench {
             throw new IllegalStateException("danted did not listen");
         }
 
+        /** CPU seconds used so far by danted and its children. */
+        double cpuSeconds() {
+            double sum = CpuWatch.procSeconds(process.pid());
+            for (ProcessHandle h : process.descendants().toList()) {
+                sum += CpuWatch.procSeconds(h.pid());
+            }
+            return sum;
+        }
+
         @Override
         public void close() {
             process.descendants().forEach(ProcessHandle::destroy);
@@ -349,6 +390,44 @@ public final class ProxyBench {
     }
 
     /** Samples the gateway JVM's heap and Netty's direct memory while gateway transfers run. */
+    /** CPU time so far, in seconds: {Dante's processes, gateway event loops, agent event loops}. */
+    static final class CpuWatch {
+        private static final long TICKS = 100;
+
+        static double[] sample(Dante dante) {
+            double d = dante.cpuSeconds();
+            var threads = ManagementFactory.getThreadMXBean();
+            double gw = 0;
+            double agent = 0;
+            for (var info : threads.getThreadInfo(threads.getAllThreadIds())) {
+                if (info == null) {
+                    continue;
+                }
+                long ns = threads.getThreadCpuTime(info.getThreadId());
+                if (ns < 0) {
+                    continue;
+                }
+                if (info.getThreadName().startsWith("gw-io")) {
+                    gw += ns / 1e9;
+                } else if (info.getThreadName().startsWith("agent-io") || info.getThreadName().startsWith("direct-device")) {
+                    agent += ns / 1e9;
+                }
+            }
+            return new double[] {d, gw, agent};
+        }
+
+        /** utime + stime of a process from /proc, in seconds (USER_HZ 100 on Linux). */
+        static double procSeconds(long pid) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) TICKS;
+            } catch (IOException | RuntimeException e) {
+                return 0;
+            }
+        }
+    }
+
     static final class HeapWatch {
         long maxHeap;
         long minHeap = Long.MAX_VALUE;
