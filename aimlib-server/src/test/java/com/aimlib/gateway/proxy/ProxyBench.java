@@ -40,13 +40,16 @@ public final class ProxyBench {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = new LinkedHashMap<>(Map.of("size-mb", "1024", "repeats", "5", "connections", "1000", "streams", "direct", "workers", "0", "agent-threads", "1"));
+        Map<String, String> opts = new LinkedHashMap<>(Map.of("size-mb", "1024", "repeats", "5", "connections", "1000", "streams", "direct", "workers", "0", "agent-threads", "1", "setup-warmup", "1000"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
         long size = Long.parseLong(opts.get("size-mb")) * 1024 * 1024;
         int repeats = Integer.parseInt(opts.get("repeats"));
         int connections = Integer.parseInt(opts.get("connections"));
+        // Untimed connections per path before the timed ones: the JIT is still compiling the set-up path
+        // (the handshakes, the HTTP/2 stream open) after a few hundred; a gateway in service is warm.
+        int warmup = Integer.parseInt(opts.get("setup-warmup"));
 
         Path work = Files.createTempDirectory("aimlib-proxy-bench");
         Database db = TestDatabases.fresh();
@@ -150,15 +153,15 @@ public final class ProxyBench {
             System.out.printf("%nGateway JVM (-Xmx512m) during its transfers: max heap used %d MiB (lowest sample %d MiB), max Netty direct memory %d MiB.%n",
                     watch.maxHeap >> 20, watch.minHeap >> 20, watch.maxDirect >> 20);
 
-            System.out.printf("%n## Connection set-up, %d sequential connections (TCP connect → proxy success reply, target connect included)%n%n", connections);
+            System.out.printf("%n## Connection set-up, %d sequential connections after %d untimed ones per path (TCP connect → proxy success reply, target connect included)%n%n", connections, warmup);
             System.out.println("| path | p50 µs | p90 µs | p99 µs | p50 vs direct TCP |");
             System.out.println("|---|---:|---:|---:|---:|");
             int target = origin.port();
             Map<String, long[]> setup = new LinkedHashMap<>();
-            setup.put("direct TCP connect", setupTimes(connections, () -> directConnect(target)));
-            setup.put("Dante SOCKS5 (no auth)", setupTimes(connections, () -> socksConnect(dante.port, null, null, target)));
-            setup.put("gateway SOCKS5 (user/pass)", setupTimes(connections, () -> socksConnect(gateway.socksPort(), proxy.username(), proxy.password(), target)));
-            setup.put("gateway HTTP CONNECT", setupTimes(connections, () -> httpConnect(gateway.httpProxyPort(), creds, target)));
+            setup.put("direct TCP connect", setupTimes(connections, warmup, () -> directConnect(target)));
+            setup.put("Dante SOCKS5 (no auth)", setupTimes(connections, warmup, () -> socksConnect(dante.port, null, null, target)));
+            setup.put("gateway SOCKS5 (user/pass)", setupTimes(connections, warmup, () -> socksConnect(gateway.socksPort(), proxy.username(), proxy.password(), target)));
+            setup.put("gateway HTTP CONNECT", setupTimes(connections, warmup, () -> httpConnect(gateway.httpProxyPort(), creds, target)));
             double base = percentile(setup.get("direct TCP connect"), 50);
             for (var e : setup.entrySet()) {
                 long[] t = e.getValue();
@@ -199,8 +202,8 @@ public final class ProxyBench {
         void run() throws IOException;
     }
 
-    private static long[] setupTimes(int n, Setup s) throws IOException {
-        for (int i = 0; i < Math.min(200, n); i++) {
+    private static long[] setupTimes(int n, int warmup, Setup s) throws IOException {
+        for (int i = 0; i < warmup; i++) {
             s.run();
         }
         long[] t = new long[n];
