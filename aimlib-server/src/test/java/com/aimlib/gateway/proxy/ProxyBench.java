@@ -135,8 +135,10 @@ public final class ProxyBench {
                         e.getValue().stream().mapToDouble(d -> d).min().orElse(0), e.getValue().stream().mapToDouble(d -> d).max().orElse(0),
                         m / directMedian, m / danteMedian);
             }
-            System.out.printf("%nCPU seconds per GiB spent by the proxy, median (Dante: its processes; gateway: its event loops; agent: its event loops):%n%n");
-            System.out.println("| path | Dante | gateway | agent | proxy total |");
+            String deviceSide = viaTunnel ? "agent" : "stub loop";
+            System.out.printf("%nCPU seconds per GiB spent by the proxy, median (Dante: its processes; gateway: its event loops; %s: %s):%n%n",
+                    deviceSide, viaTunnel ? "the agent's event loop" : "the direct stub's loop, where the front moves its client channels, so the whole relay runs there");
+            System.out.printf("| path | Dante | gateway | %s | proxy total |%n", deviceSide);
             System.out.println("|---|---:|---:|---:|---:|");
             for (var e : cpu.entrySet()) {
                 if (e.getKey().startsWith("direct")) {
