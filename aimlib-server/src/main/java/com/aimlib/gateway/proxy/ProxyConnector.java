@@ -37,18 +37,9 @@ final class ProxyConnector {
             onRefused.accept(refused);
             return;
         }
-        moveNearStream(client, grant, () -> openStream(conn, grant, host, port, onOpen, onRefused));
-    }
-
-    /**
-     * Moves {@code client} (auto-read off) to the event loop the device's next stream will live on, then
-     * runs {@code then} there; at once when it is there already or the loop is unknown. The SOCKS5 front
-     * calls it right after the password check, so the move overlaps the client's next round trip.
-     */
-    void moveNearStream(Channel client, ProxyAccess.Grant grant, Runnable then) {
-        EventLoop home = grant.lease() == null ? null : streams.streamLoop(grant.lease().deviceId, client.eventLoop());
+        EventLoop home = streams.streamLoop(grant.lease().deviceId, client.eventLoop());
         if (home == null || home == client.eventLoop()) {
-            then.run();
+            openStream(conn, grant, host, port, onOpen, onRefused);
             return;
         }
         // Deregister, then register with the stream's loop. Registration fires no channelActive again
@@ -63,7 +54,7 @@ final class ProxyConnector {
                     client.close();
                     return;
                 }
-                then.run();
+                openStream(conn, grant, host, port, onOpen, onRefused);
             });
         });
     }

@@ -112,20 +112,6 @@ final class Socks5FrontHandler extends ProxyFrontHandler {
         state = State.REQUEST;
         ctx.pipeline().replace("socks-decoder", "socks-decoder", new Socks5CommandDecoder());
         ctx.writeAndFlush(new DefaultSocks5PasswordAuthResponse(Socks5PasswordAuthStatus.SUCCESS));
-        if (g.refusal() != null || state != State.REQUEST) {
-            // Refused leases answer at the request; a request that came with the password is under way.
-            readRequest(ctx);
-            return;
-        }
-        // While the client sends its request, the channel moves to the device stream's event loop.
-        connector.moveNearStream(ctx.channel(), g, () -> {
-            if (state == State.REQUEST) {
-                readRequest(ctx);
-            }
-        });
-    }
-
-    private void readRequest(ChannelHandlerContext ctx) {
         for (ByteBuf b : takeEarly()) {
             ctx.pipeline().context("socks-encoder").fireChannelRead(b);
         }
