@@ -78,6 +78,8 @@ public final class ProxyBench {
         String creds = proxy.username() + ":" + proxy.password();
 
         try (Origin origin = new Origin(size); Dante dante = Dante.start(work)) {
+            // A bench killed with SIGTERM (e.g. --serve-seconds cut short) must not leave danted behind.
+            Runtime.getRuntime().addShutdownHook(new Thread(dante::close));
             String url = "http://127.0.0.1:" + origin.port() + "/";
             Map<String, List<String>> clients = new LinkedHashMap<>();
             clients.put("direct (no proxy)", List.of());
