@@ -7,7 +7,6 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
@@ -20,15 +19,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP proxy front: {@code CONNECT host:port} tunnels and absolute-URI requests
@@ -37,27 +32,21 @@ import java.util.concurrent.TimeUnit;
  * request goes to the origin in origin-form with {@code Connection: close}, its body and the response
  * pass through untouched). Refusals are JSON error bodies in the API's envelope.
  */
-final class HttpProxyFrontHandler extends ChannelInboundHandlerAdapter {
+final class HttpProxyFrontHandler extends ProxyFrontHandler {
     static final int MAX_INITIAL_LINE = 8192;
     static final int MAX_HEADER_BYTES = 16384;
-    private static final int MAX_EARLY_BYTES = 64 * 1024;
     /** Hop-by-hop headers (RFC 9110 §7.6.1) and our own credentials never reach the origin. */
     private static final Set<String> DROPPED = Set.of("proxy-authorization", "proxy-connection", "connection", "keep-alive",
             "proxy-authenticate", "te", "trailer", "upgrade");
 
+    private static final byte[] ESTABLISHED = "HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
     private enum State { HEAD, CHECKING, OPENING, RELAYING, CLOSED }
 
-    private final ProxyConnector connector;
-    private final long handshakeTimeoutMillis;
     private State state = State.HEAD;
-    private final List<ByteBuf> early = new ArrayList<>();
-    private int earlyBytes;
-    private boolean clientInputEnded;
-    private ScheduledFuture<?> handshakeTimer;
 
     HttpProxyFrontHandler(ProxyConnector connector, long handshakeTimeoutMillis) {
-        this.connector = connector;
-        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+        super(connector, handshakeTimeoutMillis);
     }
 
     static void install(ChannelPipeline p, ProxyConnector connector, long handshakeTimeoutMillis) {
@@ -70,13 +59,10 @@ final class HttpProxyFrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        handshakeTimer = ctx.executor().schedule(() -> {
-            if (state != State.RELAYING && state != State.CLOSED) {
-                respond(ctx, 408, "request_timeout", "no complete request head in time", false);
-            }
-        }, handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
-        ctx.fireChannelActive();
+    void handshakeExpired(ChannelHandlerContext ctx) {
+        if (state != State.RELAYING && state != State.CLOSED) {
+            respond(ctx, 408, "request_timeout", "no complete request head in time", false);
+        }
     }
 
     @Override
@@ -153,16 +139,11 @@ final class HttpProxyFrontHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             state = State.RELAYING;
-            if (handshakeTimer != null) {
-                handshakeTimer.cancel(false);
-            }
             if (tunnel) {
-                ctx.writeAndFlush(ctx.alloc().buffer().writeBytes("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+                relay(ctx, conn, stream, ctx.alloc().buffer(ESTABLISHED.length).writeBytes(ESTABLISHED), null);
             } else {
-                early.addFirst(originHead(ctx, request, target));
+                relay(ctx, conn, stream, null, originHead(ctx, request, target));
             }
-            ctx.pipeline().remove(this);
-            Relay.join(conn, stream, early, clientInputEnded);
         }, refusal -> refuse(ctx, refusal));
     }
 
@@ -298,9 +279,7 @@ final class HttpProxyFrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void keepEarly(ChannelHandlerContext ctx, ByteBuf b) {
-        early.add(b);
-        earlyBytes += b.readableBytes();
-        if (earlyBytes > MAX_EARLY_BYTES) {
+        if (!keepEarly(b)) {
             respond(ctx, 413, "payload_too_large", "too many bytes before the proxy answered", false);
         }
     }
@@ -351,20 +330,7 @@ final class HttpProxyFrontHandler extends ChannelInboundHandlerAdapter {
         if (state != State.RELAYING) {
             state = State.CLOSED;
         }
-        releaseEarly();
-        if (handshakeTimer != null) {
-            if (handshakeTimer != null) {
-                handshakeTimer.cancel(false);
-            }
-        }
-        ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (state != State.RELAYING) {
-            releaseEarly();
-        }
+        super.channelInactive(ctx);
     }
 
     @Override
@@ -376,13 +342,5 @@ final class HttpProxyFrontHandler extends ChannelInboundHandlerAdapter {
         state = State.CLOSED;
         releaseEarly();
         ctx.close();
-    }
-
-    private void releaseEarly() {
-        for (ByteBuf b : early) {
-            b.release();
-        }
-        early.clear();
-        earlyBytes = 0;
     }
 }

@@ -2,6 +2,7 @@ package com.aimlib.gateway.proxy;
 
 import com.aimlib.gateway.tunnel.DeviceStreams;
 import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -22,8 +23,11 @@ final class ProxyConnector {
 
     /**
      * Admits {@code client} under {@code grant} and opens a stream to {@code host:port} (resolved on the
-     * device). Exactly one of the callbacks runs, on the client's event loop; a stream that arrives after
-     * the client left or after the timeout is closed.
+     * device). The client must not be reading (auto-read off). When the device's stream will live on
+     * another event loop than the client, the client channel moves to that loop first, so the relay
+     * never crosses threads. Exactly one of the callbacks runs, on the client's (possibly new) event
+     * loop — unless the client closes while it moves, which its own channelInactive reports; a stream
+     * that arrives after the client left or after the timeout is closed.
      */
     void open(Channel client, ProxyAccess.Grant grant, String host, int port,
               BiConsumer<ProxiedConnection, Channel> onOpen, Consumer<Refusal> onRefused) {
@@ -33,9 +37,34 @@ final class ProxyConnector {
             onRefused.accept(refused);
             return;
         }
+        EventLoop home = streams.streamLoop(grant.lease().deviceId, client.eventLoop());
+        if (home == null || home == client.eventLoop()) {
+            openStream(conn, grant, host, port, onOpen, onRefused);
+            return;
+        }
+        // Deregister, then register with the stream's loop. Registration fires no channelActive again
+        // and starts no read while auto-read is off; a client that closed meanwhile fails to register.
+        client.deregister().addListener(d -> {
+            if (!d.isSuccess()) {
+                client.close();
+                return;
+            }
+            home.register(client).addListener(r -> {
+                if (!r.isSuccess()) {
+                    client.close();
+                    return;
+                }
+                openStream(conn, grant, host, port, onOpen, onRefused);
+            });
+        });
+    }
+
+    private void openStream(ProxiedConnection conn, ProxyAccess.Grant grant, String host, int port,
+                            BiConsumer<ProxiedConnection, Channel> onOpen, Consumer<Refusal> onRefused) {
+        Channel client = conn.client;
         CompletableFuture<Channel> opening;
         try {
-            opening = streams.open(grant.lease().deviceId, host, port);
+            opening = streams.open(grant.lease().deviceId, host, port, client.eventLoop());
         } catch (RuntimeException e) {
             opening = CompletableFuture.failedFuture(e);
         }
@@ -58,11 +87,11 @@ final class ProxyConnector {
             }
             timer.cancel(false);
             if (error != null) {
-                client.eventLoop().execute(() -> onRefused.accept(Refusal.of(error)));
+                onLoop(client, () -> onRefused.accept(Refusal.of(error)));
                 return;
             }
             conn.stream(stream);
-            client.eventLoop().execute(() -> {
+            onLoop(client, () -> {
                 if (!client.isActive()) {
                     stream.close();
                     return;
@@ -70,5 +99,15 @@ final class ProxyConnector {
                 onOpen.accept(conn, stream);
             });
         });
+    }
+
+    /** Runs {@code task} on the channel's event loop: at once when already there. */
+    static void onLoop(Channel channel, Runnable task) {
+        EventLoop loop = channel.eventLoop();
+        if (loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
     }
 }

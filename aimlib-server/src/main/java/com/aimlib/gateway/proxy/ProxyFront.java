@@ -8,13 +8,18 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,13 +45,14 @@ public final class ProxyFront implements LeaseEndListener, AutoCloseable {
 
     private final ProxyAccess access;
     private final EventLoopGroup boss;
-    private final Channel socks;
-    private final Channel http;
+    /** The SOCKS5 and HTTP listening sockets: one per worker loop on native transport (see {@link #listen}). */
+    private final List<Channel> socks;
+    private final List<Channel> http;
     private final ChannelGroup clients;
     private final Thread background;
     private volatile boolean running = true;
 
-    private ProxyFront(ProxyAccess access, EventLoopGroup boss, Channel socks, Channel http, ChannelGroup clients,
+    private ProxyFront(ProxyAccess access, EventLoopGroup boss, List<Channel> socks, List<Channel> http, ChannelGroup clients,
                        long pollMillis, long flushMillis) {
         this.access = access;
         this.boss = boss;
@@ -65,11 +71,11 @@ public final class ProxyFront implements LeaseEndListener, AutoCloseable {
         ChannelGroup clients = new DefaultChannelGroup("proxy-clients", GlobalEventExecutor.INSTANCE);
         EventLoopGroup boss = EventLoops.group(1, "proxy-accept");
         try {
-            Channel socks = listen(bindHost, socksPort, boss, workers, clients,
+            List<Channel> socks = listen(bindHost, socksPort, boss, workers, clients,
                     ch -> Socks5FrontHandler.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis()));
-            Channel http = listen(bindHost, httpPort, boss, workers, clients,
+            List<Channel> http = listen(bindHost, httpPort, boss, workers, clients,
                     ch -> HttpProxyFrontHandler.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis()));
-            log.info("proxy front listening socks={} http={}", socks.localAddress(), http.localAddress());
+            log.info("proxy front listening socks={} http={} listeners={}", socks.getFirst().localAddress(), http.getFirst().localAddress(), socks.size());
             return new ProxyFront(access, boss, socks, http, clients, settings.pollMillis(), settings.flushMillis());
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -77,13 +83,41 @@ public final class ProxyFront implements LeaseEndListener, AutoCloseable {
         }
     }
 
-    private static Channel listen(String host, int port, EventLoopGroup boss, EventLoopGroup workers, ChannelGroup clients,
-                                  Consumer<SocketChannel> install) throws InterruptedException {
+    /**
+     * Binds {@code host:port}. On native transport every worker loop gets its own listening socket
+     * (SO_REUSEPORT, the kernel spreads connections over them) and keeps the connections it accepts:
+     * no hand-over from an acceptor thread to a worker on the connection set-up path. Otherwise one
+     * listener on {@code boss} hands connections to {@code workers}.
+     */
+    private static List<Channel> listen(String host, int port, EventLoopGroup boss, EventLoopGroup workers, ChannelGroup clients,
+                                        Consumer<SocketChannel> install) throws InterruptedException {
+        List<Channel> bound = new ArrayList<>();
+        try {
+            if (!EventLoops.nativeTransport()) {
+                bound.add(bootstrap(boss, workers, clients, install).bind(host, port).sync().channel());
+                return bound;
+            }
+            for (EventExecutor e : workers) {
+                EventLoop loop = (EventLoop) e;
+                int p = bound.isEmpty() ? port : ((InetSocketAddress) bound.getFirst().localAddress()).getPort();
+                bound.add(bootstrap(loop, loop, clients, install).option(EpollChannelOption.SO_REUSEPORT, true)
+                        .bind(host, p).sync().channel());
+            }
+            return bound;
+        } catch (InterruptedException | RuntimeException ex) {
+            bound.forEach(Channel::close);
+            throw ex;
+        }
+    }
+
+    private static ServerBootstrap bootstrap(EventLoopGroup boss, EventLoopGroup workers, ChannelGroup clients,
+                                             Consumer<SocketChannel> install) {
         return new ServerBootstrap()
                 .group(boss, workers)
                 .channel(EventLoops.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, EventLoops.payloadReads())
                 // A client's FIN must end only its direction: the other one keeps flowing.
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -92,16 +126,15 @@ public final class ProxyFront implements LeaseEndListener, AutoCloseable {
                         clients.add(ch);
                         install.accept(ch);
                     }
-                })
-                .bind(host, port).sync().channel();
+                });
     }
 
     public int socksPort() {
-        return ((InetSocketAddress) socks.localAddress()).getPort();
+        return ((InetSocketAddress) socks.getFirst().localAddress()).getPort();
     }
 
     public int httpPort() {
-        return ((InetSocketAddress) http.localAddress()).getPort();
+        return ((InetSocketAddress) http.getFirst().localAddress()).getPort();
     }
 
     /** Refuses the lease's credentials from now on and closes its open connections. */
@@ -157,8 +190,8 @@ public final class ProxyFront implements LeaseEndListener, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        socks.close().syncUninterruptibly();
-        http.close().syncUninterruptibly();
+        socks.forEach(c -> c.close().syncUninterruptibly());
+        http.forEach(c -> c.close().syncUninterruptibly());
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         try {

@@ -71,6 +71,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
         early.clear();
         stream.flush();
         if (clientInputEnded) {
+            upRelay.inputShut = true;
             upRelay.inputEnded();
         }
         client.config().setAutoRead(true);

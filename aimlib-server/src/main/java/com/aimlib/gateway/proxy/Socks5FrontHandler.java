@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.socksx.v5.DefaultSocks5CommandResponse;
@@ -20,36 +19,23 @@ import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthRequestDecoder;
 import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthStatus;
 import io.netty.handler.codec.socksx.v5.Socks5ServerEncoder;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The SOCKS5 front (RFC 1928 CONNECT, RFC 1929 username/password, nothing else): greeting, password
  * check, request, then a {@link Relay} to the device stream. Every refusal is the protocol's own reply
  * followed by a close.
  */
-final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
-    /** Client bytes accepted after the request but before the stream is open. */
-    private static final int MAX_EARLY_BYTES = 64 * 1024;
+final class Socks5FrontHandler extends ProxyFrontHandler {
     /** RFC 1929 allows any non-zero status; 0x01 is what clients and Dante use (Netty's constant is 0xFF). */
     private static final Socks5PasswordAuthStatus AUTH_FAILURE = Socks5PasswordAuthStatus.valueOf((byte) 1);
 
     private enum State { GREETING, AUTH, CHECKING, REQUEST, OPENING, RELAYING, CLOSED }
 
-    private final ProxyConnector connector;
-    private final long handshakeTimeoutMillis;
     private State state = State.GREETING;
     private ProxyAccess.Grant grant;
-    private final List<ByteBuf> early = new ArrayList<>();
-    private int earlyBytes;
-    private boolean clientInputEnded;
-    private ScheduledFuture<?> handshakeTimer;
 
     Socks5FrontHandler(ProxyConnector connector, long handshakeTimeoutMillis) {
-        this.connector = connector;
-        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+        super(connector, handshakeTimeoutMillis);
     }
 
     /** Sets up a fresh SOCKS5 connection's pipeline. */
@@ -60,13 +46,10 @@ final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        handshakeTimer = ctx.executor().schedule(() -> {
-            if (state != State.RELAYING) {
-                close(ctx);
-            }
-        }, handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
-        ctx.fireChannelActive();
+    void handshakeExpired(ChannelHandlerContext ctx) {
+        if (state != State.RELAYING) {
+            close(ctx);
+        }
     }
 
     @Override
@@ -129,10 +112,7 @@ final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
         state = State.REQUEST;
         ctx.pipeline().replace("socks-decoder", "socks-decoder", new Socks5CommandDecoder());
         ctx.writeAndFlush(new DefaultSocks5PasswordAuthResponse(Socks5PasswordAuthStatus.SUCCESS));
-        List<ByteBuf> held = new ArrayList<>(early);
-        early.clear();
-        earlyBytes = 0;
-        for (ByteBuf b : held) {
+        for (ByteBuf b : takeEarly()) {
             ctx.pipeline().context("socks-encoder").fireChannelRead(b);
         }
         if (state == State.REQUEST) {
@@ -160,15 +140,8 @@ final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             state = State.RELAYING;
-            if (handshakeTimer != null) {
-                handshakeTimer.cancel(false);
-            }
-            ctx.writeAndFlush(new DefaultSocks5CommandResponse(Socks5CommandStatus.SUCCESS, Socks5AddressType.IPv4));
-            ChannelPipeline p = ctx.pipeline();
-            p.remove("socks-encoder");
-            p.remove("socks-decoder");
-            p.remove(this);
-            Relay.join(conn, stream, early, clientInputEnded);
+            relay(ctx, conn, stream, new DefaultSocks5CommandResponse(Socks5CommandStatus.SUCCESS, Socks5AddressType.IPv4), null,
+                    "socks-encoder", "socks-decoder");
         }, refusal -> refuse(ctx, refusal.socksStatus));
     }
 
@@ -198,9 +171,7 @@ final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void keepEarly(ChannelHandlerContext ctx, ByteBuf b) {
-        early.add(b);
-        earlyBytes += b.readableBytes();
-        if (earlyBytes > MAX_EARLY_BYTES) {
+        if (!keepEarly(b)) {
             close(ctx);
         }
     }
@@ -220,20 +191,7 @@ final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         state = State.CLOSED;
-        releaseEarly();
-        if (handshakeTimer != null) {
-            if (handshakeTimer != null) {
-                handshakeTimer.cancel(false);
-            }
-        }
-        ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (state != State.RELAYING) {
-            releaseEarly();
-        }
+        super.channelInactive(ctx);
     }
 
     @Override
@@ -245,13 +203,5 @@ final class Socks5FrontHandler extends ChannelInboundHandlerAdapter {
         state = State.CLOSED;
         releaseEarly();
         ctx.close();
-    }
-
-    private void releaseEarly() {
-        for (ByteBuf b : early) {
-            b.release();
-        }
-        early.clear();
-        earlyBytes = 0;
     }
 }

@@ -2,6 +2,7 @@ package com.aimlib.gateway.tunnel;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
@@ -23,6 +24,24 @@ public interface DeviceStreams {
      * {@code read()}).
      */
     CompletableFuture<Channel> open(UUID deviceId, String host, int port);
+
+    /**
+     * As {@link #open(UUID, String, int)}, preferring a path whose stream channel lives on {@code near}
+     * (the caller's event loop): payload then never crosses threads. Only a hint.
+     */
+    default CompletableFuture<Channel> open(UUID deviceId, String host, int port, EventLoop near) {
+        return open(deviceId, host, port);
+    }
+
+    /**
+     * The event loop the next stream of {@code deviceId} will live on when opened with
+     * {@code open(..., near)}: {@code near} itself when that loop has a way to the device, another loop
+     * when only that one has, null when unknown (the device is offline, or the implementation does
+     * not pin streams to loops). A caller that moves its own channel there relays without thread hops.
+     */
+    default EventLoop streamLoop(UUID deviceId, EventLoop near) {
+        return null;
+    }
 
     /** Half-closes: the far side reads end-of-stream, and can still send. */
     static ChannelFuture shutdownOutput(Channel stream) {

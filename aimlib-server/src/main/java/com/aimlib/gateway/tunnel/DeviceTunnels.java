@@ -3,6 +3,7 @@ package com.aimlib.gateway.tunnel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.time.Duration;
@@ -49,6 +50,11 @@ public final class DeviceTunnels implements DeviceStreams {
 
     @Override
     public CompletableFuture<Channel> open(UUID deviceId, String host, int port) {
+        return open(deviceId, host, port, null);
+    }
+
+    @Override
+    public CompletableFuture<Channel> open(UUID deviceId, String host, int port, EventLoop near) {
         if (host == null || host.isEmpty() || host.length() > 255 || port < 1 || port > 65535
                 || host.chars().anyMatch(c -> c <= ' ' || c >= 127 || c == '/' || c == '@')) {
             return CompletableFuture.failedFuture(new DeviceStreamException(DeviceStreamException.Reason.HOST_NOT_FOUND, "invalid host or port"));
@@ -57,11 +63,18 @@ public final class DeviceTunnels implements DeviceStreams {
         if (link != null && link.rotating.get()) {
             return CompletableFuture.failedFuture(new DeviceStreamException(DeviceStreamException.Reason.ROTATING, "the device is rotating its IP"));
         }
-        TunnelConnection best = link == null ? null : leastLoaded(link);
+        TunnelConnection best = link == null ? null : leastLoaded(link, near);
         if (best == null) {
             return CompletableFuture.failedFuture(new DeviceStreamException(DeviceStreamException.Reason.DEVICE_OFFLINE, "the device is offline"));
         }
         return best.connect(host, port);
+    }
+
+    @Override
+    public EventLoop streamLoop(UUID deviceId, EventLoop near) {
+        Link link = links.get(deviceId);
+        TunnelConnection best = link == null || link.rotating.get() ? null : leastLoaded(link, near);
+        return best == null ? null : best.channel().eventLoop();
     }
 
     /** Whether any tunnel connection of the device is up. */
@@ -77,10 +90,26 @@ public final class DeviceTunnels implements DeviceStreams {
     }
 
     private static TunnelConnection leastLoaded(Link link) {
+        return leastLoaded(link, null);
+    }
+
+    /**
+     * The usable connection with the fewest streams, among those on {@code near} when there are any:
+     * a stream on its caller's loop relays without crossing threads. Clients are spread over the loops,
+     * so preferring their loop still spreads streams over the connections.
+     */
+    private static TunnelConnection leastLoaded(Link link, EventLoop near) {
         TunnelConnection best = null;
+        boolean bestNear = false;
         for (TunnelConnection c : link.connections) {
-            if (c.usable() && (best == null || c.activeStreams() < best.activeStreams())) {
+            if (!c.usable()) {
+                continue;
+            }
+            boolean isNear = near != null && c.channel().eventLoop() == near;
+            if (best == null || (isNear && !bestNear)
+                    || (isNear == bestNear && c.activeStreams() < best.activeStreams())) {
                 best = c;
+                bestNear = isNear;
             }
         }
         return best;

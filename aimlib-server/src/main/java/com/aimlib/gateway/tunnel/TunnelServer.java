@@ -30,6 +30,7 @@ public final class TunnelServer implements AutoCloseable {
                 .channel(EventLoops.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, EventLoops.payloadReads())
                 // An agent that half-closes after its request still gets the answer.
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new ChannelInitializer<>() {

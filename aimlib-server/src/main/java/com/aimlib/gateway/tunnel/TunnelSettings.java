@@ -19,7 +19,7 @@ public record TunnelSettings(
         Duration streamSetupTimeout) {
 
     public static TunnelSettings defaults() {
-        return new TunnelSettings(4 << 20, 16 << 20, 64 << 10, 10_000,
+        return new TunnelSettings(4 << 20, 16 << 20, 256 << 10, 10_000,
                 Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(30));
     }
 

@@ -12,6 +12,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
@@ -35,6 +36,15 @@ final class DirectDeviceStreams implements DeviceStreams, AutoCloseable {
     private final EventLoopGroup group = EventLoops.group(1, "direct-device");
     final Set<UUID> offline = ConcurrentHashMap.newKeySet();
     final Set<UUID> rotating = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Like the tunnel: streams live on this stub's loop, so the front moves its client channel there
+     * before opening (every front test exercises that move).
+     */
+    @Override
+    public EventLoop streamLoop(UUID deviceId, EventLoop near) {
+        return offline.contains(deviceId) || rotating.contains(deviceId) ? null : group.next();
+    }
 
     @Override
     public CompletableFuture<Channel> open(UUID deviceId, String host, int port) {

@@ -40,13 +40,16 @@ public final class ProxyBench {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = new LinkedHashMap<>(Map.of("size-mb", "1024", "repeats", "5", "connections", "1000", "streams", "direct", "workers", "0", "agent-threads", "1"));
+        Map<String, String> opts = new LinkedHashMap<>(Map.of("size-mb", "1024", "repeats", "5", "connections", "1000", "streams", "direct", "workers", "0", "agent-threads", "1", "setup-warmup", "1000"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
         long size = Long.parseLong(opts.get("size-mb")) * 1024 * 1024;
         int repeats = Integer.parseInt(opts.get("repeats"));
         int connections = Integer.parseInt(opts.get("connections"));
+        // Untimed connections per path before the timed ones: the JIT is still compiling the set-up path
+        // (the handshakes, the HTTP/2 stream open) after a few hundred; a gateway in service is warm.
+        int warmup = Integer.parseInt(opts.get("setup-warmup"));
 
         Path work = Files.createTempDirectory("aimlib-proxy-bench");
         Database db = TestDatabases.fresh();
@@ -75,14 +78,29 @@ public final class ProxyBench {
         String creds = proxy.username() + ":" + proxy.password();
 
         try (Origin origin = new Origin(size); Dante dante = Dante.start(work)) {
+            // A bench killed with SIGTERM (e.g. --serve-seconds cut short) must not leave danted behind.
+            Runtime.getRuntime().addShutdownHook(new Thread(dante::close));
             String url = "http://127.0.0.1:" + origin.port() + "/";
             Map<String, List<String>> clients = new LinkedHashMap<>();
             clients.put("direct (no proxy)", List.of());
             clients.put("Dante SOCKS5 (single hop)", List.of("-x", "socks5h://127.0.0.1:" + dante.port));
             clients.put("gateway SOCKS5", List.of("-x", "socks5h://" + creds + "@127.0.0.1:" + gateway.socksPort()));
             clients.put("gateway HTTP CONNECT", List.of("-p", "-x", "http://" + creds + "@127.0.0.1:" + gateway.httpProxyPort()));
+            long serveSeconds = Long.parseLong(opts.getOrDefault("serve-seconds", "0"));
+            if (serveSeconds > 0) {
+                // Profiling aid: print the curl commands, keep everything up, measure nothing.
+                for (var e : clients.entrySet()) {
+                    System.out.printf("%s: curl -o /dev/null %s %s%n", e.getKey(), String.join(" ", e.getValue()), url);
+                }
+                System.out.printf("pid %d, serving for %d s%n", ProcessHandle.current().pid(), serveSeconds);
+                Thread.sleep(TimeUnit.SECONDS.toMillis(serveSeconds));
+                return;
+            }
             Map<String, List<Double>> mbps = new LinkedHashMap<>();
             clients.keySet().forEach(k -> mbps.put(k, new ArrayList<>()));
+            // CPU seconds the proxy itself spent per GiB: Dante's processes, the gateway's and the agent's event loops.
+            Map<String, List<double[]>> cpu = new LinkedHashMap<>();
+            clients.keySet().forEach(k -> cpu.put(k, new ArrayList<>()));
             // One untimed pass through each gateway path first: the JIT compiles the relay before we time it.
             for (var e : clients.entrySet()) {
                 if (e.getKey().startsWith("gateway")) {
@@ -96,7 +114,11 @@ public final class ProxyBench {
                     if (viaGateway) {
                         watch.start();
                     }
+                    double[] before = CpuWatch.sample(dante);
                     mbps.get(e.getKey()).add(curlMiBps(e.getValue(), url, size));
+                    double[] after = CpuWatch.sample(dante);
+                    double gib = size / (1024.0 * 1024 * 1024);
+                    cpu.get(e.getKey()).add(new double[] {(after[0] - before[0]) / gib, (after[1] - before[1]) / gib, (after[2] - before[2]) / gib});
                     if (viaGateway) {
                         watch.stop();
                     }
@@ -115,18 +137,35 @@ public final class ProxyBench {
                         e.getValue().stream().mapToDouble(d -> d).min().orElse(0), e.getValue().stream().mapToDouble(d -> d).max().orElse(0),
                         m / directMedian, m / danteMedian);
             }
+            String deviceSide = viaTunnel ? "agent" : "stub loop";
+            System.out.printf("%nCPU seconds per GiB spent by the proxy, median (Dante: its processes; gateway: its event loops; %s: %s):%n%n",
+                    deviceSide, viaTunnel ? "the agent's event loop" : "the direct stub's loop, where the front moves its client channels, so the whole relay runs there");
+            System.out.printf("| path | Dante | gateway | %s | proxy total |%n", deviceSide);
+            System.out.println("|---|---:|---:|---:|---:|");
+            for (var e : cpu.entrySet()) {
+                if (e.getKey().startsWith("direct")) {
+                    continue;
+                }
+                double[] m = new double[3];
+                for (int i = 0; i < 3; i++) {
+                    int col = i;
+                    m[i] = median(e.getValue().stream().map(v -> v[col]).toList());
+                }
+                System.out.printf("| %s | %s | %s | %s | %.2f |%n", e.getKey(), m[0] > 0.005 ? "%.2f".formatted(m[0]) : "–",
+                        m[1] > 0.005 ? "%.2f".formatted(m[1]) : "–", m[2] > 0.005 ? "%.2f".formatted(m[2]) : "–", m[0] + m[1] + m[2]);
+            }
             System.out.printf("%nGateway JVM (-Xmx512m) during its transfers: max heap used %d MiB (lowest sample %d MiB), max Netty direct memory %d MiB.%n",
                     watch.maxHeap >> 20, watch.minHeap >> 20, watch.maxDirect >> 20);
 
-            System.out.printf("%n## Connection set-up, %d sequential connections (TCP connect → proxy success reply, target connect included)%n%n", connections);
+            System.out.printf("%n## Connection set-up, %d sequential connections after %d untimed ones per path (TCP connect → proxy success reply, target connect included)%n%n", connections, warmup);
             System.out.println("| path | p50 µs | p90 µs | p99 µs | p50 vs direct TCP |");
             System.out.println("|---|---:|---:|---:|---:|");
             int target = origin.port();
             Map<String, long[]> setup = new LinkedHashMap<>();
-            setup.put("direct TCP connect", setupTimes(connections, () -> directConnect(target)));
-            setup.put("Dante SOCKS5 (no auth)", setupTimes(connections, () -> socksConnect(dante.port, null, null, target)));
-            setup.put("gateway SOCKS5 (user/pass)", setupTimes(connections, () -> socksConnect(gateway.socksPort(), proxy.username(), proxy.password(), target)));
-            setup.put("gateway HTTP CONNECT", setupTimes(connections, () -> httpConnect(gateway.httpProxyPort(), creds, target)));
+            setup.put("direct TCP connect", setupTimes(connections, warmup, () -> directConnect(target)));
+            setup.put("Dante SOCKS5 (no auth)", setupTimes(connections, warmup, () -> socksConnect(dante.port, null, null, target)));
+            setup.put("gateway SOCKS5 (user/pass)", setupTimes(connections, warmup, () -> socksConnect(gateway.socksPort(), proxy.username(), proxy.password(), target)));
+            setup.put("gateway HTTP CONNECT", setupTimes(connections, warmup, () -> httpConnect(gateway.httpProxyPort(), creds, target)));
             double base = percentile(setup.get("direct TCP connect"), 50);
             for (var e : setup.entrySet()) {
                 long[] t = e.getValue();
@@ -167,8 +206,8 @@ public final class ProxyBench {
         void run() throws IOException;
     }
 
-    private static long[] setupTimes(int n, Setup s) throws IOException {
-        for (int i = 0; i < Math.min(200, n); i++) {
+    private static long[] setupTimes(int n, int warmup, Setup s) throws IOException {
+        for (int i = 0; i < warmup; i++) {
             s.run();
         }
         long[] t = new long[n];
@@ -341,6 +380,15 @@ public final class ProxyBench {
             throw new IllegalStateException("danted did not listen");
         }
 
+        /** CPU seconds used so far by danted and its children. */
+        double cpuSeconds() {
+            double sum = CpuWatch.procSeconds(process.pid());
+            for (ProcessHandle h : process.descendants().toList()) {
+                sum += CpuWatch.procSeconds(h.pid());
+            }
+            return sum;
+        }
+
         @Override
         public void close() {
             process.descendants().forEach(ProcessHandle::destroy);
@@ -349,6 +397,44 @@ public final class ProxyBench {
     }
 
     /** Samples the gateway JVM's heap and Netty's direct memory while gateway transfers run. */
+    /** CPU time so far, in seconds: {Dante's processes, gateway event loops, agent event loops}. */
+    static final class CpuWatch {
+        private static final long TICKS = 100;
+
+        static double[] sample(Dante dante) {
+            double d = dante.cpuSeconds();
+            var threads = ManagementFactory.getThreadMXBean();
+            double gw = 0;
+            double agent = 0;
+            for (var info : threads.getThreadInfo(threads.getAllThreadIds())) {
+                if (info == null) {
+                    continue;
+                }
+                long ns = threads.getThreadCpuTime(info.getThreadId());
+                if (ns < 0) {
+                    continue;
+                }
+                if (info.getThreadName().startsWith("gw-io")) {
+                    gw += ns / 1e9;
+                } else if (info.getThreadName().startsWith("agent-io") || info.getThreadName().startsWith("direct-device")) {
+                    agent += ns / 1e9;
+                }
+            }
+            return new double[] {d, gw, agent};
+        }
+
+        /** utime + stime of a process from /proc, in seconds (USER_HZ 100 on Linux). */
+        static double procSeconds(long pid) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) TICKS;
+            } catch (IOException | RuntimeException e) {
+                return 0;
+            }
+        }
+    }
+
     static final class HeapWatch {
         long maxHeap;
         long minHeap = Long.MAX_VALUE;
