@@ -64,6 +64,9 @@ class CdpRelayTest {
             HttpResponse<String> d = fx.call("GET", "/cdp/" + id + "/json/version", TOKEN, null);
             assertThat(d.statusCode()).isEqualTo(425);
             assertThat(d.headers().firstValue("Retry-After")).contains("5");
+            assertThat(BrowserFixture.json(d).get("retry_after").isTextual()).as("retry_after is the string \"5\"").isTrue();
+            assertThat(d.body()).isEqualTo("{\"error\":\"session_provisioning\",\"message\":\"session is still provisioning\",\"retry_after\":\"5\"}");
+            assertThat(fx.wsUpgrade("/cdp/" + id + "/", TOKEN)).as("trailing slash").startsWith("HTTP/1.1 425");
         }
     }
 
@@ -88,6 +91,17 @@ class CdpRelayTest {
         fx.accounts.endLease(other.lease());
         assertThat(fx.wsUpgrade("/cdp/" + id, TOKEN)).startsWith("HTTP/1.1 403")
                 .endsWith("{\"error\":\"lease_inactive\",\"message\":\"no active lease with a proxy on this device\"}");
+    }
+
+    @Test
+    void suspendedCustomerIs403LeaseInactive() throws Exception {
+        BrowserFixture.Tenant other = fx.tenant();
+        UUID id = fx.insertSession(other, "ready", TOKEN, later(), fx.host.id(), 1);
+        fx.accounts.updateCustomer(other.customer(), "suspended", null);
+        assertThat(fx.wsUpgrade("/cdp/" + id, TOKEN)).startsWith("HTTP/1.1 403").contains("{\"error\":\"lease_inactive\"");
+        HttpResponse<String> d = fx.call("GET", "/cdp/" + id + "/json/version", TOKEN, null);
+        assertThat(d.statusCode()).isEqualTo(403);
+        assertThat(BrowserFixture.json(d).get("error").asText()).isEqualTo("lease_inactive");
     }
 
     @Test

@@ -60,6 +60,47 @@ class BrowserSessionApiTest {
         return Duration.between(fx.clock.instant(), Instant.parse(created.get("expires_at").asText())).toSeconds();
     }
 
+    static List<String> fieldNames(JsonNode n) {
+        List<String> out = new ArrayList<>();
+        n.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+
+    @Test
+    void createGetAndDeleteAnswerWithExactlyTheDocumentedFieldsAndTypes() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        HttpResponse<String> r = post(t, "");
+        assertThat(r.statusCode()).as("an empty body is valid").isEqualTo(201);
+        JsonNode c = BrowserFixture.json(r);
+        assertThat(fieldNames(c)).containsExactly("session_id", "status", "connect_url", "connect_token", "region",
+                "ready_in_s", "egress_ip", "expires_at", "max_tabs");
+        String id = c.get("session_id").asText();
+        assertThat(UUID.fromString(id).toString()).isEqualTo(id);
+        assertThat(c.get("status").asText()).isEqualTo("provisioning");
+        assertThat(c.get("connect_url").asText()).isEqualTo("ws://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + id);
+        assertThat(c.get("connect_token").asText()).as("24 random bytes").matches("[0-9a-f]{48}");
+        assertThat(c.get("region").isTextual()).isTrue();
+        assertThat(c.get("ready_in_s").isInt()).isTrue();
+        assertThat(c.get("ready_in_s").asInt()).isPositive();
+        assertThat(c.get("egress_ip").isNull()).isTrue();
+        assertThat(c.get("expires_at").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ");
+        assertThat(c.get("max_tabs").isInt()).isTrue();
+        assertThat(c.get("max_tabs").asInt()).isEqualTo(5);
+
+        JsonNode ready = fx.awaitStatus(t, "ready", Duration.ofSeconds(30));
+        assertThat(fieldNames(ready)).containsExactly("session_id", "status", "connect_url", "egress_ip", "expires_at",
+                "started_at", "resolved_profile");
+        assertThat(ready.get("session_id").asText()).isEqualTo(id);
+        assertThat(ready.get("connect_url").asText()).isEqualTo(c.get("connect_url").asText());
+        assertThat(ready.get("egress_ip").isTextual()).isTrue();
+        assertThat(ready.get("expires_at").asText()).isEqualTo(c.get("expires_at").asText());
+        assertThat(ready.get("resolved_profile").isObject()).isTrue();
+
+        HttpResponse<String> d = fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
+        assertThat(d.statusCode()).isEqualTo(200);
+        assertThat(d.body()).isEqualTo("{\"status\":\"stopping\"}");
+    }
+
     @Test
     void badIdIs400ShortForm() throws Exception {
         BrowserFixture.Tenant t = fx.tenant();
