@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * A route table: method + path template ({@code /v1/devices/{id}/browser}) to a handler. Templates
- * match whole segments; a {@code {name}} segment binds one non-empty segment.
+ * match whole segments; a {@code {name}} segment binds one segment, which may be empty.
  */
 public final class Router {
 
@@ -93,9 +93,8 @@ public final class Router {
         for (int i = 0; i < template.length; i++) {
             String t = template[i];
             if (t.length() > 2 && t.charAt(0) == '{' && t.charAt(t.length() - 1) == '}') {
-                if (path[i].isEmpty()) {
-                    return null;
-                }
+                // An empty segment binds too ("/v1/devices//browser"): the handler answers it like any
+                // other id that is not a UUID (400 "bad id"), not as an unknown route.
                 if (params == null) {
                     params = new LinkedHashMap<>(4);
                 }

@@ -306,6 +306,9 @@ class CustomerApiTest {
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(bad.body()).isEqualTo("{\"error\":\"bad id\"}");
         assertThat(api.post("/v1/tickets/123/close", t.key(), null).body()).isEqualTo("{\"error\":\"bad id\"}");
+        HttpResponse<String> empty = api.post("/v1/tickets//messages", t.key(), "{\"body\":\"x\"}");
+        assertThat(empty.statusCode()).as("an empty id is not a UUID either").isEqualTo(400);
+        assertThat(empty.body()).isEqualTo("{\"error\":\"bad id\"}");
         HttpResponse<String> unknown = api.get("/v1/tickets/" + UUID.randomUUID(), t.key());
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(unknown.body()).isEqualTo("{\"error\":\"ticket not found\"}");

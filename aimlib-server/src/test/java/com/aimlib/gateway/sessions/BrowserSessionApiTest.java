@@ -105,9 +105,11 @@ class BrowserSessionApiTest {
     void badIdIs400ShortForm() throws Exception {
         BrowserFixture.Tenant t = fx.tenant();
         for (String m : new String[] {"POST", "GET", "DELETE"}) {
-            HttpResponse<String> r = fx.call(m, "/v1/devices/nope/browser", t.key(), m.equals("POST") ? "{}" : null);
-            assertThat(r.statusCode()).isEqualTo(400);
-            assertThat(r.body()).isEqualTo("{\"error\":\"bad id\"}");
+            for (String id : new String[] {"nope", "", t.device().toString().toUpperCase().replace("-", "")}) {
+                HttpResponse<String> r = fx.call(m, "/v1/devices/" + id + "/browser", t.key(), m.equals("POST") ? "{}" : null);
+                assertThat(r.statusCode()).as(m + " '" + id + "'").isEqualTo(400);
+                assertThat(r.body()).isEqualTo("{\"error\":\"bad id\"}");
+            }
         }
     }
 
