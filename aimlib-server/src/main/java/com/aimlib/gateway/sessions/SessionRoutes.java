@@ -63,14 +63,17 @@ public final class SessionRoutes {
         return node;
     }
 
-    /** An optional integer field; numbers are truncated, numeric strings accepted, anything else a 400. */
+    /**
+     * An optional number of seconds; a fraction is rounded up, so a positive value stays positive (the
+     * documented "≤ 0 → default" must not catch {@code 0.5}); numeric strings accepted, anything else a 400.
+     */
     private static Integer integer(JsonNode body, String field) {
         JsonNode v = body.get(field);
         if (v == null || v.isNull()) {
             return null;
         }
         if (v.isNumber()) {
-            double d = v.asDouble();
+            double d = Math.ceil(v.asDouble());
             return d > Integer.MAX_VALUE ? Integer.MAX_VALUE : d < Integer.MIN_VALUE ? Integer.MIN_VALUE : (int) d;
         }
         if (v.isTextual()) {

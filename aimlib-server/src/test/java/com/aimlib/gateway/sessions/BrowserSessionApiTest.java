@@ -246,7 +246,9 @@ class BrowserSessionApiTest {
         record Case(String body, long expect) {
         }
         for (Case c : List.of(new Case("{}", 1800), new Case("{\"ttl\":0}", 1800), new Case("{\"ttl\":-5}", 1800),
-                new Case("{\"ttl\":99999}", 1800), new Case("{\"ttl\":300}", 300))) {
+                new Case("{\"ttl\":99999}", 1800), new Case("{\"ttl\":300}", 300), new Case("{\"ttl\":299.2}", 300),
+                new Case("{\"ttl\":\"300\"}", 300), new Case("{\"ttl\":null}", 1800), new Case("{\"ttl\":-0.5}", 1800),
+                new Case("{\"ttl\":1e12}", 1800), new Case("{\"ttl\":0.4}", 1))) {
             BrowserFixture.Tenant t = fx.tenant();
             HttpResponse<String> r = post(t, c.body());
             assertThat(r.statusCode()).isEqualTo(201);
@@ -261,6 +263,14 @@ class BrowserSessionApiTest {
         BrowserFixture.Tenant idle = fx.tenant();
         r = post(idle, "{\"idle_timeout\":45}");
         assertThat(row(BrowserFixture.json(r).get("session_id").asText()).get("idle_timeout_s")).isEqualTo(45);
+        BrowserFixture.Tenant fraction = fx.tenant();
+        r = post(fraction, "{\"idle_timeout\":0.5}");
+        assertThat(row(BrowserFixture.json(r).get("session_id").asText()).get("idle_timeout_s"))
+                .as("a positive idle_timeout is not the <= 0 default").isEqualTo(1);
+        BrowserFixture.Tenant bad = fx.tenant();
+        HttpResponse<String> wrong = fx.call("POST", "/v1/devices/" + bad.device() + "/browser", bad.key(), "{\"ttl\":\"10m\"}");
+        assertThat(wrong.statusCode()).isEqualTo(400);
+        assertThat(wrong.body()).isEqualTo("{\"error\":\"bad_request\",\"message\":\"ttl must be an integer number of seconds\"}");
     }
 
     @Test
