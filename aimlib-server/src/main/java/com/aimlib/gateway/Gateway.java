@@ -134,10 +134,11 @@ public final class Gateway implements AutoCloseable {
 
         // Browser sessions and the CDP relay.
         Supplier<String> authority = () -> config.publicHost() + ":" + httpPort();
+        String publicWs = config.publicWsBase();
         sessions = new BrowserSessions(db, secrets, config.clock(), browserSettings, config.autoBrowserSession(),
-                config.maxTabs(), () -> "ws://" + authority.get(), blocking);
+                config.maxTabs(), () -> publicWs != null ? publicWs : "ws://" + authority.get(), blocking);
         SessionRoutes.register(router, auth, sessions);
-        new CdpRelay(sessions, blocking, authority).register(router);
+        new CdpRelay(sessions, blocking, authority, publicWs).register(router);
         reaper = new SessionReaper(sessions);
 
         http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);

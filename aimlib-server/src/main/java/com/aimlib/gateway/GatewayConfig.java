@@ -9,6 +9,7 @@ import java.time.Clock;
 public record GatewayConfig(
         String bindHost,
         String publicHost,
+        String publicUrl,
         int httpPort,
         int socksPort,
         int httpProxyPort,
@@ -21,6 +22,17 @@ public record GatewayConfig(
         int workerThreads,
         Clock clock) {
 
+    /**
+     * The base of the WebSocket URLs customers get ({@code connect_url}, discovery): {@code wss://host} for an
+     * https public URL, {@code ws://host} for an http one; null when no public URL is set.
+     */
+    public String publicWsBase() {
+        if (publicUrl == null) {
+            return null;
+        }
+        return (publicUrl.startsWith("https://") ? "wss://" : "ws://") + publicUrl.substring(publicUrl.indexOf("://") + 3);
+    }
+
     public static Builder builder() {
         return new Builder();
     }
@@ -29,6 +41,7 @@ public record GatewayConfig(
         Builder b = new Builder();
         b.bindHost = bindHost;
         b.publicHost = publicHost;
+        b.publicUrl = publicUrl;
         b.httpPort = httpPort;
         b.socksPort = socksPort;
         b.httpProxyPort = httpProxyPort;
@@ -47,6 +60,8 @@ public record GatewayConfig(
     public static final class Builder {
         private String bindHost = "127.0.0.1";
         private String publicHost = "127.0.0.1";
+        /** Where customers reach the REST/CDP port when that is not http://publicHost:httpPort (a TLS terminator); null: that. */
+        private String publicUrl = null;
         private int httpPort = 7780;
         private int socksPort = 7781;
         private int httpProxyPort = 7782;
@@ -61,6 +76,7 @@ public record GatewayConfig(
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder publicHost(String v) { publicHost = v; return this; }
+        public Builder publicUrl(String v) { publicUrl = v; return this; }
         public Builder httpPort(int v) { httpPort = v; return this; }
         public Builder socksPort(int v) { socksPort = v; return this; }
         public Builder httpProxyPort(int v) { httpProxyPort = v; return this; }
@@ -83,7 +99,14 @@ public record GatewayConfig(
         }
 
         public GatewayConfig build() {
-            return new GatewayConfig(bindHost, publicHost, httpPort, socksPort, httpProxyPort, tunnelPort, region,
+            String url = publicUrl;
+            if (url != null) {
+                url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+                if (!url.matches("https?://[A-Za-z0-9.\\[\\]:-]+")) {
+                    throw new IllegalArgumentException("the public URL must be http(s)://host[:port] without a path, got '" + publicUrl + "'");
+                }
+            }
+            return new GatewayConfig(bindHost, publicHost, url, httpPort, socksPort, httpProxyPort, tunnelPort, region,
                     maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads, clock);
         }
     }

@@ -16,6 +16,11 @@ public final class GatewayOptions {
     @Option(names = "--public-host", description = "Host name customers use in URLs (default ${DEFAULT-VALUE})", defaultValue = "127.0.0.1")
     String publicHost;
 
+    @Option(names = "--public-url", description = "Base URL customers reach the REST/CDP port at when a TLS terminator or "
+            + "load balancer fronts it, e.g. https://uswest1.aimlib.com: connect URLs become wss://uswest1.aimlib.com/cdp/<id> "
+            + "(env AIMLIB_PUBLIC_URL; default http://<public-host>:<port>)", defaultValue = "${env:AIMLIB_PUBLIC_URL}")
+    String publicUrl;
+
     @Option(names = "--port", description = "REST/CDP port (default ${DEFAULT-VALUE})", defaultValue = "7780")
     int port;
 
@@ -55,7 +60,7 @@ public final class GatewayOptions {
             throw new IllegalArgumentException("--max-tabs-per-session (FARMCTL_MAX_TABS_PER_SESSION) must be at least 1, got "
                     + maxTabsPerSession);
         }
-        return GatewayConfig.builder().bindHost(bind).publicHost(publicHost).httpPort(port)
+        return GatewayConfig.builder().bindHost(bind).publicHost(publicHost).publicUrl(publicUrl).httpPort(port)
                 .socksPort(socksPort).httpProxyPort(httpProxyPort).tunnelPort(tunnelPort).region(region)
                 .rateLimitPerHour(rateLimitPerHour).maxTabs(maxTabsPerSession)
                 .autoBrowserSession(flag(autoBrowserSession)).build();

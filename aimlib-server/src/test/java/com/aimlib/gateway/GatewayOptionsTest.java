@@ -38,4 +38,13 @@ class GatewayOptionsTest {
         assertThatThrownBy(() -> parse("--max-tabs-per-session", "0")).hasMessageContaining("FARMCTL_MAX_TABS_PER_SESSION");
         assertThatThrownBy(() -> parse("--auto-browser-session", "maybe")).hasMessageContaining("FARMCTL_AUTO_BROWSER_SESSION");
     }
+
+    @Test
+    void publicUrlGivesTheWebSocketBase() {
+        assertThat(parse().publicWsBase()).isNull();
+        assertThat(parse("--public-url", "https://uswest1.aimlib.com/").publicWsBase()).isEqualTo("wss://uswest1.aimlib.com");
+        assertThat(parse("--public-url", "http://10.0.0.5:8080").publicWsBase()).isEqualTo("ws://10.0.0.5:8080");
+        assertThatThrownBy(() -> parse("--public-url", "https://uswest1.aimlib.com/v1")).hasMessageContaining("without a path");
+        assertThatThrownBy(() -> parse("--public-url", "uswest1.aimlib.com")).hasMessageContaining("http(s)://");
+    }
 }

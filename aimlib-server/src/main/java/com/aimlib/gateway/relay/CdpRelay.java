@@ -78,11 +78,14 @@ public final class CdpRelay {
     private final BrowserSessions sessions;
     private final ExecutorService blocking;
     private final Supplier<String> publicAuthority;
+    /** {@code wss://host} (or ws://) from the configured public URL; null: discovery URLs follow the request's Host. */
+    private final String publicWsBase;
 
-    public CdpRelay(BrowserSessions sessions, ExecutorService blocking, Supplier<String> publicAuthority) {
+    public CdpRelay(BrowserSessions sessions, ExecutorService blocking, Supplier<String> publicAuthority, String publicWsBase) {
         this.sessions = sessions;
         this.blocking = blocking;
         this.publicAuthority = publicAuthority;
+        this.publicWsBase = publicWsBase;
     }
 
     public void register(Router router) {
@@ -103,7 +106,7 @@ public final class CdpRelay {
         if (!(v instanceof ObjectNode o)) {
             throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
         }
-        o.put("webSocketDebuggerUrl", "ws://" + authority(r) + "/cdp/" + t.sessionId());
+        o.put("webSocketDebuggerUrl", wsBase(r) + "/cdp/" + t.sessionId());
         return Response.ok(o);
     }
 
@@ -114,7 +117,7 @@ public final class CdpRelay {
         if (!v.isArray()) {
             throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
         }
-        String base = "ws://" + authority(r) + "/cdp/" + t.sessionId();
+        String base = wsBase(r) + "/cdp/" + t.sessionId();
         for (JsonNode n : v) {
             if (n instanceof ObjectNode o) {
                 o.remove("devtoolsFrontendUrl");
@@ -141,6 +144,10 @@ public final class CdpRelay {
         } catch (IOException e) {
             throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
         }
+    }
+
+    private String wsBase(Request r) {
+        return publicWsBase != null ? publicWsBase : "ws://" + authority(r);
     }
 
     private String authority(Request r) {

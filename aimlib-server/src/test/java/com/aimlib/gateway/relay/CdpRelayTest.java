@@ -2,9 +2,15 @@ package com.aimlib.gateway.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.aimlib.gateway.Gateway;
+import com.aimlib.gateway.GatewayConfig;
+import com.aimlib.gateway.sessions.BrowserSettings;
 import com.aimlib.testing.BrowserFixture;
 import com.aimlib.testing.CdpClient;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
@@ -156,5 +162,36 @@ class CdpRelayTest {
         assertThat(fx.call("GET", "/v1/devices/" + t.device() + "/browser", other.key(), null).statusCode()).isEqualTo(404);
         assertThat(fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", other.key(), null).statusCode()).isEqualTo(404);
         assertThat(fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void behindATlsTerminatorConnectAndDiscoveryUrlsAreWssAtThePublicUrl() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));
+        String id = c.get("session_id").asText();
+        String token = c.get("connect_token").asText();
+        fx.awaitStatus(t, "ready", Duration.ofSeconds(30));
+        String wss = "wss://uswest1.example.test/cdp/" + id;
+        // a second replica on the same database, configured with the public URL customers use
+        try (Gateway pub = Gateway.start(GatewayConfig.builder().ephemeralPorts().clock(fx.clock)
+                .publicUrl("https://uswest1.example.test/").build(), fx.db, fx.box, BrowserSettings.defaults().manualReaper())) {
+            HttpClient http = HttpClient.newHttpClient();
+            java.util.function.BiFunction<String, String, HttpResponse<String>> get = (path, key) -> {
+                try {
+                    return http.send(HttpRequest.newBuilder(URI.create(pub.baseUrl() + path)).header("Authorization", "Bearer " + key).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            JsonNode session = BrowserFixture.json(get.apply("/v1/devices/" + t.device() + "/browser", t.key()));
+            assertThat(session.get("connect_url").asText()).isEqualTo(wss);
+            JsonNode version = BrowserFixture.json(get.apply("/cdp/" + id + "/json/version", token));
+            assertThat(version.get("webSocketDebuggerUrl").asText()).isEqualTo(wss);
+            JsonNode list = BrowserFixture.json(get.apply("/cdp/" + id + "/json/list", token));
+            assertThat(list.findValuesAsText("webSocketDebuggerUrl")).isNotEmpty().allMatch(u -> u.startsWith(wss + "/devtools/"));
+        } finally {
+            fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
+        }
     }
 }
