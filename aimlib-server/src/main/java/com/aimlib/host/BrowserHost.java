@@ -515,6 +515,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         for (ProcessHandle p : ProcessTree.withArgument(prefix)) {
             String cmd = p.info().commandLine().orElse("");
             int at = cmd.indexOf(prefix);
+            if (at < 0) {
+                continue; // exited between the scan and this read, or its command line is not readable
+            }
             String rest = cmd.substring(at + prefix.length());
             String sid = rest.length() >= 36 ? rest.substring(0, 36) : rest;
             boolean known = owned.contains(settings.workDir().resolve(sid));

@@ -54,7 +54,10 @@ public final class StandaloneCommand implements Callable<Integer> {
         // The browser host runs in process, its bridges chained to this gateway's own SOCKS5 proxy front.
         lifetime.own(BrowserHost.start(HostSettings.defaults("standalone", gateway.config().region(),
                         new InetSocketAddress(gateway.config().bindHost(), gateway.socksPort()))
-                .withChromium(chromium).withCapacity(browserCapacity).withProbeUrl(probeUrl).withWarmPool(warmBrowsers),
+                .withChromium(chromium).withCapacity(browserCapacity).withProbeUrl(probeUrl).withWarmPool(warmBrowsers)
+                // Under the data dir, not a shared temp dir: the host kills any browser in its work dir that it
+                // does not own, so two instances on one machine must never share one.
+                .withWorkDir(database.dataDir().resolve("browsers")),
                 gateway.sessions()));
         StandaloneSetup setup = new StandaloneSetup(db, gateway.secrets(), System.out);
         try {

@@ -27,6 +27,11 @@ public final class DatabaseOptions {
                 : Database.Settings.external(dbUrl, dbUser, dbPassword);
     }
 
+    /** This instance's own directory: the embedded database, the server key, browser profiles. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
     /** The server key that seals proxy passwords, created on first use. */
     public SecretBox secretBox() throws IOException {
         return SecretBox.fromKeyFile(dataDir.resolve("server.key"));

@@ -28,7 +28,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
         this.postgres = postgres;
     }
 
-    /** Starts (initialising on first use) a server whose data lives in {@code dataDir}. */
+    /** Starts (initialising on first use) a server whose data lives in {@code dataDir}; {@link #close()} stops it. */
     public static EmbeddedDatabase start(Path dataDir, int port) throws IOException {
         Files.createDirectories(dataDir);
         Path binaries = dataDir.resolveSibling(dataDir.getFileName() + "-bin");
@@ -46,7 +46,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
                 .setPGStartupWait(Duration.ofSeconds(60))
                 .setServerConfig("max_connections", "200")
                 .setServerConfig("fsync", "on")
-                .setRegisterShutdownHook(true);
+                // Stopped by close(), by whoever owns it: a JVM hook of its own would run concurrently with the
+                // server's graceful shutdown and pull the database away before the last usage is written.
+                .setRegisterShutdownHook(false);
         if (port > 0) {
             builder.setPort(port);
         }

@@ -27,7 +27,15 @@ public final class TestDatabases {
         if (server == null) {
             try {
                 Path dir = Files.createTempDirectory("aimlib-test-pg");
-                server = EmbeddedDatabase.start(dir.resolve("data"), 0);
+                EmbeddedDatabase started = EmbeddedDatabase.start(dir.resolve("data"), 0);
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        started.close();
+                    } catch (IOException ignored) {
+                        // the JVM is exiting; nothing more to do
+                    }
+                }, "test-postgres-stop"));
+                server = started;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
