@@ -26,7 +26,7 @@ public final class GatewayCommand implements Callable<Integer> {
         ProcessLifetime lifetime = new ProcessLifetime("gateway");
         Database db = lifetime.own(Database.open(database.settings()));
         Gateway gateway = lifetime.own(Gateway.start(options.config(), db, database.secretBox()));
-        new StandaloneSetup(db, gateway.secrets(), System.out).ensureOperatorKey(options.operatorKey());
+        new StandaloneSetup(db, gateway.secrets(), System.out).ensureOperatorKey(options.operatorKey(), false);
         System.out.println("aimlib gateway is up: " + gateway.baseUrl() + " socks5=" + gateway.socksPort()
                 + " http-proxy=" + gateway.httpProxyPort() + " tunnel=" + gateway.tunnelPort());
         System.out.flush();

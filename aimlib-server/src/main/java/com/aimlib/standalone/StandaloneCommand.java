@@ -61,7 +61,7 @@ public final class StandaloneCommand implements Callable<Integer> {
                 gateway.sessions()));
         StandaloneSetup setup = new StandaloneSetup(db, gateway.secrets(), System.out);
         try {
-            setup.ensureOperatorKey(gatewayOptions.operatorKey());
+            setup.ensureOperatorKey(gatewayOptions.operatorKey(), demo);
             if (demo) {
                 StandaloneSetup.Demo demoRows = setup.ensureDemo(gatewayOptions.operatorKey());
                 gateway.sessions().ensurePrebound(demoRows.leaseId()); // the demo lease's idle session now, not at the reaper's sweep

@@ -48,9 +48,10 @@ public final class StandaloneSetup {
 
     /**
      * Makes sure an operator key exists. {@code preset} (AIMLIB_OPERATOR_KEY) is registered as is; without
-     * it a key is minted on first start and printed once.
+     * it a key is minted on first start and printed once, unless {@code demo}: then the demo's operator key
+     * (printed in its export lines at every start) is the one, so a user never holds two.
      */
-    public void ensureOperatorKey(String preset) {
+    public void ensureOperatorKey(String preset, boolean demo) {
         if (preset != null && !preset.isBlank()) {
             String key = preset.trim();
             if (key.length() < 16 || key.length() > 256 || key.chars().anyMatch(c -> c <= 32 || c >= 127)) {
@@ -66,8 +67,17 @@ public final class StandaloneSetup {
             setting(OPERATOR_CREATED).ifPresentOrElse(v -> { }, () -> put(OPERATOR_CREATED, "preset"));
             return;
         }
-        if (setting(OPERATOR_CREATED).isPresent()) {
-            out.println("operator key: created at first start (shown then only); set AIMLIB_OPERATOR_KEY to register another");
+        Optional<String> created = setting(OPERATOR_CREATED);
+        if (created.isEmpty() && demo) {
+            put(OPERATOR_CREATED, "demo");
+            return;
+        }
+        if (created.isPresent()) {
+            if (!(demo && created.get().equals("demo"))) {
+                out.println(created.get().equals("demo")
+                        ? "operator key: the demo's (start with --demo to see it again); set AIMLIB_OPERATOR_KEY to register another"
+                        : "operator key: created at first start (shown then only); set AIMLIB_OPERATOR_KEY to register another");
+            }
             return;
         }
         Accounts.MintedKey minted = accounts.mintKey(null, "standalone", Set.of(), null);
