@@ -230,6 +230,8 @@ final class LinkEmulator implements AutoCloseable {
         boolean rxScheduled;
         long sent;
         long maxQueued;
+        final long[] lateMicros = new long[1 << 16]; // ring of recent DATA delivery lateness samples
+        int lateCount;
 
         Direction(String name, double bitsPerSecond, long delay, long queueLimit, Mode mode) {
             this.name = name;
@@ -331,6 +333,7 @@ final class LinkEmulator implements AutoCloseable {
                 Channel out = f.out;
                 switch (p.kind) {
                     case Packet.DATA -> {
+                        lateMicros[lateCount++ & (lateMicros.length - 1)] = (now - p.deliverAt) / 1000;
                         int size = p.size;
                         out.write(p.buf).addListener(w -> {
                             f.inLink -= size;
@@ -355,6 +358,25 @@ final class LinkEmulator implements AutoCloseable {
             if (!delayLine.isEmpty()) {
                 rxScheduled = true;
                 loop.schedule(this::deliver, delayLine.peek().deliverAt - now, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        /** How late the emulator delivered packets (timer and scheduling lag: its own noise), since the last call. */
+        String lateness() {
+            try {
+                return loop.submit(() -> {
+                    int n = Math.min(lateCount, lateMicros.length);
+                    long[] s = java.util.Arrays.copyOf(lateMicros, n);
+                    lateCount = 0;
+                    if (n == 0) {
+                        return name + " no packets";
+                    }
+                    java.util.Arrays.sort(s);
+                    return String.format("%s %d packets late by p50 %.2f ms, p99 %.2f ms, max %.1f ms", name, n,
+                            s[n / 2] / 1e3, s[Math.min(n - 1, (int) Math.ceil(0.99 * n) - 1)] / 1e3, s[n - 1] / 1e3);
+                }).get();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
             }
         }
 

@@ -18,6 +18,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -106,9 +109,11 @@ public class RttBench {
                     bulkBytes >> 20, 2 * delayMs, dm, dm * 8, tm, tm * 8, tm / dm);
 
             // 2. Small exchanges beside a bulk download: direct baseline, then the tunnel.
-            beside("direct", direct, directEcho, null, small, delayMs);
-            beside("tunnel", tunnel, tunnelEcho, () -> gateway.deviceStreams().open(device, "127.0.0.1", echo)
-                    .get(10, TimeUnit.SECONDS), small, delayMs);
+            int besideRounds = Integer.getInteger("beside.rounds", 1);
+            for (int r = 0; r < besideRounds; r++) {
+                beside("direct", link, direct, directEcho, false, small, delayMs);
+                beside("tunnel", link, tunnel, tunnelEcho, true, small, delayMs);
+            }
             System.out.printf("link: up max queue %d KiB, down max queue %d KiB%n", link.up.maxQueued >> 10,
                     link.down.maxQueued >> 10);
         } finally {
@@ -122,11 +127,12 @@ public class RttBench {
     }
 
     /**
-     * Starts an endless download, lets it fill the link for 2 s, then times {@code small} sequential 100-byte
-     * echoes on another connection/stream (and, for the tunnel, 30 stream set-ups), then drops the download.
+     * Starts an endless download, lets it fill the link for 2 s, then times 100-byte echoes on other
+     * connections/streams: {@code small} sequential ones on one stream, then 4 streams at once with
+     * {@code small / 4} each, then (for the tunnel) 30 stream set-ups; then drops the download.
      */
-    static void beside(String name, Callable<Channel> bulkOpen, Callable<Channel> echoOpen, Callable<Channel> setup,
-                       int small, long delayMs) throws Exception {
+    static void beside(String name, LinkEmulator link, Callable<Channel> bulkOpen, Callable<Channel> echoOpen,
+                       boolean setups, int small, long delayMs) throws Exception {
         Channel bulk = bulkOpen.call();
         AtomicLong got = new AtomicLong();
         bulk.pipeline().addLast(new ChannelInboundHandlerAdapter() {
@@ -139,31 +145,58 @@ public class RttBench {
         bulk.config().setAutoRead(true);
         bulk.writeAndFlush(Unpooled.buffer(8).writeLong(Long.MAX_VALUE / 2));
         Thread.sleep(2000);
+        link.up.lateness();
         long g0 = got.get();
         long t0 = System.nanoTime();
-        long[] rt = TunnelBench.smallRoundTrips(echoOpen.call(), small);
-        List<Long> setups = new ArrayList<>();
-        if (setup != null) {
+        long[] one = TunnelBench.smallRoundTrips(echoOpen.call(), small);
+        String lateOne = link.up.lateness() + "; " + link.down.lateness();
+        List<Channel> four = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            four.add(echoOpen.call());
+        }
+        List<long[]> perStream = new ArrayList<>();
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<long[]>> fs = new ArrayList<>();
+            for (Channel ch : four) {
+                fs.add(ex.submit(() -> TunnelBench.smallRoundTrips(ch, Math.max(1, small / 4))));
+            }
+            for (Future<long[]> f : fs) {
+                perStream.add(f.get());
+            }
+        }
+        long[] all = perStream.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+        List<Long> setupTimes = new ArrayList<>();
+        if (setups) {
             for (int i = 0; i < 30; i++) {
                 long s0 = System.nanoTime();
-                Channel ch = setup.call();
-                setups.add(System.nanoTime() - s0);
-                ch.close();
+                Channel ch = echoOpen.call();
+                setupTimes.add(System.nanoTime() - s0);
+                ch.close().sync();
             }
         }
         double rate = (got.get() - g0) / ((System.nanoTime() - t0) / 1e9) / 1e6;
         boolean running = bulk.isActive();
         bulk.close().sync();
         Thread.sleep(1500); // let the link drain before the next test
-        System.out.printf("RESULT %s: 100 B round trips x%d beside a bulk download (%.2f MB/s = %.1f Mbit/s meanwhile, "
-                        + "still running: %s): p50 %.1f ms, p99 %.1f ms, max %.1f ms; RTT %d ms, p99/RTT %.2f%n",
-                name, small, rate, rate * 8, running, TunnelBench.pct(rt, 50), TunnelBench.pct(rt, 99),
-                TunnelBench.pct(rt, 100), 2 * delayMs, TunnelBench.pct(rt, 99) / (2 * delayMs));
-        if (!setups.isEmpty()) {
-            long[] s = setups.stream().mapToLong(Long::longValue).toArray();
-            System.out.printf("RESULT %s: stream set-up x%d beside the bulk download: p50 %.1f ms, p99 %.1f ms%n",
+        double rtt = 2 * delayMs;
+        System.out.printf("RESULT %s beside a bulk download (%.2f MB/s = %.1f Mbit/s meanwhile, still running: %s), RTT %.0f ms:%n",
+                name, rate, rate * 8, running, rtt);
+        System.out.printf("RESULT   %s 1 stream x%d sequential 100 B exchanges: p50 %.1f ms, p99 %.1f ms (%.2f RTT), max %.1f ms%n",
+                name, one.length, TunnelBench.pct(one, 50), TunnelBench.pct(one, 99), TunnelBench.pct(one, 99) / rtt,
+                TunnelBench.pct(one, 100));
+        StringBuilder p50s = new StringBuilder();
+        for (long[] r : perStream) {
+            p50s.append(String.format(" %.0f", TunnelBench.pct(r, 50)));
+        }
+        System.out.printf("RESULT   %s 4 streams at once x%d each: p50 %.1f ms, p99 %.1f ms (%.2f RTT), max %.1f ms; per-stream p50 ms:%s%n",
+                name, perStream.get(0).length, TunnelBench.pct(all, 50), TunnelBench.pct(all, 99),
+                TunnelBench.pct(all, 99) / rtt, TunnelBench.pct(all, 100), p50s);
+        if (!setupTimes.isEmpty()) {
+            long[] s = setupTimes.stream().mapToLong(Long::longValue).toArray();
+            System.out.printf("RESULT   %s stream set-up x%d: p50 %.1f ms, p99 %.1f ms%n",
                     name, s.length, TunnelBench.pct(s, 50), TunnelBench.pct(s, 99));
         }
+        System.out.printf("  emulator lag during the 1-stream run: %s%n", lateOne);
     }
 
     static Process startAgent(int port, UUID device, String token, int pool) throws Exception {
