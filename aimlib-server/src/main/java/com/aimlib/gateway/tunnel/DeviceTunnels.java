@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's {@link DeviceStreams}: every device's pool of tunnel connections, new streams spread to
- * the connection with the fewest active streams. Keeps the device row's status, sighting, carrier and
+ * the least loaded connection (fewest active streams, a busy one counting extra: {@link TunnelConnection#load()}). Keeps the device row's status, sighting, carrier and
  * egress IP in step with what the agents say.
  */
 public final class DeviceTunnels implements DeviceStreams {
@@ -79,7 +79,7 @@ public final class DeviceTunnels implements DeviceStreams {
     private static TunnelConnection leastLoaded(Link link) {
         TunnelConnection best = null;
         for (TunnelConnection c : link.connections) {
-            if (c.usable() && (best == null || c.activeStreams() < best.activeStreams())) {
+            if (c.usable() && (best == null || c.load() < best.load())) {
                 best = c;
             }
         }

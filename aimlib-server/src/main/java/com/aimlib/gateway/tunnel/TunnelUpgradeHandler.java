@@ -167,6 +167,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         growConnectionWindow(ctx.channel(), settings);
         ctx.channel().config().setWriteBufferWaterMark(settings.connectionWaterMark());
         TunnelConnection connection = new TunnelConnection(deviceId, ctx.channel(), settings);
+        p.addBefore("h2", "meter", connection.meter());
         p.get(TunnelConnectionHandler.class).connection = connection;
         tunnels.register(connection);
         log.info("event=tunnel_up device={} remote={}", deviceId, ctx.channel().remoteAddress());
