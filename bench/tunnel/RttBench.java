@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * exchanges on another stream of the same device (and on another TCP connection for the direct baseline) while
  * a bulk download runs, against the link's round trip. Properties: link.mbit (100), link.delay.ms (one way, 50),
  * link.queue.bytes (one BDP), link.mode (fair|fifo), link.window (6 MiB), pool (2), bulk.bytes (100 MiB),
- * rounds (3), small (200).
+ * rounds (3), small (200), beside.rounds (3).
  */
 public class RttBench {
     public static void main(String[] args) throws Exception {
@@ -109,10 +109,23 @@ public class RttBench {
                     bulkBytes >> 20, 2 * delayMs, dm, dm * 8, tm, tm * 8, tm / dm);
 
             // 2. Small exchanges beside a bulk download: direct baseline, then the tunnel.
-            int besideRounds = Integer.getInteger("beside.rounds", 1);
+            int besideRounds = Integer.getInteger("beside.rounds", 3);
+            double[][] bd = new double[4][besideRounds];
+            double[][] bt = new double[4][besideRounds];
             for (int r = 0; r < besideRounds; r++) {
-                beside("direct", link, direct, directEcho, false, small, delayMs);
-                beside("tunnel", link, tunnel, tunnelEcho, true, small, delayMs);
+                double[] x = beside("direct", link, direct, directEcho, false, small, delayMs);
+                double[] y = beside("tunnel", link, tunnel, tunnelEcho, true, small, delayMs);
+                for (int i = 0; i < 4; i++) {
+                    bd[i][r] = x[i];
+                    bt[i][r] = y[i];
+                }
+            }
+            if (besideRounds > 0) {
+                System.out.printf("RESULT beside a bulk download, medians over %d rounds (RTT %d ms): 1 stream p50/p99 direct "
+                                + "%.1f/%.1f ms, tunnel %.1f/%.1f ms; 4 streams at once p50/p99 direct %.1f/%.1f ms, tunnel %.1f/%.1f ms%n",
+                        besideRounds, 2 * delayMs, TunnelBench.median(bd[0]), TunnelBench.median(bd[1]),
+                        TunnelBench.median(bt[0]), TunnelBench.median(bt[1]), TunnelBench.median(bd[2]),
+                        TunnelBench.median(bd[3]), TunnelBench.median(bt[2]), TunnelBench.median(bt[3]));
             }
             System.out.printf("link: up max queue %d KiB, down max queue %d KiB%n", link.up.maxQueued >> 10,
                     link.down.maxQueued >> 10);
@@ -131,7 +144,7 @@ public class RttBench {
      * connections/streams: {@code small} sequential ones on one stream, then 4 streams at once with
      * {@code small / 4} each, then (for the tunnel) 30 stream set-ups; then drops the download.
      */
-    static void beside(String name, LinkEmulator link, Callable<Channel> bulkOpen, Callable<Channel> echoOpen,
+    static double[] beside(String name, LinkEmulator link, Callable<Channel> bulkOpen, Callable<Channel> echoOpen,
                        boolean setups, int small, long delayMs) throws Exception {
         Channel bulk = bulkOpen.call();
         AtomicLong got = new AtomicLong();
@@ -197,6 +210,7 @@ public class RttBench {
                     name, s.length, TunnelBench.pct(s, 50), TunnelBench.pct(s, 99));
         }
         System.out.printf("  emulator lag during the 1-stream run: %s%n", lateOne);
+        return new double[] {TunnelBench.pct(one, 50), TunnelBench.pct(one, 99), TunnelBench.pct(all, 50), TunnelBench.pct(all, 99)};
     }
 
     static Process startAgent(int port, UUID device, String token, int pool) throws Exception {
