@@ -160,6 +160,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         // DATA frames straddle socket reads: a composite cumulation slices them out instead of copying.
         codec.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
         p.addLast("h2", codec);
+        TunnelSettings.tuneFlowControl(codec); // once in the pipeline: Netty asserts it is on the codec's event loop
         p.addLast("h2-mux", new Http2MultiplexHandler(new RefusePushHandler()));
         p.addLast("keepalive", new KeepAliveHandler(settings));
         p.addLast("connection", new TunnelConnectionHandler(deviceId));
