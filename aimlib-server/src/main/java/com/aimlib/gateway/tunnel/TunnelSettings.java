@@ -8,8 +8,10 @@ import java.time.Duration;
 
 /**
  * HTTP/2 tuning shared by both ends of a tunnel. The windows are sized for mobile round trips: at
- * 100 ms RTT a 64 KiB window caps one stream at ~5 Mbit/s, a 4 MiB one at ~330 Mbit/s. The connection
- * window bounds what one tunnel connection can buffer at the receiver whatever the number of streams.
+ * 100 ms RTT a 64 KiB window caps one stream at ~5 Mbit/s; of a 4 MiB one 3 MiB can be in flight
+ * ({@link #WINDOW_UPDATE_RATIO}), ~250 Mbit/s (measured across an emulated link: docs/benchmarks-tunnel.md).
+ * The connection window bounds what one tunnel connection can buffer at the receiver whatever the number
+ * of streams.
  */
 public record TunnelSettings(
         int streamWindow,
