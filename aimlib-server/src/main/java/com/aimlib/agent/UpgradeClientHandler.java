@@ -105,6 +105,7 @@ final class UpgradeClientHandler extends ByteToMessageDecoder {
                 .build();
         codec.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
         p.addAfter(name, "h2", codec);
+        TunnelSettings.tuneFlowControl(codec); // once in the pipeline: Netty asserts it is on the codec's event loop
         p.addAfter("h2", "h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {

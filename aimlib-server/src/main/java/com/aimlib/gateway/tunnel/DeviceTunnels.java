@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's {@link DeviceStreams}: every device's pool of tunnel connections, new streams spread to
- * the connection with the fewest active streams. Keeps the device row's status, sighting, carrier and
+ * the least loaded connection (fewest active streams, a busy one counting extra: {@link TunnelConnection#load()}). Keeps the device row's status, sighting, carrier and
  * egress IP in step with what the agents say.
  */
 public final class DeviceTunnels implements DeviceStreams {
@@ -94,22 +94,22 @@ public final class DeviceTunnels implements DeviceStreams {
     }
 
     /**
-     * The usable connection with the fewest streams, among those on {@code near} when there are any:
-     * a stream on its caller's loop relays without crossing threads. Clients are spread over the loops,
-     * so preferring their loop still spreads streams over the connections.
+     * The usable connection with the least load (streams, plus recent bytes counted as streams: see
+     * {@link TunnelConnection#load()}), with a connection on {@code near} worth one stream less: a stream on
+     * its caller's loop relays without crossing threads, but a connection busy with a bulk transfer still
+     * loses, so a small stream never queues behind the bulk just to stay on its loop.
      */
     private static TunnelConnection leastLoaded(Link link, EventLoop near) {
         TunnelConnection best = null;
-        boolean bestNear = false;
+        double bestScore = Double.MAX_VALUE;
         for (TunnelConnection c : link.connections) {
             if (!c.usable()) {
                 continue;
             }
-            boolean isNear = near != null && c.channel().eventLoop() == near;
-            if (best == null || (isNear && !bestNear)
-                    || (isNear == bestNear && c.activeStreams() < best.activeStreams())) {
+            double score = c.load() + (near != null && c.channel().eventLoop() == near ? 0 : 1);
+            if (best == null || score < bestScore) {
                 best = c;
-                bestNear = isNear;
+                bestScore = score;
             }
         }
         return best;

@@ -1,12 +1,17 @@
 package com.aimlib.gateway.tunnel;
 
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http2.DefaultHttp2LocalFlowController;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import java.time.Duration;
 
 /**
  * HTTP/2 tuning shared by both ends of a tunnel. The windows are sized for mobile round trips: at
- * 100 ms RTT a 64 KiB window caps one stream at ~5 Mbit/s, a 4 MiB one at ~330 Mbit/s. The connection
- * window bounds what one tunnel connection can buffer at the receiver whatever the number of streams.
+ * 100 ms RTT a 64 KiB window caps one stream at ~5 Mbit/s; of a 4 MiB one 3 MiB can be in flight
+ * ({@link #WINDOW_UPDATE_RATIO}), ~250 Mbit/s (measured across an emulated link: docs/benchmarks-tunnel.md).
+ * The connection window bounds what one tunnel connection can buffer at the receiver whatever the number
+ * of streams.
  */
 public record TunnelSettings(
         int streamWindow,
@@ -30,6 +35,26 @@ public record TunnelSettings(
      */
     public WriteBufferWaterMark connectionWaterMark() {
         return new WriteBufferWaterMark(1 << 20, 2 << 20);
+    }
+
+    /**
+     * When a receiver returns credit: Netty sends a WINDOW_UPDATE once a window has dropped to this share of its
+     * initial size. A sender can keep only that share in flight without stalling for credit, so at Netty's default
+     * (0.5) one stream moved at most 2 MiB per round trip: ~170 Mbit/s at 100 ms RTT, a 400 Mbit/s link 0.42 of a
+     * direct TCP transfer (bench/tunnel/RttBench.java). At 0.75 it is 3 MiB (~250 Mbit/s at 100 ms), for one
+     * WINDOW_UPDATE per MiB read; the windows, and so what a stream may buffer, stay the same.
+     */
+    public static final float WINDOW_UPDATE_RATIO = 0.75f;
+
+    /** Applies {@link #WINDOW_UPDATE_RATIO} to a codec's receive side, its streams and the connection; on its event loop, once in the pipeline. */
+    public static void tuneFlowControl(Http2FrameCodec codec) {
+        DefaultHttp2LocalFlowController local = (DefaultHttp2LocalFlowController) codec.connection().local().flowController();
+        local.windowUpdateRatio(WINDOW_UPDATE_RATIO);
+        try {
+            local.windowUpdateRatio(codec.connection().connectionStream(), WINDOW_UPDATE_RATIO);
+        } catch (Http2Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public WriteBufferWaterMark streamWaterMark() {

@@ -161,6 +161,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         // DATA frames straddle socket reads: a composite cumulation slices them out instead of copying.
         codec.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
         p.addLast("h2", codec);
+        TunnelSettings.tuneFlowControl(codec); // once in the pipeline: Netty asserts it is on the codec's event loop
         p.addLast("h2-mux", new Http2MultiplexHandler(new RefusePushHandler()));
         p.addLast("keepalive", new KeepAliveHandler(settings));
         p.addLast("connection", new TunnelConnectionHandler(deviceId));
@@ -168,6 +169,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         growConnectionWindow(ctx.channel(), settings);
         ctx.channel().config().setWriteBufferWaterMark(settings.connectionWaterMark());
         TunnelConnection connection = new TunnelConnection(deviceId, ctx.channel(), settings);
+        p.addBefore("h2", "meter", connection.meter());
         p.get(TunnelConnectionHandler.class).connection = connection;
         tunnels.register(connection);
         log.info("event=tunnel_up device={} remote={}", deviceId, ctx.channel().remoteAddress());

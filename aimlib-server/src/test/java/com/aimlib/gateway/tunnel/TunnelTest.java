@@ -217,6 +217,42 @@ class TunnelTest {
         }
     }
 
+    @Test
+    void newStreamsAvoidTheConnectionBusyWithABulkTransfer() throws Exception {
+        Device d = device();
+        AtomicLong written = new AtomicLong();
+        int flood = targets.flood(written);
+        int echo = targets.echo();
+        try (Agent ignored = agent(d, "127.0.0.1", FAST, null, null)) {
+            Channel bulk = gateway.deviceStreams().open(d.id(), "127.0.0.1", flood).get(5, TimeUnit.SECONDS);
+            AtomicLong received = new AtomicLong();
+            bulk.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                    received.addAndGet(((io.netty.buffer.ByteBuf) msg).readableBytes());
+                    io.netty.util.ReferenceCountUtil.release(msg);
+                }
+            });
+            bulk.config().setAutoRead(true);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (received.get() < (16 << 20) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(received.get()).isGreaterThanOrEqualTo(16 << 20);
+            // By stream count alone the second of these would tie with the bulk's connection and could land there,
+            // queueing its bytes behind the download's (at a 100 ms RTT: +70 ms, bench/tunnel/RttBench.java).
+            List<Channel> small = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                small.add(gateway.deviceStreams().open(d.id(), "127.0.0.1", echo).get(5, TimeUnit.SECONDS));
+            }
+            for (Channel ch : small) {
+                assertThat(ch.parent()).isNotNull().isNotSameAs(bulk.parent());
+                ch.close();
+            }
+            bulk.close();
+        }
+    }
+
     private static long awaitStable(AtomicLong counter) throws InterruptedException {
         long last = -1;
         for (int i = 0; i < 100; i++) {
