@@ -63,10 +63,10 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--dead-after-ms", description = "Reconnect when nothing was read for this long (default ${DEFAULT-VALUE})", defaultValue = "15000")
     long deadMs;
 
-    @Option(names = "--stream-window-kib", description = "HTTP/2 receive window per stream (default ${DEFAULT-VALUE})", defaultValue = "4096")
+    @Option(names = "--stream-window-kib", description = "HTTP/2 receive window per stream (default ${DEFAULT-VALUE})", defaultValue = "8192")
     int streamWindowKib;
 
-    @Option(names = "--connection-window-kib", description = "HTTP/2 receive window per tunnel connection (default ${DEFAULT-VALUE})", defaultValue = "16384")
+    @Option(names = "--connection-window-kib", description = "HTTP/2 receive window per tunnel connection (default ${DEFAULT-VALUE})", defaultValue = "32768")
     int connectionWindowKib;
 
     @Override

@@ -1,6 +1,7 @@
 package com.aimlib.agent;
 
 import com.aimlib.gateway.tunnel.KeepAliveHandler;
+import com.aimlib.gateway.tunnel.TunnelSettings;
 import com.aimlib.net.EventLoops;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.bootstrap.Bootstrap;
@@ -115,6 +116,7 @@ final class DeviceAgent {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        EventLoops.limitUnsent(ch, TunnelSettings.UNSENT_LIMIT);
                         if (ssl != null) {
                             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), gateway.getHostString(), gateway.getPort()));
                         }

@@ -5,7 +5,9 @@ import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.Channel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -42,6 +44,18 @@ public final class EventLoops {
      */
     public static AdaptiveRecvByteBufAllocator payloadReads() {
         return new AdaptiveRecvByteBufAllocator(2048, 64 << 10, 256 << 10);
+    }
+
+    /**
+     * Keeps at most {@code bytes} not yet sent in a socket's kernel buffer (TCP_NOTSENT_LOWAT; epoll only).
+     * For a multiplexed tunnel: bytes the kernel holds are sent first-in first-out, so on a slow link a bulk
+     * stream's backlog there delays every other stream's frames; bytes Netty's HTTP/2 flow controller still
+     * holds are scheduled fairly between streams.
+     */
+    public static void limitUnsent(Channel ch, int bytes) {
+        if (ch instanceof EpollSocketChannel) {
+            ch.config().setOption(EpollChannelOption.TCP_NOTSENT_LOWAT, (long) bytes);
+        }
     }
 
     public static boolean nativeTransport() {

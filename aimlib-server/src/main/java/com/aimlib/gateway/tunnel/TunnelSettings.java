@@ -8,8 +8,9 @@ import java.time.Duration;
 
 /**
  * HTTP/2 tuning shared by both ends of a tunnel. The windows are sized for mobile round trips: at
- * 100 ms RTT a 64 KiB window caps one stream at ~5 Mbit/s; of a 4 MiB one 3 MiB can be in flight
- * ({@link #WINDOW_UPDATE_RATIO}), ~250 Mbit/s (measured across an emulated link: docs/benchmarks-tunnel.md).
+ * 100 ms RTT a 64 KiB window caps one stream at ~5 Mbit/s; of an 8 MiB one 6 MiB can be in flight
+ * ({@link #WINDOW_UPDATE_RATIO}), ~500 Mbit/s, what a direct TCP connection reaches under Linux's default 6 MiB
+ * receive-buffer ceiling (measured across an emulated link: bench/tunnel/RttBench.java, docs/benchmarks.md).
  * The connection window bounds what one tunnel connection can buffer at the receiver whatever the number
  * of streams.
  */
@@ -24,7 +25,7 @@ public record TunnelSettings(
         Duration streamSetupTimeout) {
 
     public static TunnelSettings defaults() {
-        return new TunnelSettings(4 << 20, 16 << 20, 256 << 10, 10_000,
+        return new TunnelSettings(8 << 20, 32 << 20, 256 << 10, 10_000,
                 Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(30));
     }
 
@@ -45,6 +46,9 @@ public record TunnelSettings(
      * WINDOW_UPDATE per MiB read; the windows, and so what a stream may buffer, stay the same.
      */
     public static final float WINDOW_UPDATE_RATIO = 0.75f;
+
+    /** Unsent bytes a tunnel socket may hold in the kernel ({@link com.aimlib.net.EventLoops#limitUnsent}). */
+    public static final int UNSENT_LIMIT = 128 << 10;
 
     /** Applies {@link #WINDOW_UPDATE_RATIO} to a codec's receive side, its streams and the connection; on its event loop, once in the pipeline. */
     public static void tuneFlowControl(Http2FrameCodec codec) {

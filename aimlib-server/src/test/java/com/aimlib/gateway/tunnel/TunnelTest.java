@@ -207,7 +207,7 @@ class TunnelTest {
             Channel ch = gateway.deviceStreams().open(d.id(), "127.0.0.1", flood).get(5, TimeUnit.SECONDS);
             StreamClient s = StreamClient.attach(ch, false);
             long stalled = awaitStable(written);
-            // Stream window (4 MiB) + the agent's and kernel's socket buffers: bounded, not the 1 GB the target would send.
+            // Stream window (8 MiB) + the agent's and kernel's socket buffers: bounded, not the 1 GB the target would send.
             assertThat(stalled).isLessThan(48L << 20);
             assertThat(s.bytes()).isEmpty();
             ch.config().setAutoRead(true);
