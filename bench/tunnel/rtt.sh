@@ -1,6 +1,6 @@
 #!/bin/sh
 # Device tunnel across an emulated 100 ms RTT link (userspace: this kernel has no sch_netem; see LinkEmulator.java
-# and docs/benchmarks-tunnel.md). Usage: bench/tunnel/rtt.sh [-Dlink.mbit=100 -Dlink.delay.ms=50 -Dlink.mode=fair|fifo
+# and docs/benchmarks.md). Usage: bench/tunnel/rtt.sh [-Dlink.mbit=100 -Dlink.delay.ms=50 -Dlink.mode=fair|fifo
 #   -Dlink.queue.bytes=N -Dpool=2 -Dbulk.bytes=N -Drounds=3 -Dsmall=200]
 set -e
 cd "$(dirname "$0")/../.."
