@@ -25,7 +25,7 @@ public record TunnelSettings(
         Duration streamSetupTimeout) {
 
     public static TunnelSettings defaults() {
-        return new TunnelSettings(8 << 20, 32 << 20, 256 << 10, 10_000,
+        return new TunnelSettings(8 << 20, 32 << 20, 1 << 20, 10_000,
                 Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(30));
     }
 
