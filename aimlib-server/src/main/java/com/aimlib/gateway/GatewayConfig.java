@@ -37,25 +37,6 @@ public record GatewayConfig(
         return new Builder();
     }
 
-    public Builder toBuilder() {
-        Builder b = new Builder();
-        b.bindHost = bindHost;
-        b.publicHost = publicHost;
-        b.publicUrl = publicUrl;
-        b.httpPort = httpPort;
-        b.socksPort = socksPort;
-        b.httpProxyPort = httpProxyPort;
-        b.tunnelPort = tunnelPort;
-        b.region = region;
-        b.maxBodyBytes = maxBodyBytes;
-        b.rateLimitPerHour = rateLimitPerHour;
-        b.maxTabs = maxTabs;
-        b.autoBrowserSession = autoBrowserSession;
-        b.workerThreads = workerThreads;
-        b.clock = clock;
-        return b;
-    }
-
     /** Builder with the documented defaults. */
     public static final class Builder {
         private String bindHost = "127.0.0.1";

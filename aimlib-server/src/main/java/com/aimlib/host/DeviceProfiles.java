@@ -62,7 +62,7 @@ public final class DeviceProfiles {
 
     /** CSS-pixel viewport width and height (the screen divided by the device pixel ratio). */
     static int[] viewport(ObjectNode p) {
-        double dpr = Math.max(1.0, p.path("dpi").asDouble(420) / 160.0);
+        double dpr = pixelRatio(p);
         int w = p.path("screen").path(0).asInt(1080);
         int h = p.path("screen").path(1).asInt(2400);
         return new int[] {Math.max(200, (int) Math.round(w / dpr)), Math.max(200, (int) Math.round(h / dpr))};

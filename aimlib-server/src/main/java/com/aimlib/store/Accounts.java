@@ -203,13 +203,6 @@ public final class Accounts {
                 .map((rs, ctx) -> proxy(rs)).findOne());
     }
 
-    public Optional<Proxy> proxyByUsername(String username) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM proxies WHERE username = :u").bind("u", username)
-                .map((rs, ctx) -> proxy(rs)).findOne());
-    }
-
-    // --- api area: lookups and batched writes used by the customer and operator APIs ---
-
     public Optional<Customer> customerByName(String name) {
         return jdbi.withHandle(h -> h.createQuery("SELECT id, name, status, max_browser_sessions, created_at FROM customers WHERE name = :name")
                 .bind("name", name).map((rs, ctx) -> customer(rs)).findOne());
