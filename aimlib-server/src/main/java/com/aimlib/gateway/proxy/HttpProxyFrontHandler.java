@@ -334,13 +334,7 @@ final class HttpProxyFrontHandler extends ProxyFrontHandler {
     }
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        close(ctx);
-    }
-
-    private void close(ChannelHandlerContext ctx) {
+    void markClosed() {
         state = State.CLOSED;
-        releaseEarly();
-        ctx.close();
     }
 }

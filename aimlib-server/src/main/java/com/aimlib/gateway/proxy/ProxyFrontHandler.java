@@ -34,6 +34,21 @@ abstract class ProxyFrontHandler extends ChannelInboundHandlerAdapter {
     /** The handshake deadline passed and the relay is not in place yet. Runs on the channel's loop. */
     abstract void handshakeExpired(ChannelHandlerContext ctx);
 
+    /** Moves the front's own state machine to closed. */
+    abstract void markClosed();
+
+    /** Gives up on the connection: closed state, no early bytes kept, the client channel closed. */
+    void close(ChannelHandlerContext ctx) {
+        markClosed();
+        releaseEarly();
+        ctx.close();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        close(ctx);
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         // The channel may move to another event loop while its stream opens (see ProxyConnector):

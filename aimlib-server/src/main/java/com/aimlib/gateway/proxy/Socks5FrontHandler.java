@@ -195,13 +195,7 @@ final class Socks5FrontHandler extends ProxyFrontHandler {
     }
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        close(ctx);
-    }
-
-    private void close(ChannelHandlerContext ctx) {
+    void markClosed() {
         state = State.CLOSED;
-        releaseEarly();
-        ctx.close();
     }
 }
