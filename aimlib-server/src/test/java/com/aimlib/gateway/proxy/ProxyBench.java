@@ -47,8 +47,8 @@ public final class ProxyBench {
         long size = Long.parseLong(opts.get("size-mb")) * 1024 * 1024;
         int repeats = Integer.parseInt(opts.get("repeats"));
         int connections = Integer.parseInt(opts.get("connections"));
-        // Untimed connections per path before the timed ones: the JIT is still compiling the set-up path
-        // (the handshakes, the HTTP/2 stream open) after a few hundred; a gateway in service is warm.
+        // The least number of untimed connections through the gateway fronts before the timed ones (more
+        // follow until the JIT is quiet; see JitWarmUp).
         int warmup = Integer.parseInt(opts.get("setup-warmup"));
 
         Path work = Files.createTempDirectory("aimlib-proxy-bench");
@@ -101,12 +101,16 @@ public final class ProxyBench {
             // CPU seconds the proxy itself spent per GiB: Dante's processes, the gateway's and the agent's event loops.
             Map<String, List<double[]>> cpu = new LinkedHashMap<>();
             clients.keySet().forEach(k -> cpu.put(k, new ArrayList<>()));
-            // One untimed pass through each gateway path first: the JIT compiles the relay before we time it.
-            for (var e : clients.entrySet()) {
-                if (e.getKey().startsWith("gateway")) {
-                    curlMiBps(e.getValue(), url, size);
+            // Untimed passes through each gateway path until the JIT is done with the relay: a gateway in
+            // service runs compiled code, and C2 compiling beside a timed transfer takes a core's worth of
+            // CPU from it on this 2-core machine (it still compiled 0.3-0.9 s per GiB after the first few).
+            JitWarmUp bulkWarm = JitWarmUp.until(1, 20, 50, () -> {
+                for (var e : clients.entrySet()) {
+                    if (e.getKey().startsWith("gateway")) {
+                        curlMiBps(e.getValue(), url, size);
+                    }
                 }
-            }
+            });
             HeapWatch watch = new HeapWatch();
             for (int r = 0; r < repeats; r++) {
                 for (var e : clients.entrySet()) {
@@ -126,7 +130,8 @@ public final class ProxyBench {
             }
             gateway.proxyFront().flushUsage();
 
-            System.out.printf("## Bulk download, %d MiB, %d rounds (interleaved, after one untimed gateway warm-up), curl -o /dev/null%n%n", size >> 20, repeats);
+            System.out.printf("## Bulk download, %d MiB, %d rounds (interleaved), curl -o /dev/null%n%n", size >> 20, repeats);
+            System.out.printf("Untimed warm-up first: %s.%n%n", bulkWarm.describe("one download through each gateway path"));
             System.out.println("| path | median MiB/s | min | max | vs direct | vs Dante |");
             System.out.println("|---|---:|---:|---:|---:|---:|");
             double directMedian = median(mbps.get("direct (no proxy)"));
@@ -157,15 +162,24 @@ public final class ProxyBench {
             System.out.printf("%nGateway JVM (-Xmx512m) during its transfers: max heap used %d MiB (lowest sample %d MiB), max Netty direct memory %d MiB.%n",
                     watch.maxHeap >> 20, watch.minHeap >> 20, watch.maxDirect >> 20);
 
-            System.out.printf("%n## Connection set-up, %d sequential connections after %d untimed ones per path (TCP connect → proxy success reply, target connect included)%n%n", connections, warmup);
+            int target = origin.port();
+            // The set-up path (handshakes, HTTP/2 stream open, target connect) keeps the JIT busy for
+            // thousands of connections: p50 fell from ~1.3 ms to ~0.55 ms over the first 16,000 here.
+            JitWarmUp setupWarm = JitWarmUp.until(Math.max(1, warmup / 250), 80, 20, () -> {
+                for (int i = 0; i < 250; i++) {
+                    socksConnect(gateway.socksPort(), proxy.username(), proxy.password(), target);
+                    httpConnect(gateway.httpProxyPort(), creds, target);
+                }
+            });
+            System.out.printf("%n## Connection set-up, %d sequential connections per path after %d untimed ones (TCP connect → proxy success reply, target connect included)%n%n", connections, SETUP_PATH_WARMUP);
+            System.out.printf("Untimed warm-up first: %s.%n%n", setupWarm.describe("250 connections through each gateway front"));
             System.out.println("| path | p50 µs | p90 µs | p99 µs | p50 vs direct TCP |");
             System.out.println("|---|---:|---:|---:|---:|");
-            int target = origin.port();
             Map<String, long[]> setup = new LinkedHashMap<>();
-            setup.put("direct TCP connect", setupTimes(connections, warmup, () -> directConnect(target)));
-            setup.put("Dante SOCKS5 (no auth)", setupTimes(connections, warmup, () -> socksConnect(dante.port, null, null, target)));
-            setup.put("gateway SOCKS5 (user/pass)", setupTimes(connections, warmup, () -> socksConnect(gateway.socksPort(), proxy.username(), proxy.password(), target)));
-            setup.put("gateway HTTP CONNECT", setupTimes(connections, warmup, () -> httpConnect(gateway.httpProxyPort(), creds, target)));
+            setup.put("direct TCP connect", setupTimes(connections, SETUP_PATH_WARMUP, () -> directConnect(target)));
+            setup.put("Dante SOCKS5 (no auth)", setupTimes(connections, SETUP_PATH_WARMUP, () -> socksConnect(dante.port, null, null, target)));
+            setup.put("gateway SOCKS5 (user/pass)", setupTimes(connections, SETUP_PATH_WARMUP, () -> socksConnect(gateway.socksPort(), proxy.username(), proxy.password(), target)));
+            setup.put("gateway HTTP CONNECT", setupTimes(connections, SETUP_PATH_WARMUP, () -> httpConnect(gateway.httpProxyPort(), creds, target)));
             double base = percentile(setup.get("direct TCP connect"), 50);
             for (var e : setup.entrySet()) {
                 long[] t = e.getValue();
@@ -204,6 +218,39 @@ public final class ProxyBench {
 
     private interface Setup {
         void run() throws IOException;
+    }
+
+    private interface Round {
+        void run() throws Exception;
+    }
+
+    /** Untimed connections right before each path's timed ones, the same for every path. */
+    private static final int SETUP_PATH_WARMUP = 200;
+
+    /**
+     * Untimed rounds until the JIT goes quiet: at least {@code min}, at most {@code max}, stopping after a
+     * round during which the compilers worked less than {@code quietMillis} (HotSpot's own count).
+     */
+    record JitWarmUp(int rounds, long compileMillis, long quietMillis, boolean quiet) {
+        static JitWarmUp until(int min, int max, long quietMillis, Round round) throws Exception {
+            var jit = ManagementFactory.getCompilationMXBean();
+            long start = jit.getTotalCompilationTime();
+            for (int r = 1; ; r++) {
+                long before = jit.getTotalCompilationTime();
+                round.run();
+                long spent = jit.getTotalCompilationTime() - before;
+                if (r >= max || r >= min && spent < quietMillis) {
+                    return new JitWarmUp(r, jit.getTotalCompilationTime() - start, quietMillis, spent < quietMillis);
+                }
+            }
+        }
+
+        String describe(String round) {
+            return "%d rounds of %s, %s (%d ms of JIT compiling in all)".formatted(rounds, round,
+                    quiet ? "until one saw under %d ms of JIT compiling".formatted(quietMillis)
+                            : "stopped at the round limit with the JIT still compiling over %d ms a round".formatted(quietMillis),
+                    compileMillis);
+        }
     }
 
     private static long[] setupTimes(int n, int warmup, Setup s) throws IOException {
@@ -396,7 +443,6 @@ public final class ProxyBench {
         }
     }
 
-    /** Samples the gateway JVM's heap and Netty's direct memory while gateway transfers run. */
     /** CPU time so far, in seconds: {Dante's processes, gateway event loops, agent event loops}. */
     static final class CpuWatch {
         private static final long TICKS = 100;
@@ -435,6 +481,7 @@ public final class ProxyBench {
         }
     }
 
+    /** Samples the gateway JVM's heap and Netty's direct memory while gateway transfers run. */
     static final class HeapWatch {
         long maxHeap;
         long minHeap = Long.MAX_VALUE;
