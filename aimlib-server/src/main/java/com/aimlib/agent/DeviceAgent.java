@@ -117,6 +117,7 @@ final class DeviceAgent {
                     @Override
                     protected void initChannel(Channel ch) {
                         EventLoops.limitUnsent(ch, TunnelSettings.UNSENT_LIMIT);
+                        EventLoops.unpacedOnLoopback(ch, gateway.getAddress());
                         if (ssl != null) {
                             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), gateway.getHostString(), gateway.getPort()));
                         }

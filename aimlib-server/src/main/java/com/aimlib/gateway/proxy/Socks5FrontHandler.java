@@ -19,6 +19,7 @@ import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthRequestDecoder;
 import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthStatus;
 import io.netty.handler.codec.socksx.v5.Socks5ServerEncoder;
 import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The SOCKS5 front (RFC 1928 CONNECT, RFC 1929 username/password, nothing else): greeting, password
@@ -89,8 +90,14 @@ final class Socks5FrontHandler extends ProxyFrontHandler {
             return;
         }
         state = State.CHECKING;
+        CompletableFuture<ProxyAccess.Grant> check = connector.access.authenticate(auth.username(), auth.password());
+        if (check.isDone()) {
+            // Answered from the cache: no pause in reading (each pause and resume is an epoll_ctl).
+            authenticated(ctx, check.join());
+            return;
+        }
         ctx.channel().config().setAutoRead(false);
-        connector.access.authenticate(auth.username(), auth.password()).thenAccept(g -> {
+        check.thenAccept(g -> {
             if (ctx.executor().inEventLoop()) {
                 authenticated(ctx, g);
             } else {

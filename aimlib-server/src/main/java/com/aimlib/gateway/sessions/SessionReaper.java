@@ -113,8 +113,19 @@ public final class SessionReaper implements AutoCloseable {
 
     @Override
     public void close() {
-        if (timer != null) {
+        if (timer == null) {
+            return;
+        }
+        // A pass in flight finishes first: interrupting it mid-query breaks its pooled connection, and the
+        // pool logs that as a warning with a stack trace. Shutdown alone cancels the next passes.
+        timer.shutdown();
+        try {
+            if (!timer.awaitTermination(5, TimeUnit.SECONDS)) {
+                timer.shutdownNow();
+            }
+        } catch (InterruptedException e) {
             timer.shutdownNow();
+            Thread.currentThread().interrupt();
         }
     }
 }

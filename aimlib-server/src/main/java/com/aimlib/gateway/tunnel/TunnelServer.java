@@ -37,6 +37,9 @@ public final class TunnelServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         EventLoops.limitUnsent(ch, TunnelSettings.UNSENT_LIMIT);
+                        if (ch.remoteAddress() instanceof InetSocketAddress agent) {
+                            EventLoops.unpacedOnLoopback(ch, agent.getAddress());
+                        }
                         ch.pipeline().addLast("idle", KeepAliveHandler.idleDetector(settings));
                         ch.pipeline().addLast("http1", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192));
                         ch.pipeline().addLast("upgrade", new TunnelUpgradeHandler(store, tunnels, settings, blocking));

@@ -135,6 +135,24 @@ class TunnelTest {
     }
 
     @Test
+    void aTunnelOnLoopbackUsesCubicAtBothEnds() throws Exception {
+        Device d = device();
+        int echo = targets.echo();
+        try (Agent ignored = agent(d, "127.0.0.1", FAST, null, null)) {
+            StreamClient s = StreamClient.open(gateway.deviceStreams(), d.id(), "127.0.0.1", echo);
+            assertThat(com.aimlib.net.EventLoops.congestionControl(s.channel.parent())).isEqualTo("cubic");
+            // The agent's end, read from the kernel: every established socket towards the tunnel port.
+            Process ss = new ProcessBuilder("ss", "-tinH", "state", "established", "dport", "=", ":" + gateway.tunnelPort())
+                    .redirectErrorStream(true).start();
+            List<String> lines = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines()
+                    .filter(l -> l.startsWith("\t") || l.startsWith(" ")).map(String::trim).toList();
+            assertThat(ss.waitFor()).isZero();
+            assertThat(lines).hasSizeGreaterThanOrEqualTo(2).allSatisfy(l -> assertThat(l).startsWith("cubic "));
+            s.channel.close();
+        }
+    }
+
+    @Test
     void theStandaloneDemoDeviceGetsAnInProcessAgent() throws Exception {
         UUID id = accounts.createDevice("demo-device", "local", null, 1, null).id();
         int who = targets.whoAmI();
