@@ -7,6 +7,15 @@ import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Secrets;
 import com.aimlib.testing.TestDatabases;
+import com.aimlib.net.EventLoops;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.PlatformDependent;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -77,7 +86,7 @@ public final class ProxyBench {
         var proxy = accounts.proxyForLease(lease.id()).orElseThrow();
         String creds = proxy.username() + ":" + proxy.password();
 
-        try (Origin origin = new Origin(size); Dante dante = Dante.start(work)) {
+        try (Origin origin = new Origin(size); SetupOrigin setupOrigin = new SetupOrigin(); Dante dante = Dante.start(work)) {
             // A bench killed with SIGTERM (e.g. --serve-seconds cut short) must not leave danted behind.
             Runtime.getRuntime().addShutdownHook(new Thread(dante::close));
             String url = "http://127.0.0.1:" + origin.port() + "/";
@@ -162,7 +171,10 @@ public final class ProxyBench {
             System.out.printf("%nGateway JVM (-Xmx512m) during its transfers: max heap used %d MiB (lowest sample %d MiB), max Netty direct memory %d MiB.%n",
                     watch.maxHeap >> 20, watch.minHeap >> 20, watch.maxDirect >> 20);
 
-            int target = origin.port();
+            // Set-up connections go to an origin that only accepts and closes at EOF, on a Netty event loop
+            // of its own: the bulk origin's virtual thread per connection cost ~250 µs of CPU each, a quarter
+            // of all the CPU the set-up test used, taken from whichever path was being timed.
+            int target = setupOrigin.port();
             // The set-up path (handshakes, HTTP/2 stream open, target connect) keeps the JIT busy for
             // thousands of connections: p50 fell from ~1.3 ms to ~0.55 ms over the first 16,000 here.
             JitWarmUp setupWarm = JitWarmUp.until(Math.max(1, warmup / 250), 80, 20, () -> {
@@ -173,18 +185,34 @@ public final class ProxyBench {
             });
             System.out.printf("%n## Connection set-up, %d sequential connections per path after %d untimed ones (TCP connect → proxy success reply, target connect included)%n%n", connections, SETUP_PATH_WARMUP);
             System.out.printf("Untimed warm-up first: %s.%n%n", setupWarm.describe("250 connections through each gateway front"));
-            System.out.println("| path | p50 µs | p90 µs | p99 µs | p50 vs direct TCP |");
-            System.out.println("|---|---:|---:|---:|---:|");
+            System.out.printf("| path | p50 µs | p90 µs | p99 µs | p50 vs direct TCP | proxy CPU µs per connection (Dante / gateway / %s) |%n",
+                    viaTunnel ? "agent" : "stub loop");
+            System.out.println("|---|---:|---:|---:|---:|---:|");
             Map<String, long[]> setup = new LinkedHashMap<>();
-            setup.put("direct TCP connect", setupTimes(connections, SETUP_PATH_WARMUP, () -> directConnect(target)));
-            setup.put("Dante SOCKS5 (no auth)", setupTimes(connections, SETUP_PATH_WARMUP, () -> socksConnect(dante.port, null, null, target)));
-            setup.put("gateway SOCKS5 (user/pass)", setupTimes(connections, SETUP_PATH_WARMUP, () -> socksConnect(gateway.socksPort(), proxy.username(), proxy.password(), target)));
-            setup.put("gateway HTTP CONNECT", setupTimes(connections, SETUP_PATH_WARMUP, () -> httpConnect(gateway.httpProxyPort(), creds, target)));
+            Map<String, double[]> setupCpu = new LinkedHashMap<>();
+            Map<String, Setup> paths = new LinkedHashMap<>();
+            paths.put("direct TCP connect", () -> directConnect(target));
+            paths.put("Dante SOCKS5 (no auth)", () -> socksConnect(dante.port, null, null, target));
+            paths.put("gateway SOCKS5 (user/pass)", () -> socksConnect(gateway.socksPort(), proxy.username(), proxy.password(), target));
+            paths.put("gateway HTTP CONNECT", () -> httpConnect(gateway.httpProxyPort(), creds, target));
+            for (var e : paths.entrySet()) {
+                double[] before = CpuWatch.sample(dante);
+                setup.put(e.getKey(), setupTimes(connections, SETUP_PATH_WARMUP, e.getValue()));
+                double[] after = CpuWatch.sample(dante);
+                double[] perConnection = new double[3];
+                for (int i = 0; i < 3; i++) {
+                    perConnection[i] = (after[i] - before[i]) * 1e6 / (connections + SETUP_PATH_WARMUP);
+                }
+                setupCpu.put(e.getKey(), perConnection);
+            }
             double base = percentile(setup.get("direct TCP connect"), 50);
             for (var e : setup.entrySet()) {
                 long[] t = e.getValue();
-                System.out.printf("| %s | %.0f | %.0f | %.0f | %.1f× |%n", e.getKey(), percentile(t, 50), percentile(t, 90), percentile(t, 99),
-                        percentile(t, 50) / base);
+                double[] c = setupCpu.get(e.getKey());
+                String perConnection = e.getKey().startsWith("direct") ? "–" : e.getKey().startsWith("Dante") ? "%.0f / – / –".formatted(c[0])
+                        : "– / %.0f / %.0f".formatted(c[1], c[2]);
+                System.out.printf("| %s | %.0f | %.0f | %.0f | %.1f× | %s |%n", e.getKey(), percentile(t, 50), percentile(t, 90), percentile(t, 99),
+                        percentile(t, 50) / base, perConnection);
             }
         } finally {
             if (agent != null) {
@@ -378,6 +406,43 @@ public final class ProxyBench {
         @Override
         public void close() throws IOException {
             server.close();
+        }
+    }
+
+    /** Accepts connections and closes each at its EOF, reading and sending nothing: the set-up test's target. */
+    static final class SetupOrigin implements AutoCloseable {
+        private final EventLoopGroup loop = EventLoops.group(1, "setup-origin");
+        private final Channel server;
+
+        SetupOrigin() throws InterruptedException {
+            server = new ServerBootstrap().group(loop).channel(EventLoops.serverChannel())
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childHandler(new Discard())
+                    .bind(InetAddress.getLoopbackAddress(), 0).sync().channel();
+        }
+
+        int port() {
+            return ((InetSocketAddress) server.localAddress()).getPort();
+        }
+
+        /** Drops what arrives; without half-closure Netty closes the channel at its EOF. */
+        @ChannelHandler.Sharable
+        private static final class Discard extends ChannelInboundHandlerAdapter {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ReferenceCountUtil.release(msg);
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                ctx.close();
+            }
+        }
+
+        @Override
+        public void close() {
+            server.close().syncUninterruptibly();
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
