@@ -82,9 +82,9 @@ public final class EventLoops {
      * congestion control instead of the system's choice, which on our machines is BBR. BBR paces its
      * packets; without the fq qdisc (lo has none) the kernel paces with a high-resolution timer per
      * burst, and in a VM every timer costs an exit. On loopback pacing buys nothing: CUBIC cut the agent's
-     * CPU per relayed GiB from 0.38-0.41 s to 0.33-0.34 s (bench/proxy/run.sh --streams tunnel, A/B with
-     * {@code -Daimlib.tunnel.systemCongestionControl=true}). A tunnel over a real link keeps the system's
-     * choice. Best effort: a kernel without CUBIC leaves the socket as it was. Epoll only.
+     * CPU per relayed GiB by 15-20 % (bench/proxy/run.sh --streams tunnel, A/B with
+     * {@code -Daimlib.tunnel.systemCongestionControl=true}; docs/benchmarks.md). A tunnel over a real link
+     * keeps the system's choice. Best effort: a kernel without CUBIC leaves the socket as it was. Epoll only.
      */
     public static void unpacedOnLoopback(Channel ch, InetAddress peer) {
         if (!(ch instanceof EpollSocketChannel) || peer == null || !peer.isLoopbackAddress() || KEEP_SYSTEM_CONGESTION_CONTROL) {

@@ -2,12 +2,12 @@ package com.aimlib.gateway.proxy;
 
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
+import com.aimlib.net.EventLoops;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Secrets;
 import com.aimlib.testing.TestDatabases;
-import com.aimlib.net.EventLoops;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
