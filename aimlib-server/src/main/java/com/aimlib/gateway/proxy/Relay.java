@@ -146,14 +146,17 @@ final class Relay extends ChannelInboundHandlerAdapter {
         // Pending writes must drain before the peer's output ends: a socket's shutdownOutput drops them.
         ChannelFuture drained = up ? DeviceStreams.shutdownOutput(peer) : peer.writeAndFlush(Unpooled.EMPTY_BUFFER);
         drained.addListener(f -> {
-            if (!up) {
+            boolean bothEnded = halves.accumulateAndGet(up ? UP_DONE : DOWN_DONE, (a, b) -> a | b) == (UP_DONE | DOWN_DONE);
+            // With both directions over, the close below ends the client's output: a half-close first
+            // would only cost a syscall (and Netty builds an exception for every shutdownOutput).
+            if (!up && !bothEnded) {
                 if (f.isSuccess() && peer instanceof DuplexChannel d) {
                     d.shutdownOutput();
                 } else {
                     peer.close();
                 }
             }
-            if (halves.accumulateAndGet(up ? UP_DONE : DOWN_DONE, (a, b) -> a | b) == (UP_DONE | DOWN_DONE)) {
+            if (bothEnded) {
                 conn.close();
             }
         });
