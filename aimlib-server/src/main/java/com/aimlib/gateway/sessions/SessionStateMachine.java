@@ -60,7 +60,12 @@ public final class SessionStateMachine {
         return move(h, id, from, to, null, Map.of());
     }
 
-    /** Moves every row matching {@code where} (over columns of {@code browser_sessions s}) and one of {@code from}. */
+    /**
+     * Moves every row matching {@code where} (over columns of {@code browser_sessions s}) and one of {@code from}.
+     * The rows are locked and re-checked first (SELECT … FOR UPDATE sees a concurrent transition that committed
+     * while it waited); the UPDATE then joins on the id alone: it reads the rows as of the statement's start, so
+     * also matching the status there would skip a row another transaction moved meanwhile (active → idle, say).
+     */
     public static List<Moved> moveWhere(Handle h, Set<SessionState> from, SessionState to, String where, String set, Map<String, ?> binds) {
         for (SessionState f : from) {
             if (!legal(f, to)) {
@@ -72,7 +77,7 @@ public final class SessionStateMachine {
                 + "UPDATE browser_sessions b SET status = :to_state, version = b.version + 1"
                 + (to == GONE || to == FAILED ? ", ended_at = COALESCE(b.ended_at, now())" : "")
                 + (set == null || set.isBlank() ? "" : ", " + set)
-                + " FROM old WHERE b.id = old.id AND b.status = old.status RETURNING b.id, b.host_id, old.status AS old_status";
+                + " FROM old WHERE b.id = old.id RETURNING b.id, b.host_id, old.status AS old_status";
         Query q = h.createQuery(sql).bind("to_state", to.wire());
         binds.forEach(q::bind);
         List<Moved> out = new ArrayList<>();
