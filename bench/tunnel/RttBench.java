@@ -1,18 +1,10 @@
 import com.aimlib.gateway.Gateway;
-import com.aimlib.gateway.GatewayConfig;
-import com.aimlib.gateway.tunnel.AgentStore;
 import com.aimlib.net.EventLoops;
-import com.aimlib.store.Accounts;
-import com.aimlib.store.Database;
-import com.aimlib.store.SecretBox;
-import com.aimlib.store.Secrets;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -52,12 +44,9 @@ public class RttBench {
         int rounds = Integer.getInteger("rounds", 3);
         int small = Integer.getInteger("small", 200);
 
-        Path dir = Files.createTempDirectory("aimlib-bench");
-        Database db = Database.open(Database.Settings.embedded(dir.resolve("pg")));
-        SecretBox box = new SecretBox(Secrets.randomBytes(32));
-        Gateway gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db, box);
-        UUID device = new Accounts(db, box).createDevice("bench", "local", null, 1, null).id();
-        String token = new AgentStore(db).mintToken(device).orElseThrow().token();
+        TunnelBench.Rig rig = TunnelBench.Rig.start();
+        Gateway gateway = rig.gateway();
+        UUID device = rig.device();
         LinkEmulator link = new LinkEmulator(mbit * 1e6, TimeUnit.MILLISECONDS.toNanos(delayMs), queue, mode, window);
         TunnelBench.clientLoop = EventLoops.group(1, "bench-client");
         int source = TunnelBench.sourceServer();
@@ -65,15 +54,9 @@ public class RttBench {
         int tunnelViaLink = link.relay(gateway.tunnelPort(), true);
         int sourceViaLink = link.relay(source, false);
         int echoViaLink = link.relay(echo, false);
-        Process agent = startAgent(tunnelViaLink, device, token, pool);
+        Process agent = TunnelBench.startAgent(tunnelViaLink, device, rig.token(), pool);
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (gateway.tunnels().connections(device) < pool && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            if (gateway.tunnels().connections(device) < pool) {
-                throw new IllegalStateException("agent did not connect");
-            }
+            rig.awaitTunnels(pool);
             System.out.printf("cpus=%d java=%s transport=%s link: %.0f Mbit/s each way, one-way delay %d ms (RTT %d ms), "
                             + "BDP %d KiB, queue %d KiB %s, per-connection window %d KiB; tunnel pool %d%n",
                     Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
@@ -134,8 +117,7 @@ public class RttBench {
             agent.waitFor(10, TimeUnit.SECONDS);
             link.close();
             TunnelBench.clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            gateway.close();
-            db.close();
+            rig.close();
         }
     }
 
@@ -211,15 +193,5 @@ public class RttBench {
         }
         System.out.printf("  emulator lag during the 1-stream run: %s%n", lateOne);
         return new double[] {TunnelBench.pct(one, 50), TunnelBench.pct(one, 99), TunnelBench.pct(all, 50), TunnelBench.pct(all, 99)};
-    }
-
-    static Process startAgent(int port, UUID device, String token, int pool) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                "com.aimlib.Main", "agent", "--gateway", "127.0.0.1:" + port, "--device-id", device.toString(),
-                "--bind", "127.0.0.1", "--pool", String.valueOf(pool));
-        pb.environment().put("AIMLIB_AGENT_TOKEN", token);
-        pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        return pb.start();
     }
 }

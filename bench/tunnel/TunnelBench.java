@@ -45,22 +45,13 @@ public class TunnelBench {
         int rounds = Integer.getInteger("rounds", 3);
         int sequential = Integer.getInteger("sequential", 1000);
         int concurrent = Integer.getInteger("concurrent", 1000);
-        Path dir = Files.createTempDirectory("aimlib-bench");
-        Database db = Database.open(Database.Settings.embedded(dir.resolve("pg")));
-        SecretBox box = new SecretBox(Secrets.randomBytes(32));
-        Gateway gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db, box);
-        UUID device = new Accounts(db, box).createDevice("bench", "local", null, 1, null).id();
-        String token = new AgentStore(db).mintToken(device).orElseThrow().token();
-        Process agent = startAgent(gateway.tunnelPort(), device, token);
+        Rig rig = Rig.start();
+        Gateway gateway = rig.gateway();
+        UUID device = rig.device();
+        Process agent = startAgent(gateway.tunnelPort(), device, rig.token(), 2);
         clientLoop = EventLoops.group(1, "bench-client");
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (gateway.tunnels().connections(device) < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            if (gateway.tunnels().connections(device) < 2) {
-                throw new IllegalStateException("agent did not connect");
-            }
+            rig.awaitTunnels(2);
             int source = sourceServer();
             int echo = echoServer();
             System.out.printf("cpus=%d java=%s heap_max=%dMiB transport=%s%n", Runtime.getRuntime().availableProcessors(),
@@ -160,8 +151,7 @@ public class TunnelBench {
             agent.destroy();
             agent.waitFor(10, TimeUnit.SECONDS);
             clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            gateway.close();
-            db.close();
+            rig.close();
         }
     }
 
@@ -194,11 +184,40 @@ public class TunnelBench {
         return out;
     }
 
-    static Process startAgent(int port, UUID device, String token) throws Exception {
+    /** The gateway side of a tunnel benchmark: embedded PostgreSQL, a gateway on ephemeral ports, one device and its agent token. */
+    record Rig(Database db, Gateway gateway, UUID device, String token) {
+        static Rig start() throws Exception {
+            Path dir = Files.createTempDirectory("aimlib-bench");
+            Database db = Database.open(Database.Settings.embedded(dir.resolve("pg")));
+            SecretBox box = new SecretBox(Secrets.randomBytes(32));
+            Gateway gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db, box);
+            UUID device = new Accounts(db, box).createDevice("bench", "local", null, 1, null).id();
+            return new Rig(db, gateway, device, new AgentStore(db).mintToken(device).orElseThrow().token());
+        }
+
+        /** Waits up to 30 s for the agent's {@code pool} tunnel connections. */
+        void awaitTunnels(int pool) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (gateway.tunnels().connections(device) < pool && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            if (gateway.tunnels().connections(device) < pool) {
+                throw new IllegalStateException("agent did not connect");
+            }
+        }
+
+        void close() {
+            gateway.close();
+            db.close();
+        }
+    }
+
+    /** An {@code aimlib agent} process for the device, dialling the gateway's tunnel port (or a relay of it) on loopback. */
+    static Process startAgent(int port, UUID device, String token, int pool) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
                 "com.aimlib.Main", "agent", "--gateway", "127.0.0.1:" + port, "--device-id", device.toString(),
-                "--bind", "127.0.0.1", "--pool", "2");
+                "--bind", "127.0.0.1", "--pool", String.valueOf(pool));
         pb.environment().put("AIMLIB_AGENT_TOKEN", token);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         return pb.start();

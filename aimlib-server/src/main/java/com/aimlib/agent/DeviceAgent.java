@@ -116,8 +116,7 @@ final class DeviceAgent {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        EventLoops.limitUnsent(ch, TunnelSettings.UNSENT_LIMIT);
-                        EventLoops.unpacedOnLoopback(ch, gateway.getAddress());
+                        TunnelSettings.tuneSocket(ch, gateway.getAddress());
                         if (ssl != null) {
                             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), gateway.getHostString(), gateway.getPort()));
                         }

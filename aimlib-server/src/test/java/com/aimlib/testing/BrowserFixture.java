@@ -149,6 +149,17 @@ public final class BrowserFixture implements AutoCloseable {
         return Json.MAPPER.readTree(r.body());
     }
 
+    /** A session that reached {@code ready}, with its connect token. */
+    public record Live(Tenant tenant, UUID id, String token) {
+    }
+
+    /** POSTs a browser session for the tenant's device with {@code body} and waits until it is ready. */
+    public Live ready(Tenant t, String body) throws Exception {
+        JsonNode c = json(call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), body));
+        awaitStatus(t, "ready", Duration.ofSeconds(30));
+        return new Live(t, UUID.fromString(c.get("session_id").asText()), c.get("connect_token").asText());
+    }
+
     /** Polls GET …/browser until the status is {@code want} (or fails after {@code within}). */
     public JsonNode awaitStatus(Tenant t, String want, Duration within) throws Exception {
         Instant end = Instant.now().plus(within);

@@ -36,10 +36,7 @@ public final class TunnelServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        EventLoops.limitUnsent(ch, TunnelSettings.UNSENT_LIMIT);
-                        if (ch.remoteAddress() instanceof InetSocketAddress agent) {
-                            EventLoops.unpacedOnLoopback(ch, agent.getAddress());
-                        }
+                        TunnelSettings.tuneSocket(ch, ((InetSocketAddress) ch.remoteAddress()).getAddress());
                         ch.pipeline().addLast("idle", KeepAliveHandler.idleDetector(settings));
                         ch.pipeline().addLast("http1", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192));
                         ch.pipeline().addLast("upgrade", new TunnelUpgradeHandler(store, tunnels, settings, blocking));

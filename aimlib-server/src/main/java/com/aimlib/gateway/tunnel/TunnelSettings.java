@@ -1,9 +1,12 @@
 package com.aimlib.gateway.tunnel;
 
+import com.aimlib.net.EventLoops;
+import io.netty.channel.Channel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http2.DefaultHttp2LocalFlowController;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import java.net.InetAddress;
 import java.time.Duration;
 
 /**
@@ -47,8 +50,17 @@ public record TunnelSettings(
      */
     public static final float WINDOW_UPDATE_RATIO = 0.75f;
 
-    /** Unsent bytes a tunnel socket may hold in the kernel ({@link com.aimlib.net.EventLoops#limitUnsent}). */
+    /** Unsent bytes a tunnel socket may hold in the kernel ({@link EventLoops#limitUnsent}). */
     public static final int UNSENT_LIMIT = 128 << 10;
+
+    /**
+     * The socket options of a tunnel connection, the same at both ends: at most {@link #UNSENT_LIMIT} unsent in
+     * the kernel, and CUBIC when {@code peer} is on this host ({@link EventLoops#unpacedOnLoopback}).
+     */
+    public static void tuneSocket(Channel ch, InetAddress peer) {
+        EventLoops.limitUnsent(ch, UNSENT_LIMIT);
+        EventLoops.unpacedOnLoopback(ch, peer);
+    }
 
     /** Applies {@link #WINDOW_UPDATE_RATIO} to a codec's receive side, its streams and the connection; on its event loop, once in the pipeline. */
     public static void tuneFlowControl(Http2FrameCodec codec) {

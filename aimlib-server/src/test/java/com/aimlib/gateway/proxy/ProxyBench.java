@@ -190,7 +190,7 @@ public final class ProxyBench {
             System.out.println("|---|---:|---:|---:|---:|---:|");
             Map<String, long[]> setup = new LinkedHashMap<>();
             Map<String, double[]> setupCpu = new LinkedHashMap<>();
-            Map<String, Setup> paths = new LinkedHashMap<>();
+            Map<String, Step> paths = new LinkedHashMap<>();
             paths.put("direct TCP connect", () -> directConnect(target));
             paths.put("Dante SOCKS5 (no auth)", () -> socksConnect(dante.port, null, null, target));
             paths.put("gateway SOCKS5 (user/pass)", () -> socksConnect(gateway.socksPort(), proxy.username(), proxy.password(), target));
@@ -244,11 +244,8 @@ public final class ProxyBench {
         return got / Double.parseDouble(parts[1]) / (1024 * 1024);
     }
 
-    private interface Setup {
-        void run() throws IOException;
-    }
-
-    private interface Round {
+    /** One step of a measurement: a connection set-up, or a warm-up round. */
+    private interface Step {
         void run() throws Exception;
     }
 
@@ -260,7 +257,7 @@ public final class ProxyBench {
      * round during which the compilers worked less than {@code quietMillis} (HotSpot's own count).
      */
     record JitWarmUp(int rounds, long compileMillis, long quietMillis, boolean quiet) {
-        static JitWarmUp until(int min, int max, long quietMillis, Round round) throws Exception {
+        static JitWarmUp until(int min, int max, long quietMillis, Step round) throws Exception {
             var jit = ManagementFactory.getCompilationMXBean();
             long start = jit.getTotalCompilationTime();
             for (int r = 1; ; r++) {
@@ -281,7 +278,7 @@ public final class ProxyBench {
         }
     }
 
-    private static long[] setupTimes(int n, int warmup, Setup s) throws IOException {
+    private static long[] setupTimes(int n, int warmup, Step s) throws Exception {
         for (int i = 0; i < warmup; i++) {
             s.run();
         }

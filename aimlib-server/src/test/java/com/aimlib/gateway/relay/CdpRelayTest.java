@@ -12,7 +12,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -121,10 +120,9 @@ class CdpRelayTest {
     @Test
     void discoveryPointsBackAtTheGatewayAndPageTargetsRelayFiftyMegabyteMessages() throws Exception {
         BrowserFixture.Tenant t = fx.tenant();
-        JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));
-        String id = c.get("session_id").asText();
-        String token = c.get("connect_token").asText();
-        fx.awaitStatus(t, "ready", Duration.ofSeconds(30));
+        BrowserFixture.Live s = fx.ready(t, "{}");
+        String id = s.id().toString();
+        String token = s.token();
         String gw = "ws://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + id;
 
         for (String path : new String[] {"/json/version", "/json/version/"}) {
@@ -167,10 +165,9 @@ class CdpRelayTest {
     @Test
     void behindATlsTerminatorConnectAndDiscoveryUrlsAreWssAtThePublicUrl() throws Exception {
         BrowserFixture.Tenant t = fx.tenant();
-        JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));
-        String id = c.get("session_id").asText();
-        String token = c.get("connect_token").asText();
-        fx.awaitStatus(t, "ready", Duration.ofSeconds(30));
+        BrowserFixture.Live s = fx.ready(t, "{}");
+        String id = s.id().toString();
+        String token = s.token();
         String wss = "wss://uswest1.example.test/cdp/" + id;
         // a second replica on the same database, configured with the public URL customers use
         try (Gateway pub = Gateway.start(GatewayConfig.builder().ephemeralPorts().clock(fx.clock)

@@ -3,6 +3,7 @@ package com.aimlib.gateway.sessions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aimlib.testing.BrowserFixture;
+import com.aimlib.testing.BrowserFixture.Live;
 import com.aimlib.testing.CdpClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
@@ -29,17 +30,8 @@ class BrowserLifecycleTest {
         fx.close();
     }
 
-    record Live(BrowserFixture.Tenant tenant, UUID id, String token) {
-    }
-
     static Live ready(String body) throws Exception {
-        return ready(fx.tenant(), body);
-    }
-
-    static Live ready(BrowserFixture.Tenant t, String body) throws Exception {
-        JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), body));
-        fx.awaitStatus(t, "ready", Duration.ofSeconds(30));
-        return new Live(t, UUID.fromString(c.get("session_id").asText()), c.get("connect_token").asText());
+        return fx.ready(fx.tenant(), body);
     }
 
     static void awaitState(UUID id, String state) throws InterruptedException {
@@ -176,7 +168,7 @@ class BrowserLifecycleTest {
     @Test
     void theBridgeEnforcesTheSessionDataCap() throws Exception {
         BrowserFixture.Tenant t = fx.tenant(5, 1, 300_000L, Duration.ofHours(1));
-        Live s = ready(t, "{}");
+        Live s = fx.ready(t, "{}");
         long cap = 300_000L;
         CdpClient page = CdpClient.open(pageUrl(s), s.token());
         page.call("{\"id\":1,\"method\":\"Page.navigate\",\"params\":{\"url\":\"" + fx.whoami.url("/big") + "\"}}");

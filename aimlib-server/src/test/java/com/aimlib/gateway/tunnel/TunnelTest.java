@@ -8,6 +8,7 @@ import com.aimlib.agent.AgentSettings;
 import com.aimlib.agent.DeviceConfig;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
+import com.aimlib.net.EventLoops;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
@@ -140,7 +141,7 @@ class TunnelTest {
         int echo = targets.echo();
         try (Agent ignored = agent(d, "127.0.0.1", FAST, null, null)) {
             StreamClient s = StreamClient.open(gateway.deviceStreams(), d.id(), "127.0.0.1", echo);
-            assertThat(com.aimlib.net.EventLoops.congestionControl(s.channel.parent())).isEqualTo("cubic");
+            assertThat(EventLoops.congestionControl(s.channel.parent())).isEqualTo("cubic");
             // The agent's end, read from the kernel: every established socket towards the tunnel port.
             Process ss = new ProcessBuilder("ss", "-tinH", "state", "established", "dport", "=", ":" + gateway.tunnelPort())
                     .redirectErrorStream(true).start();
