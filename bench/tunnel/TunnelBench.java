@@ -217,7 +217,7 @@ public class TunnelBench {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
                 "com.aimlib.Main", "agent", "--gateway", "127.0.0.1:" + port, "--device-id", device.toString(),
-                "--bind", "127.0.0.1", "--pool", String.valueOf(pool));
+                "--bind", "127.0.0.1", "--pool", String.valueOf(pool), "--egress-allow", "127.0.0.0/8");
         pb.environment().put("AIMLIB_AGENT_TOKEN", token);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         return pb.start();

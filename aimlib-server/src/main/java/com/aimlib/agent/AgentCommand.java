@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
  * {@code aimlib agent}: serves devices through the gateway's tunnel. One device from the options, or any
  * number from a JSON file ({@code --config}):
  * <pre>
- * {"gateway": "gw.example:7783", "tls": true,
+ * {"gateway": "gw.example:7783", "tls": true, "egress_allow": "10.20.0.0/16,db.internal:5432",
  *  "devices": [{"id": "…", "token": "at_…", "bind": "if:usb0", "carrier": "T-Mobile",
  *               "rotate_command": "adb -s X shell cmd connectivity airplane-mode enable; …",
  *               "what_is_my_ip_url": "https://api.ipify.org", "pool": 2}]}
@@ -54,6 +54,11 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--what-is-my-ip-url", description = "URL answering the caller's address, fetched from the binding")
     String whatIsMyIpUrl;
 
+    @Option(names = "--egress-allow", defaultValue = "${env:AIMLIB_EGRESS_ALLOW}",
+            description = "Comma-separated CIDRs, addresses and host:ports customers may reach although the egress policy "
+                    + "refuses them by default (loopback, private, link-local, this host's addresses); env AIMLIB_EGRESS_ALLOW")
+    String egressAllow;
+
     @Option(names = "--pool", description = "Tunnel connections per device (default ${DEFAULT-VALUE})", defaultValue = "2")
     int pool;
 
@@ -74,6 +79,10 @@ public final class AgentCommand implements Callable<Integer> {
         List<DeviceConfig> devices = new ArrayList<>();
         String gw = gateway;
         boolean useTls = tls;
+        List<String> allow = new ArrayList<>();
+        if (egressAllow != null && !egressAllow.isBlank()) {
+            allow.add(egressAllow);
+        }
         if (config != null) {
             ObjectMapper mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
             JsonNode root = mapper.readTree(config.toFile());
@@ -81,6 +90,9 @@ public final class AgentCommand implements Callable<Integer> {
                 gw = root.get("gateway").asText();
             }
             useTls = useTls || root.path("tls").asBoolean(false);
+            if (root.hasNonNull("egress_allow")) {
+                allow.add(root.get("egress_allow").asText());
+            }
             for (JsonNode d : root.path("devices")) {
                 devices.add(mapper.treeToValue(d, DeviceConfig.class));
             }
@@ -101,12 +113,19 @@ public final class AgentCommand implements Callable<Integer> {
             System.err.println("windows: 64 KiB ≤ stream window ≤ connection window ≤ 2 GiB");
             return 2;
         }
-        AgentSettings settings = AgentSettings.defaults().withTunnel(AgentSettings.defaults().tunnel()
+        EgressPolicy egress;
+        try {
+            egress = EgressPolicy.parse(String.join(",", allow));
+        } catch (IllegalArgumentException e) {
+            System.err.println("--egress-allow: " + e.getMessage());
+            return 2;
+        }
+        AgentSettings settings = AgentSettings.defaults().withEgress(egress).withTunnel(AgentSettings.defaults().tunnel()
                 .withKeepAlive(Duration.ofMillis(pingMs), Duration.ofMillis(deadMs))
                 .withWindows(Math.min(streamWindowKib << 10, Integer.MAX_VALUE), (int) Math.min((long) connectionWindowKib << 10, Integer.MAX_VALUE)));
         ProcessLifetime lifetime = new ProcessLifetime("agent");
         lifetime.own(Agent.start(gw.substring(0, colon), Integer.parseInt(gw.substring(colon + 1)), useTls, devices, settings, 0));
-        System.out.println("aimlib agent is up: " + devices.size() + " device(s) via " + gw);
+        System.out.println("aimlib agent is up: " + devices.size() + " device(s) via " + gw + ", egress " + egress);
         lifetime.awaitStop();
         return 0;
     }

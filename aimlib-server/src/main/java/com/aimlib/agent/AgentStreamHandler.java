@@ -2,6 +2,8 @@ package com.aimlib.agent;
 
 import com.aimlib.gateway.tunnel.TunnelProtocol;
 import com.aimlib.net.EventLoops;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -29,16 +31,25 @@ import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The agent end of one stream the gateway opened. A {@code CONNECT host:port} is resolved on the agent,
- * connected from the device's binding, answered {@code 200}, then pumped both ways: the stream stops being
+ * checked against the {@link EgressPolicy} on the address it resolved to (a refusal answers {@code 403
+ * forbidden}), connected from the device's binding, answered {@code 200}, then pumped both ways: the stream stops being
  * read while the target socket is not writable (the gateway's window then runs dry), and the target stops
  * being read while the stream has no window. END_STREAM and TCP half-close map onto each other. Control
  * streams ({@code /agent/v1/status}, {@code /agent/v1/rotate}) get a JSON answer.
  */
 final class AgentStreamHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(AgentStreamHandler.class);
+    private static final Counter EGRESS_REFUSED = Counter.builder("aimlib.agent.egress.refused")
+            .description("CONNECTs refused by the agent's egress policy").register(Metrics.globalRegistry);
+
     private enum State { HEADERS, CONNECTING, OPEN, DONE }
 
     private final DeviceAgent device;
@@ -113,14 +124,24 @@ final class AgentStreamHandler extends ChannelInboundHandlerAdapter {
         device.track(ctx.channel());
         InetAddress literal = NetUtil.createInetAddressFromIpAddressString(target.host());
         if (literal != null) {
-            connect(ctx, literal, target.port());
+            connect(ctx, null, literal, target.port());
+            return;
+        }
+        if (NumericHost.endsInNumber(target.host())) {
+            // An IPv4 address in another spelling: read here, never by a resolver that may read it otherwise.
+            InetAddress numeric = NumericHost.parse(target.host());
+            if (numeric == null) {
+                refuse(ctx, 502, TunnelProtocol.REASON_DNS);
+            } else {
+                connect(ctx, null, numeric, target.port());
+            }
             return;
         }
         try {
             device.blocking().execute(() -> {
                 try {
-                    InetAddress address = pick(InetAddress.getAllByName(target.host()), device.bindAddress());
-                    ctx.executor().execute(() -> connect(ctx, address, target.port()));
+                    InetAddress address = pick(allowed(InetAddress.getAllByName(target.host()), target), device.bindAddress());
+                    ctx.executor().execute(() -> connect(ctx, target.host(), address, target.port()));
                 } catch (UnknownHostException e) {
                     ctx.executor().execute(() -> refuse(ctx, 502, TunnelProtocol.REASON_DNS));
                 }
@@ -128,6 +149,20 @@ final class AgentStreamHandler extends ChannelInboundHandlerAdapter {
         } catch (RejectedExecutionException e) {
             refuse(ctx, 503, TunnelProtocol.REASON_FAILED);
         }
+    }
+
+    /**
+     * The addresses of a resolved name the policy allows, or all of them when it allows none (the connect
+     * then refuses the one picked): a name with a public and a private address connects to the public one.
+     */
+    private InetAddress[] allowed(InetAddress[] all, HostPort target) {
+        List<InetAddress> ok = new ArrayList<>(all.length);
+        for (InetAddress a : all) {
+            if (device.settings().egress().allows(target.host(), new InetSocketAddress(a, target.port()))) {
+                ok.add(a);
+            }
+        }
+        return ok.isEmpty() ? all : ok.toArray(InetAddress[]::new);
     }
 
     /** Prefers the family of the binding, so an IPv4 source does not meet an IPv6 target. */
@@ -141,13 +176,22 @@ final class AgentStreamHandler extends ChannelInboundHandlerAdapter {
         return all[0];
     }
 
-    private void connect(ChannelHandlerContext ctx, InetAddress address, int port) {
+    /** Connects to {@code address}, if the egress policy allows it; {@code name} is the name it was resolved from. */
+    private void connect(ChannelHandlerContext ctx, String name, InetAddress address, int port) {
         if (!ctx.channel().isActive()) {
             state = State.DONE;
             return;
         }
         if (device.rotating()) {
             refuse(ctx, 503, TunnelProtocol.REASON_ROTATING);
+            return;
+        }
+        InetSocketAddress remote = new InetSocketAddress(address, port);
+        if (!device.settings().egress().allows(name, remote)) {
+            EGRESS_REFUSED.increment();
+            log.debug("event=egress_refused device={} name={} address={} port={}", device.config().id(), name,
+                    address.getHostAddress(), port);
+            refuse(ctx, 403, TunnelProtocol.REASON_FORBIDDEN);
             return;
         }
         InetAddress bind = device.bindAddress();
@@ -166,8 +210,7 @@ final class AgentStreamHandler extends ChannelInboundHandlerAdapter {
             // per connection). With this the port is chosen at connect, per destination.
             b.option(EpollChannelOption.IP_BIND_ADDRESS_NO_PORT, true);
         }
-        ChannelFuture f = bind == null ? b.connect(new InetSocketAddress(address, port))
-                : b.connect(new InetSocketAddress(address, port), new InetSocketAddress(bind, 0));
+        ChannelFuture f = bind == null ? b.connect(remote) : b.connect(remote, new InetSocketAddress(bind, 0));
         target = f.channel();
         f.addListener((ChannelFuture done) -> {
             if (!done.isSuccess()) {

@@ -21,9 +21,11 @@ public final class LocalAgent {
 
     /**
      * Starts the agent for the device called {@code deviceName}, probing its egress IP at {@code whatIsMyIpUrl}
-     * (may be null: no probe); null (and a log line) when there is no such device.
+     * (may be null: no probe) and connecting customers where {@code egress} allows; null (and a log line) when
+     * there is no such device.
      */
-    public static Agent startIfPresent(Gateway gateway, String deviceName, String whatIsMyIpUrl) throws IOException {
+    public static Agent startIfPresent(Gateway gateway, String deviceName, String whatIsMyIpUrl, EgressPolicy egress)
+            throws IOException {
         AgentStore store = new AgentStore(gateway.db());
         Optional<UUID> id = store.deviceIdByName(deviceName);
         if (id.isEmpty()) {
@@ -36,8 +38,9 @@ public final class LocalAgent {
             host = "127.0.0.1";
         }
         Agent agent = Agent.start(host, gateway.tunnelPort(), false,
-                List.of(new DeviceConfig(id.get(), token, "default", null, null, whatIsMyIpUrl, 2)), AgentSettings.defaults(), 1);
-        log.info("event=local_agent_started device={}", id.get());
+                List.of(new DeviceConfig(id.get(), token, "default", null, null, whatIsMyIpUrl, 2)),
+                AgentSettings.defaults().withEgress(egress), 1);
+        log.info("event=local_agent_started device={} egress={}", id.get(), egress);
         return agent;
     }
 }

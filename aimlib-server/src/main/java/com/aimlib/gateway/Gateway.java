@@ -121,7 +121,7 @@ public final class Gateway implements AutoCloseable {
 
         // SOCKS5 and HTTP proxy listeners over the device streams, bound before the routes need their ports.
         proxy = ProxyFront.start(config.bindHost(), config.socksPort(), config.httpProxyPort(), db, secrets, config.clock(),
-                streamsOverride != null ? streamsOverride : tunnels, workers, blocking, ProxyFront.Settings.defaults());
+                streamsOverride != null ? streamsOverride : tunnels, workers, blocking, ProxyFront.Settings.defaults(), meters);
 
         // Customer /v1 (devices, tickets) and operator /admin/v1.
         ProxyEndpoints proxyEndpoints = new ProxyEndpoints(config.publicHost(), this::socksPort, this::httpProxyPort);

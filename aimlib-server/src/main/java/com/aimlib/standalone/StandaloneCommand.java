@@ -1,6 +1,7 @@
 package com.aimlib.standalone;
 
 import com.aimlib.ProcessLifetime;
+import com.aimlib.agent.EgressPolicy;
 import com.aimlib.agent.LocalAgent;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayOptions;
@@ -42,15 +43,31 @@ public final class StandaloneCommand implements Callable<Integer> {
     int warmBrowsers;
 
     @Option(names = "--egress-probe-url", description = "What-is-my-IP URL the demo agent and each new browser load through "
-            + "the device to learn its egress IP (default: this gateway's own /ip)")
+            + "the device to learn its egress IP (default: the demo origin's /ip)")
     String egressProbeUrl;
+
+    @Option(names = "--demo-origin-port", description = "Port of the demo origin on 127.0.0.1, the one loopback site the demo "
+            + "device may reach (default ${DEFAULT-VALUE}: any free port)", defaultValue = "0")
+    int demoOriginPort;
+
+    @Option(names = "--egress-allow", defaultValue = "${env:AIMLIB_EGRESS_ALLOW}",
+            description = "Comma-separated CIDRs, addresses and host:ports the demo device may reach beyond the demo origin "
+                    + "(loopback, private, link-local and this host's addresses are refused otherwise); env AIMLIB_EGRESS_ALLOW")
+    String egressAllow;
 
     @Override
     public Integer call() throws Exception {
+        try {
+            EgressPolicy.parse(egressAllow);
+        } catch (IllegalArgumentException e) {
+            System.err.println("--egress-allow: " + e.getMessage());
+            return 2;
+        }
         ProcessLifetime lifetime = new ProcessLifetime("standalone");
         Database db = lifetime.own(Database.open(database.settings()));
         Gateway gateway = lifetime.own(Gateway.start(gatewayOptions.config(), db, database.secretBox()));
-        String probeUrl = egressProbeUrl != null ? egressProbeUrl : gateway.baseUrl() + "/ip";
+        DemoOrigin origin = lifetime.own(DemoOrigin.start(demoOriginPort));
+        String probeUrl = egressProbeUrl != null ? egressProbeUrl : origin.url() + "/ip";
         // The browser host runs in process, its bridges chained to this gateway's own SOCKS5 proxy front.
         lifetime.own(BrowserHost.start(HostSettings.defaults("standalone", gateway.config().region(),
                         new InetSocketAddress(gateway.config().bindHost(), gateway.socksPort()))
@@ -65,7 +82,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             if (demo) {
                 StandaloneSetup.Demo demoRows = setup.ensureDemo(gatewayOptions.operatorKey());
                 gateway.sessions().ensurePrebound(demoRows.leaseId()); // the demo lease's idle session now, not at the reaper's sweep
-                setup.printDemo(demoRows, gateway);
+                setup.printDemo(demoRows, gateway, origin.url());
             }
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
@@ -73,8 +90,9 @@ public final class StandaloneCommand implements Callable<Integer> {
         }
         if (demo) {
             // The demo device's agent egresses from this machine; it needs the demo rows above and, owned last,
-            // is stopped first at shutdown.
-            var agent = LocalAgent.startIfPresent(gateway, "demo-device", probeUrl);
+            // is stopped first at shutdown. Of this machine's loopback it reaches the demo origin only.
+            String allow = origin.hostPort() + (egressAllow == null || egressAllow.isBlank() ? "" : "," + egressAllow);
+            var agent = LocalAgent.startIfPresent(gateway, "demo-device", probeUrl, EgressPolicy.parse(allow));
             if (agent != null) {
                 lifetime.own(agent);
             }

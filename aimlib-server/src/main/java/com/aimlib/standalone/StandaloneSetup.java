@@ -102,8 +102,8 @@ public final class StandaloneSetup {
         return new Demo(customer.id(), device.id(), lease.id(), customerKey, operatorKey);
     }
 
-    /** Prints the Quick Start for the demo. */
-    public void printDemo(Demo demo, Gateway gateway) {
+    /** Prints the Quick Start for the demo; {@code originUrl} is the demo origin, the one loopback site its proxy reaches. */
+    public void printDemo(Demo demo, Gateway gateway, String originUrl) {
         Optional<Accounts.Proxy> proxy = accounts.proxyForLease(demo.leaseId());
         String base = gateway.baseUrl();
         out.println();
@@ -113,11 +113,12 @@ public final class StandaloneSetup {
         out.println("export AIMLIB_API_KEY=" + demo.customerKey());
         out.println("export AIMLIB_ADMIN_URL=" + base);
         out.println("export AIMLIB_OPERATOR_KEY=" + demo.operatorKey());
+        out.println("export AIMLIB_DEMO_ORIGIN=" + originUrl);
         out.println();
         out.println("Then try:");
         out.println("  curl -s -H \"Authorization: Bearer $AIMLIB_API_KEY\" \"$AIMLIB_BASE_URL/v1/devices\"");
         proxy.ifPresent(p -> out.println("  curl -s -x '" + new ProxyEndpoints(gateway.config().publicHost(), gateway::socksPort,
-                gateway::httpProxyPort).url(p.protocol(), p.username(), p.password()) + "' " + base + "/healthz"));
+                gateway::httpProxyPort).url(p.protocol(), p.username(), p.password()) + "' \"$AIMLIB_DEMO_ORIGIN/\""));
         out.println("  curl -s -H \"Authorization: Bearer $AIMLIB_API_KEY\" -d '{\"subject\":\"hello\",\"body\":\"first ticket\"}' \"$AIMLIB_BASE_URL/v1/tickets\"");
         out.println("  ./aimlib admin customers list");
         out.println();

@@ -71,7 +71,9 @@ class StandaloneProcessTest {
         String base = first.exports().get("AIMLIB_BASE_URL");
         String key = first.exports().get("AIMLIB_API_KEY");
         assertThat(first.lines()).as("one operator key: the demo's, in the export lines").noneMatch(l -> l.contains("shown once"));
-        // The in-process demo agent probes its egress at the gateway's own /ip page and reports it.
+        String origin = first.exports().get("AIMLIB_DEMO_ORIGIN");
+        assertThat(origin).startsWith("http://127.0.0.1:");
+        // The in-process demo agent probes its egress at the demo origin's /ip page and reports it.
         HttpResponse<String> devices;
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         do {
@@ -82,10 +84,13 @@ class StandaloneProcessTest {
         assertThat(devices.body()).contains("\"current_egress_ip\":\"127.0.0.1\"");
         assertThat(devices.body()).contains("\"region\":\"local\"").contains("\"url\":\"socks5h://");
         String proxyUrl = devices.body().replaceAll("(?s).*\"url\":\"([^\"]+)\".*", "$1");
-        Process curl = new ProcessBuilder("curl", "-s", "--max-time", "20", "-x", proxyUrl, base + "/healthz")
-                .redirectErrorStream(true).start();
-        assertThat(new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
-                .as("the demo proxy works at once, through the in-process demo agent").isEqualTo("{\"status\":\"ok\"}");
+        assertThat(curl("-x", proxyUrl, origin + "/ip"))
+                .as("the demo proxy works at once, through the in-process demo agent").isEqualTo("127.0.0.1");
+        assertThat(curl("-x", proxyUrl, origin + "/")).contains("Reached through the device");
+        String httpProxy = "http://" + proxyUrl.substring(proxyUrl.indexOf("://") + 3).replaceFirst(":\\d+$", ":" + PORTS[1]);
+        assertThat(curl("-x", httpProxy, "-w", " %{http_code}", base + "/healthz"))
+                .as("the gateway's own port is not reachable through the device")
+                .startsWith("{\"error\":\"egress_forbidden\"").endsWith(" 403");
 
         assertThat(stop(first)).isIn(0, 143);
         assertThat(data.resolve("pg/postmaster.pid")).doesNotExist();
@@ -96,7 +101,8 @@ class StandaloneProcessTest {
                     "AIMLIB_BASE_URL", second.exports().get("AIMLIB_BASE_URL"),
                     "AIMLIB_API_KEY", key,
                     "AIMLIB_ADMIN_URL", second.exports().get("AIMLIB_BASE_URL"),
-                    "AIMLIB_OPERATOR_KEY", first.exports().get("AIMLIB_OPERATOR_KEY")));
+                    "AIMLIB_OPERATOR_KEY", first.exports().get("AIMLIB_OPERATOR_KEY"),
+                    "AIMLIB_DEMO_ORIGIN", second.exports().get("AIMLIB_DEMO_ORIGIN")));
             assertThat(second.lines()).noneMatch(l -> l.contains("shown once"));
             HttpResponse<String> again = http.send(HttpRequest.newBuilder(URI.create(second.exports().get("AIMLIB_BASE_URL") + "/v1/devices"))
                     .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
@@ -104,6 +110,13 @@ class StandaloneProcessTest {
         } finally {
             stop(second);
         }
+    }
+
+    private static String curl(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("curl", "-s", "--max-time", "20"));
+        command.addAll(List.of(args));
+        Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
+        return new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
 
     private static boolean sleep(long ms) throws InterruptedException {

@@ -45,7 +45,7 @@ class StandaloneSetupTest {
         StandaloneSetup setup = new StandaloneSetup(db, box, new PrintStream(bytes, true, StandardCharsets.UTF_8));
         setup.ensureOperatorKey(presetOperatorKey, demo);
         if (demo) {
-            setup.printDemo(setup.ensureDemo(presetOperatorKey), gateway);
+            setup.printDemo(setup.ensureDemo(presetOperatorKey), gateway, "http://127.0.0.1:1");
         }
         return bytes.toString(StandardCharsets.UTF_8);
     }
@@ -67,6 +67,8 @@ class StandaloneSetupTest {
         String apiKey = export(first, "AIMLIB_API_KEY");
         String operatorKey = export(first, "AIMLIB_OPERATOR_KEY");
         assertThat(export(first, "AIMLIB_BASE_URL")).isEqualTo(gateway.baseUrl());
+        assertThat(export(first, "AIMLIB_DEMO_ORIGIN")).isEqualTo("http://127.0.0.1:1");
+        assertThat(first).contains("\"$AIMLIB_DEMO_ORIGIN/\"").doesNotContain("/healthz");
         assertThat(apiKey).startsWith("ak_live_");
         assertThat(first).contains("curl -s -H \"Authorization: Bearer $AIMLIB_API_KEY\" \"$AIMLIB_BASE_URL/v1/devices\"");
 

@@ -3,6 +3,7 @@ package com.aimlib.testing;
 import com.aimlib.agent.Agent;
 import com.aimlib.agent.AgentSettings;
 import com.aimlib.agent.DeviceConfig;
+import com.aimlib.agent.EgressPolicy;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
 import com.aimlib.gateway.http.Json;
@@ -49,7 +50,9 @@ public final class BrowserFixture implements AutoCloseable {
     public final Gateway gateway;
     /** The source address every test device's agent binds: what an origin sees when traffic went through the device. */
     public static final String EGRESS = "127.0.0.2";
-    private static final AgentSettings AGENT = AgentSettings.defaults().withBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
+    /** The pages browsers load come from loopback servers of the test: the device may reach them. */
+    private static final AgentSettings AGENT = AgentSettings.defaults().withBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+            .withEgress(EgressPolicy.parse("127.0.0.0/8,::1"));
     private final List<Agent> agents = new CopyOnWriteArrayList<>();
     public final WhoAmI whoami;
     public final Accounts accounts;

@@ -1,24 +1,36 @@
 package com.aimlib.gateway.proxy;
 
 import com.aimlib.gateway.tunnel.DeviceStreams;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
-/** The part both fronts share: admit a connection for a granted lease, then open its stream through the device. */
+/**
+ * The part both fronts share: admit a connection for a granted lease, then open its stream through the device.
+ * Each refusal it decides is counted by its error code ({@code aimlib_proxy_refused_total{reason=…}}).
+ */
 final class ProxyConnector {
     final ProxyAccess access;
     private final DeviceStreams streams;
     private final long openTimeoutMillis;
+    private final Map<Refusal, Counter> refused = new EnumMap<>(Refusal.class);
 
-    ProxyConnector(ProxyAccess access, DeviceStreams streams, long openTimeoutMillis) {
+    ProxyConnector(ProxyAccess access, DeviceStreams streams, long openTimeoutMillis, MeterRegistry meters) {
         this.access = access;
         this.streams = streams;
         this.openTimeoutMillis = openTimeoutMillis;
+        for (Refusal r : Refusal.values()) {
+            refused.put(r, Counter.builder("aimlib.proxy.refused").tag("reason", r.code)
+                    .description("Proxied connections refused, by the error code the customer got").register(meters));
+        }
     }
 
     /**
@@ -30,7 +42,11 @@ final class ProxyConnector {
      * that arrives after the client left or after the timeout is closed.
      */
     void open(Channel client, ProxyAccess.Grant grant, String host, int port,
-              BiConsumer<ProxiedConnection, Channel> onOpen, Consumer<Refusal> onRefused) {
+              BiConsumer<ProxiedConnection, Channel> onOpen, Consumer<Refusal> refusedCallback) {
+        Consumer<Refusal> onRefused = r -> {
+            refused.get(r).increment();
+            refusedCallback.accept(r);
+        };
         ProxiedConnection conn = new ProxiedConnection(client, grant.lease(), grant.budget());
         Refusal refused = access.admit(conn);
         if (refused != null) {

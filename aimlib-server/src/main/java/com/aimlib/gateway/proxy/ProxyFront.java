@@ -4,6 +4,7 @@ import com.aimlib.gateway.tunnel.DeviceStreams;
 import com.aimlib.net.EventLoops;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -62,12 +63,15 @@ public final class ProxyFront implements LeaseEndListener, AutoCloseable {
         this.background = Thread.ofVirtual().name("proxy-upkeep").start(() -> upkeep(pollMillis, flushMillis));
     }
 
-    /** Binds both listeners on {@code bindHost} (port 0: any free port) and starts the upkeep thread. */
+    /**
+     * Binds both listeners on {@code bindHost} (port 0: any free port) and starts the upkeep thread; refusals
+     * are counted in {@code meters}.
+     */
     public static ProxyFront start(String bindHost, int socksPort, int httpPort, Database db, SecretBox secrets, Clock clock,
-                                   DeviceStreams streams, EventLoopGroup workers, ExecutorService blocking, Settings settings)
-            throws InterruptedException {
+                                   DeviceStreams streams, EventLoopGroup workers, ExecutorService blocking, Settings settings,
+                                   MeterRegistry meters) throws InterruptedException {
         ProxyAccess access = new ProxyAccess(new ProxyStore(db, secrets), clock, blocking);
-        ProxyConnector connector = new ProxyConnector(access, streams, settings.openTimeoutMillis());
+        ProxyConnector connector = new ProxyConnector(access, streams, settings.openTimeoutMillis(), meters);
         ChannelGroup clients = new DefaultChannelGroup("proxy-clients", GlobalEventExecutor.INSTANCE);
         EventLoopGroup boss = EventLoops.group(1, "proxy-accept");
         try {

@@ -16,6 +16,8 @@ enum Refusal {
     HOST_NOT_FOUND(Socks5CommandStatus.HOST_UNREACHABLE, 502, "host_not_found", "the device could not resolve the host name"),
     CONNECTION_REFUSED(Socks5CommandStatus.CONNECTION_REFUSED, 502, "connection_refused", "the target refused the connection"),
     UNREACHABLE(Socks5CommandStatus.HOST_UNREACHABLE, 504, "target_unreachable", "the target is unreachable or did not answer in time"),
+    EGRESS_FORBIDDEN(Socks5CommandStatus.FORBIDDEN, 403, "egress_forbidden",
+            "the device does not connect to loopback, private, link-local or its own host's addresses"),
     TIMEOUT(Socks5CommandStatus.HOST_UNREACHABLE, 504, "device_timeout", "the device did not open the stream in time"),
     FAILED(Socks5CommandStatus.FAILURE, 502, "bad_gateway", "the device could not open the stream"),
     /** The credential store could not be asked (database trouble): not the client's fault. */
@@ -50,6 +52,7 @@ enum Refusal {
             case HOST_NOT_FOUND -> HOST_NOT_FOUND;
             case CONNECTION_REFUSED -> CONNECTION_REFUSED;
             case UNREACHABLE -> UNREACHABLE;
+            case EGRESS_FORBIDDEN -> EGRESS_FORBIDDEN;
             case FAILED -> FAILED;
         };
     }

@@ -15,6 +15,8 @@ public final class DeviceStreamException extends RuntimeException {
         CONNECTION_REFUSED,
         /** The target or network was unreachable, or the connect timed out. */
         UNREACHABLE,
+        /** The device's egress policy refuses the target address. */
+        EGRESS_FORBIDDEN,
         /** Any other failure. */
         FAILED
     }

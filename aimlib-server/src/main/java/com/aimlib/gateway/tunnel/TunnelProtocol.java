@@ -27,6 +27,8 @@ public final class TunnelProtocol {
     public static final String REASON_ROTATING = "rotating";
     public static final String REASON_BAD_REQUEST = "bad-request";
     public static final String REASON_FAILED = "failed";
+    /** The agent's egress policy does not let customers reach this address (loopback, private, its own host…). */
+    public static final String REASON_FORBIDDEN = "forbidden";
 
     private TunnelProtocol() {
     }
@@ -39,6 +41,7 @@ public final class TunnelProtocol {
             case REASON_REFUSED -> DeviceStreamException.Reason.CONNECTION_REFUSED;
             case REASON_UNREACHABLE -> DeviceStreamException.Reason.UNREACHABLE;
             case REASON_ROTATING -> DeviceStreamException.Reason.ROTATING;
+            case REASON_FORBIDDEN -> DeviceStreamException.Reason.EGRESS_FORBIDDEN;
             default -> status == 504 ? DeviceStreamException.Reason.UNREACHABLE
                     : status == 503 ? DeviceStreamException.Reason.ROTATING
                     : DeviceStreamException.Reason.FAILED;

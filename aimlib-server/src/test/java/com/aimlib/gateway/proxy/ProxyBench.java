@@ -75,7 +75,8 @@ public final class ProxyBench {
             String token = new com.aimlib.gateway.tunnel.AgentStore(db).mintToken(device.id()).orElseThrow().token();
             agent = com.aimlib.agent.Agent.start("127.0.0.1", gateway.tunnelPort(), false,
                     List.of(new com.aimlib.agent.DeviceConfig(device.id(), token, "127.0.0.1", "bench", null, null, 2)),
-                    com.aimlib.agent.AgentSettings.defaults(), Integer.parseInt(opts.get("agent-threads")));
+                    com.aimlib.agent.AgentSettings.defaults().withEgress(com.aimlib.agent.EgressPolicy.parse("127.0.0.0/8")),
+                    Integer.parseInt(opts.get("agent-threads")));
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!gateway.tunnels().online(device.id()) && System.nanoTime() < until) {
                 Thread.sleep(10);

@@ -11,6 +11,7 @@ import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Secrets;
 import com.aimlib.testing.TestDatabases;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -75,7 +76,7 @@ class ProxyParserFuzzTest {
             streams.add(stream);
             return CompletableFuture.completedFuture(stream);
         };
-        connector = new ProxyConnector(access, devices, 1_000);
+        connector = new ProxyConnector(access, devices, 1_000, new SimpleMeterRegistry());
     }
 
     @AfterAll

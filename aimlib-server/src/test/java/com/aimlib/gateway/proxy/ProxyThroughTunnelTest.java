@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.aimlib.agent.Agent;
 import com.aimlib.agent.AgentSettings;
 import com.aimlib.agent.DeviceConfig;
+import com.aimlib.agent.EgressPolicy;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
 import com.aimlib.gateway.proxy.ProxyClients.CurlResult;
@@ -45,7 +46,8 @@ class ProxyThroughTunnelTest {
         device = accounts.createDevice("tunnelled-" + UUID.randomUUID(), "local", null, 1, null);
         String token = new AgentStore(db).mintToken(device.id()).orElseThrow().token();
         agent = Agent.start("127.0.0.1", gateway.tunnelPort(), false,
-                List.of(new DeviceConfig(device.id(), token, "127.0.0.1", "TestCarrier", null, null, 2)), AgentSettings.defaults(), 1);
+                List.of(new DeviceConfig(device.id(), token, "127.0.0.1", "TestCarrier", null, null, 2)),
+                AgentSettings.defaults().withEgress(EgressPolicy.parse("127.0.0.0/8,::1")), 1);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!gateway.tunnels().online(device.id()) && System.nanoTime() < deadline) {
             Thread.sleep(10);

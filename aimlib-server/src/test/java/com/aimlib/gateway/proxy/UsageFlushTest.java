@@ -11,6 +11,7 @@ import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Secrets;
 import com.aimlib.testing.TestDatabases;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import java.time.Clock;
 import java.time.Duration;
@@ -81,7 +82,7 @@ class UsageFlushTest {
 
     static ProxyFront front() throws InterruptedException {
         return ProxyFront.start("127.0.0.1", 0, 0, db, box, clock, devices, workers, blocking,
-                new ProxyFront.Settings(10_000, 30_000, 1_000, TimeUnit.HOURS.toMillis(1)));
+                new ProxyFront.Settings(10_000, 30_000, 1_000, TimeUnit.HOURS.toMillis(1)), new SimpleMeterRegistry());
     }
 
     @Test

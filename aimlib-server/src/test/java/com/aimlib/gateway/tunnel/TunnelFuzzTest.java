@@ -86,7 +86,7 @@ class TunnelFuzzTest {
         int echo = targets.echo();
         try (Agent agent = Agent.start("127.0.0.1", gateway.tunnelPort(), false,
                 List.of(new DeviceConfig(device, token, "default", null, null, null, 1)),
-                AgentSettings.defaults().withRotation(Duration.ofMillis(500), Duration.ofSeconds(5)), 1)) {
+                AgentSettings.defaults().withEgress(TunnelTest.LOOPBACK).withRotation(Duration.ofMillis(500), Duration.ofSeconds(5)), 1)) {
             awaitConnections(1);
             Random random = new Random(SEED);
             long deadline = System.nanoTime() + BUDGET.toNanos();
@@ -135,7 +135,7 @@ class TunnelFuzzTest {
     private static void assertTunnelStillWorks() throws Exception {
         int echo = targets.echo();
         try (Agent ignored = Agent.start("127.0.0.1", gateway.tunnelPort(), false,
-                List.of(new DeviceConfig(device, token, "default", null, null, null, 1)), AgentSettings.defaults(), 1)) {
+                List.of(new DeviceConfig(device, token, "default", null, null, null, 1)), AgentSettings.defaults().withEgress(TunnelTest.LOOPBACK), 1)) {
             awaitConnections(1);
             StreamClient s = StreamClient.open(gateway.deviceStreams(), device, "127.0.0.1", echo);
             s.write("ok");

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.aimlib.agent.Agent;
 import com.aimlib.agent.AgentSettings;
 import com.aimlib.agent.DeviceConfig;
+import com.aimlib.agent.EgressPolicy;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
 import com.aimlib.net.EventLoops;
@@ -49,8 +50,10 @@ class TunnelTest {
     static String operatorKey;
     static final HttpClient http = HttpClient.newHttpClient();
     static final ObjectMapper JSON = new ObjectMapper();
+    /** Loopback targets stand in for the internet here: the agent may reach them. */
+    static final EgressPolicy LOOPBACK = EgressPolicy.parse("127.0.0.0/8,::1");
     static final AgentSettings FAST = AgentSettings.defaults().withBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
-            .withRotation(Duration.ofMillis(300), Duration.ofSeconds(10));
+            .withRotation(Duration.ofMillis(300), Duration.ofSeconds(10)).withEgress(LOOPBACK);
 
     @BeforeAll
     static void start() throws Exception {
@@ -157,13 +160,14 @@ class TunnelTest {
     void theStandaloneDemoDeviceGetsAnInProcessAgent() throws Exception {
         UUID id = accounts.createDevice("demo-device", "local", null, 1, null).id();
         int who = targets.whoAmI();
-        try (Agent ignored = com.aimlib.agent.LocalAgent.startIfPresent(gateway, "demo-device", gateway.baseUrl() + "/ip")) {
+        try (Agent ignored = com.aimlib.agent.LocalAgent.startIfPresent(gateway, "demo-device", gateway.baseUrl() + "/ip",
+                EgressPolicy.parse("127.0.0.1:" + who))) {
             awaitOnline(id, 2);
             awaitColumn(id, "current_egress_ip", "127.0.0.1"); // probed at the gateway's own what-is-my-IP page
             assertThat(StreamClient.open(gateway.deviceStreams(), id, "127.0.0.1", who).awaitLine(Duration.ofSeconds(5)))
                     .isEqualTo("127.0.0.1");
         }
-        assertThat(com.aimlib.agent.LocalAgent.startIfPresent(gateway, "no-such-device", null)).isNull();
+        assertThat(com.aimlib.agent.LocalAgent.startIfPresent(gateway, "no-such-device", null, EgressPolicy.strict())).isNull();
     }
 
     @Test
@@ -349,7 +353,7 @@ class TunnelTest {
         int echo = targets.echo();
         Path config = Files.createTempFile("agent", ".json");
         Files.writeString(config, """
-                {"gateway": "127.0.0.1:%d", "devices": [
+                {"gateway": "127.0.0.1:%d", "egress_allow": "127.0.0.0/8", "devices": [
                   {"id": "%s", "token": "%s", "bind": "127.0.0.2", "carrier": "ProcCarrier", "pool": 2}]}
                 """.formatted(gateway.tunnelPort(), d.id(), d.token()));
         Process first = agentProcess(config);
