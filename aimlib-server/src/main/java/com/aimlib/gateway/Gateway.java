@@ -28,6 +28,7 @@ import com.aimlib.store.Database;
 import com.aimlib.store.LeasedDevices;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Tickets;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
@@ -210,6 +211,11 @@ public final class Gateway implements AutoCloseable {
      */
     public LeaseEndListener leaseEnds() {
         return this::leaseEnded;
+    }
+
+    /** The registry {@code /metrics} serves. */
+    public MeterRegistry meters() {
+        return meters;
     }
 
     /** The proxy front (tests, and flushing usage on demand). */

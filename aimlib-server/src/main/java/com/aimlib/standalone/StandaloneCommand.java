@@ -9,6 +9,7 @@ import com.aimlib.host.BrowserHost;
 import com.aimlib.host.HostSettings;
 import com.aimlib.store.Database;
 import com.aimlib.store.DatabaseOptions;
+import io.micrometer.core.instrument.Metrics;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -66,6 +67,8 @@ public final class StandaloneCommand implements Callable<Integer> {
         ProcessLifetime lifetime = new ProcessLifetime("standalone");
         Database db = lifetime.own(Database.open(database.settings()));
         Gateway gateway = lifetime.own(Gateway.start(gatewayOptions.config(), db, database.secretBox()));
+        // The in-process agent counts on the global registry: its counters appear on this gateway's /metrics.
+        Metrics.addRegistry(gateway.meters());
         DemoOrigin origin = lifetime.own(DemoOrigin.start(demoOriginPort));
         String probeUrl = egressProbeUrl != null ? egressProbeUrl : origin.url() + "/ip";
         // The browser host runs in process, its bridges chained to this gateway's own SOCKS5 proxy front.
