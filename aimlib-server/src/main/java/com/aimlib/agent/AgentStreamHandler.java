@@ -40,9 +40,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent end of one stream the gateway opened. A {@code CONNECT host:port} is resolved on the agent,
  * checked against the {@link EgressPolicy} on the address it resolved to (a refusal answers {@code 403
- * forbidden}), connected from the device's binding, answered {@code 200}, then pumped both ways: the stream stops being
- * read while the target socket is not writable (the gateway's window then runs dry), and the target stops
- * being read while the stream has no window. END_STREAM and TCP half-close map onto each other. Control
+ * forbidden}), connected from the device's binding, answered {@code 200}, then pumped both ways: the stream
+ * stops being read while the target socket is not writable (the gateway's window then runs dry), and the
+ * target stops being read while the stream has no window. END_STREAM and TCP half-close map onto each other. Control
  * streams ({@code /agent/v1/status}, {@code /agent/v1/rotate}) get a JSON answer.
  */
 final class AgentStreamHandler extends ChannelInboundHandlerAdapter {
