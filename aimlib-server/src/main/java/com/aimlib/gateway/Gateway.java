@@ -130,7 +130,7 @@ public final class Gateway implements AutoCloseable {
         new CustomerApiRoutes(new LeasedDevices(db, secrets), tickets, proxyEndpoints, deviceCache, config.clock())
                 .register(router, auth);
         new AdminApiRoutes(accounts, tickets, db, auth, deviceCache, proxyEndpoints, config.clock(), config.region(),
-                this::leaseEnded, this::leaseCreated).register(router);
+                this::leaseEnded, this::leaseCreated, proxy).register(router);
 
         // Browser sessions and the CDP relay.
         Supplier<String> authority = () -> config.publicHost() + ":" + httpPort();
