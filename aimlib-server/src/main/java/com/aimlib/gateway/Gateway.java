@@ -9,6 +9,7 @@ import com.aimlib.gateway.auth.RateLimiter;
 import com.aimlib.gateway.http.HttpServer;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.ops.OpsRoutes;
+import com.aimlib.gateway.proxy.AccessChangeListener;
 import com.aimlib.gateway.proxy.LeaseEndListener;
 import com.aimlib.gateway.proxy.ProxyFront;
 import com.aimlib.gateway.relay.CdpRelay;
@@ -64,6 +65,7 @@ public final class Gateway implements AutoCloseable {
     // proxy front
     private final DeviceStreams streamsOverride;
     private ProxyFront proxy;
+    private CdpRelay cdpRelay;
     // browser sessions
     private final BrowserSettings browserSettings;
     private BrowserSessions sessions;
@@ -131,7 +133,7 @@ public final class Gateway implements AutoCloseable {
         new CustomerApiRoutes(new LeasedDevices(db, secrets), tickets, proxyEndpoints, deviceCache, config.clock())
                 .register(router, auth);
         new AdminApiRoutes(accounts, tickets, db, auth, deviceCache, proxyEndpoints, config.clock(), config.region(),
-                this::leaseEnded, this::leaseCreated).register(router);
+                this::leaseEnded, this::leaseCreated, accessChanges()).register(router);
 
         // Browser sessions and the CDP relay.
         Supplier<String> authority = () -> config.publicHost() + ":" + httpPort();
@@ -139,7 +141,8 @@ public final class Gateway implements AutoCloseable {
         sessions = new BrowserSessions(db, secrets, config.clock(), browserSettings, config.autoBrowserSession(),
                 config.maxTabs(), () -> publicWs != null ? publicWs : "ws://" + authority.get(), blocking);
         SessionRoutes.register(router, auth, sessions);
-        new CdpRelay(sessions, blocking, authority, publicWs).register(router);
+        cdpRelay = new CdpRelay(sessions, blocking, authority, publicWs);
+        cdpRelay.register(router);
         reaper = new SessionReaper(sessions);
 
         http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);
@@ -158,11 +161,31 @@ public final class Gateway implements AutoCloseable {
 
     private void leaseEnded(UUID leaseId) {
         proxy.leaseEnded(leaseId);
+        cdpRelay.closeLease(leaseId);
         try {
             sessions.leaseEnded(leaseId);
         } catch (RuntimeException e) {
             log.warn("expiring the ended lease's browser sessions failed (the reaper retries) lease={} cause={}", leaseId, e.toString());
         }
+    }
+
+    /** Suspension and cap changes from the admin API: the proxy front and the CDP relay apply them at once. */
+    private AccessChangeListener accessChanges() {
+        return new AccessChangeListener() {
+            @Override
+            public void customerStatusChanged(UUID customerId) {
+                proxy.customerStatusChanged(customerId);
+                if (accounts.customer(customerId).map(c -> !"active".equals(c.status())).orElse(false)) {
+                    int closed = cdpRelay.closeCustomer(customerId);
+                    log.info("customer suspended; relay connections closed customer={} closed={}", customerId, closed);
+                }
+            }
+
+            @Override
+            public void deviceCapChanged(UUID deviceId) {
+                proxy.deviceCapChanged(deviceId);
+            }
+        };
     }
 
     public GatewayConfig config() {

@@ -146,13 +146,19 @@ public final class Accounts {
 
     /** Updates the operator-set fields; null leaves a field as it is. */
     public Optional<Device> updateDevice(UUID id, String region, String carrier, Integer maxBrowserSessions, Long monthlyCapBytes) {
+        return updateDevice(id, region, carrier, maxBrowserSessions, monthlyCapBytes, false);
+    }
+
+    /** As above; {@code clearCap} removes the monthly cap (unlimited) and wins over {@code monthlyCapBytes}. */
+    public Optional<Device> updateDevice(UUID id, String region, String carrier, Integer maxBrowserSessions, Long monthlyCapBytes,
+                                         boolean clearCap) {
         return jdbi.withHandle(h -> h.createQuery("""
                         UPDATE devices SET region = COALESCE(CAST(:region AS text), region), carrier = COALESCE(CAST(:carrier AS text), carrier),
                                max_browser_sessions = COALESCE(CAST(:max AS integer), max_browser_sessions),
-                               monthly_cap_bytes = COALESCE(CAST(:cap AS bigint), monthly_cap_bytes)
+                               monthly_cap_bytes = CASE WHEN :clear THEN NULL ELSE COALESCE(CAST(:cap AS bigint), monthly_cap_bytes) END
                         WHERE id = :id RETURNING *""")
                 .bind("id", id).bind("region", region).bind("carrier", carrier).bind("max", maxBrowserSessions)
-                .bind("cap", monthlyCapBytes).map((rs, ctx) -> device(rs)).findOne());
+                .bind("cap", monthlyCapBytes).bind("clear", clearCap).map((rs, ctx) -> device(rs)).findOne());
     }
 
     /**

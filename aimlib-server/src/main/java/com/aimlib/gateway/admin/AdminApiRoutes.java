@@ -11,6 +11,7 @@ import com.aimlib.gateway.http.Request;
 import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.http.Uuids;
+import com.aimlib.gateway.proxy.AccessChangeListener;
 import com.aimlib.gateway.proxy.LeaseEndListener;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
@@ -57,12 +58,14 @@ public final class AdminApiRoutes {
 
     private final LeaseEndListener leaseEnds;
     private final LeaseCreatedListener leaseCreated;
+    private final AccessChangeListener accessChanges;
 
     public AdminApiRoutes(Accounts accounts, Tickets tickets, Database db, ApiKeyAuth auth, DeviceListCache deviceCache,
                           ProxyEndpoints proxies, Clock clock, String defaultRegion, LeaseEndListener leaseEnds,
-                          LeaseCreatedListener leaseCreated) {
+                          LeaseCreatedListener leaseCreated, AccessChangeListener accessChanges) {
         this.leaseEnds = leaseEnds;
         this.leaseCreated = leaseCreated;
+        this.accessChanges = accessChanges;
         this.accounts = accounts;
         this.tickets = tickets;
         this.jdbi = db.jdbi();
@@ -123,12 +126,17 @@ public final class AdminApiRoutes {
         Integer max = body.optionalInt("max_browser_sessions", 0, 10_000);
         Accounts.Customer c = accounts.updateCustomer(id, status, max).orElseThrow(() -> notFound("customer"));
         changed();
+        if (status != null) {
+            accessChanges.customerStatusChanged(id);
+        }
         return Response.ok(AdminViews.customer(c));
     }
 
     private Response setCustomerStatus(Request r, String status) {
-        Accounts.Customer c = accounts.updateCustomer(r.uuidParam("id"), status, null).orElseThrow(() -> notFound("customer"));
+        UUID id = r.uuidParam("id");
+        Accounts.Customer c = accounts.updateCustomer(id, status, null).orElseThrow(() -> notFound("customer"));
         changed();
+        accessChanges.customerStatusChanged(id);
         return Response.ok(AdminViews.customer(c));
     }
 
@@ -201,8 +209,13 @@ public final class AdminApiRoutes {
         String carrier = body.optionalString("carrier", 64);
         Integer max = body.optionalInt("max_browser_sessions", 0, 10_000);
         Long cap = body.optionalLong("monthly_cap_bytes", 0, Long.MAX_VALUE);
-        Accounts.Device d = accounts.updateDevice(id, region, carrier, max, cap).orElseThrow(() -> notFound("device"));
+        // Absent leaves the cap as it is; an explicit null removes it (unlimited).
+        boolean clearCap = body.explicitNull("monthly_cap_bytes");
+        Accounts.Device d = accounts.updateDevice(id, region, carrier, max, cap, clearCap).orElseThrow(() -> notFound("device"));
         changed();
+        if (cap != null || clearCap) {
+            accessChanges.deviceCapChanged(id);
+        }
         return Response.ok(AdminViews.device(d));
     }
 

@@ -31,6 +31,12 @@ public final class BodyFields {
         return v == null || v.isNull() ? null : v;
     }
 
+    /** True when the body sets {@code name} to JSON {@code null} (which PATCH reads as "clear"), not when it is absent. */
+    public boolean explicitNull(String name) {
+        JsonNode v = node.get(name);
+        return v != null && v.isNull();
+    }
+
     public String requiredString(String name, int maxLength) {
         String v = optionalString(name, maxLength);
         if (v == null) {

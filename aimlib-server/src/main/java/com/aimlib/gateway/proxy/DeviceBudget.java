@@ -39,20 +39,32 @@ final class DeviceBudget {
 
     /**
      * Reserves up to {@code n} bytes; returns how many may be forwarded (0..n). Zero or a short grant
-     * means the budget is spent and every connection of the device must close.
+     * means the budget is spent and every connection of the device must close. Only the granted bytes
+     * are added to {@code used}: what does not fit is dropped, so it must not count (adding the whole
+     * buffer made the in-memory figure run ahead of {@code device_usage} by every refused read).
      */
     int charge(int n, boolean up) {
-        long c = cap;
         int granted;
-        if (c == UNLIMITED) {
+        if (cap == UNLIMITED) {
             used.addAndGet(n);
             granted = n;
         } else {
-            long before = used.getAndAdd(n);
-            granted = (int) Math.max(0, Math.min(n, c - before));
+            long before;
+            long grant;
+            do {
+                before = used.get();
+                grant = Math.max(0, Math.min(n, cap - before));
+            } while (grant > 0 && !used.compareAndSet(before, before + grant));
+            granted = (int) grant;
         }
         (up ? pendingUp : pendingDown).add(granted);
         return granted;
+    }
+
+    /** Gives back {@code n} charged bytes that were never delivered (a connection aborted with them still queued). */
+    void refund(long n, boolean up) {
+        used.addAndGet(-n);
+        (up ? pendingUp : pendingDown).add(-n);
     }
 
     /** Applies the cap and the usage recorded in the database (other replicas' bytes included). */

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.proxy;
 
+import com.aimlib.gateway.auth.LoginThrottle;
 import com.aimlib.gateway.http.Json;
 import com.aimlib.protocol.ErrorBody;
 import io.netty.buffer.ByteBuf;
@@ -115,7 +116,8 @@ final class HttpProxyFrontHandler extends ProxyFrontHandler {
             respond(ctx, 407, Refusal.BAD_CREDENTIALS.code, Refusal.BAD_CREDENTIALS.message, true);
             return;
         }
-        connector.access.authenticate(credentials[0], credentials[1]).thenAccept(g -> {
+        connector.access.authenticate(credentials[0], credentials[1],
+                LoginThrottle.source(ctx.channel().remoteAddress()), ctx.executor()).thenAccept(g -> {
             if (ctx.executor().inEventLoop()) {
                 authenticated(ctx, g, request, tunnel, target);
             } else {

@@ -23,8 +23,13 @@ final class LeaseState {
         return ended;
     }
 
-    /** Marks the lease ended; new connections are refused from here on. Closing the open ones is the caller's job. */
+    /** Marks the lease ended (or its customer suspended); new connections are refused from here on. Closing the open ones is the caller's job. */
     void end() {
         ended = true;
+    }
+
+    /** Admits traffic again: the customer was reactivated after a suspension ended the lease here. */
+    void reopen() {
+        ended = false;
     }
 }

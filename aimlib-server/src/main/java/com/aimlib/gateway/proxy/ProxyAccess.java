@@ -1,5 +1,8 @@
 package com.aimlib.gateway.proxy;
 
+import com.aimlib.gateway.auth.LoginThrottle;
+import com.aimlib.store.Secrets;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -15,6 +18,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,10 +44,17 @@ final class ProxyAccess implements LeaseEndListener {
     private final Map<UUID, Long> endedAt = new ConcurrentHashMap<>();
     private final Map<UUID, DeviceBudget> budgets = new ConcurrentHashMap<>();
 
+    private final LoginThrottle throttle;
+
     ProxyAccess(ProxyStore store, Clock clock, Executor blocking) {
+        this(store, clock, blocking, new LoginThrottle(LoginThrottle.Settings.defaults()));
+    }
+
+    ProxyAccess(ProxyStore store, Clock clock, Executor blocking, LoginThrottle throttle) {
         this.store = store;
         this.clock = clock;
         this.blocking = blocking;
+        this.throttle = throttle;
     }
 
     private record CachedLogin(byte[] passwordHash, LeaseState lease, DeviceBudget budget, long expiresAt) {
@@ -57,18 +68,28 @@ final class ProxyAccess implements LeaseEndListener {
     }
 
     /**
-     * Checks credentials. Completes at once from the cache (safe on an event loop); a miss goes to the
-     * database on a virtual thread. Never completes exceptionally.
+     * Checks credentials from {@code source} under the guessing back-off ({@link LoginThrottle}: delays
+     * are scheduled on {@code loop}). Completes at once from the cache (safe on an event loop); a miss
+     * goes to the database on a virtual thread. Never completes exceptionally.
      */
+    CompletableFuture<Grant> authenticate(String username, String password, InetAddress source, ScheduledExecutorService loop) {
+        String user = username != null && plausibleUsername(username) ? username : null;
+        return throttle.guard(loop, source, user, () -> authenticate(username, password),
+                g -> g.refusal() == Refusal.BAD_CREDENTIALS, Grant.refused(Refusal.BAD_CREDENTIALS));
+    }
+
+    /** The check itself, without back-off. */
     CompletableFuture<Grant> authenticate(String username, String password) {
         if (username == null || password == null || !plausibleUsername(username) || password.length() > MAX_CREDENTIAL_LENGTH) {
             return CompletableFuture.completedFuture(Grant.refused(Refusal.BAD_CREDENTIALS));
         }
         byte[] offered = sha256(password);
         CachedLogin cached = logins.get(username);
-        if (cached != null && System.nanoTime() - cached.expiresAt < 0 && !cached.lease.ended()) {
-            return CompletableFuture.completedFuture(MessageDigest.isEqual(offered, cached.passwordHash)
-                    ? new Grant(cached.lease, cached.budget, null) : Grant.refused(Refusal.BAD_CREDENTIALS));
+        // Only the right password is answered from the cache. A wrong one takes the same path as an unknown
+        // username (query, decryption, digest comparison), so the answer time does not tell them apart.
+        if (cached != null && System.nanoTime() - cached.expiresAt < 0 && !cached.lease.ended()
+                && MessageDigest.isEqual(offered, cached.passwordHash)) {
+            return CompletableFuture.completedFuture(new Grant(cached.lease, cached.budget, null));
         }
         return CompletableFuture.supplyAsync(() -> lookUp(username, offered), blocking)
                 .exceptionally(e -> {
@@ -101,13 +122,15 @@ final class ProxyAccess implements LeaseEndListener {
 
     private Grant lookUp(String username, byte[] offered) {
         Optional<ProxyStore.Login> found = store.login(username, clock.instant());
+        // An unknown username is compared with a decoy, so it costs what a wrong password costs.
+        byte[] actual = sha256(found.map(ProxyStore.Login::password).orElse(DECOY));
+        boolean same = MessageDigest.isEqual(offered, actual);
         if (found.isEmpty()) {
             logins.remove(username);
             return Grant.refused(Refusal.BAD_CREDENTIALS);
         }
         ProxyStore.Login login = found.get();
-        byte[] actual = sha256(login.password());
-        if (!MessageDigest.isEqual(offered, actual)) {
+        if (!same) {
             return Grant.refused(Refusal.BAD_CREDENTIALS);
         }
         if (!login.usable()) {
@@ -117,7 +140,9 @@ final class ProxyAccess implements LeaseEndListener {
         }
         LeaseState lease = leases.computeIfAbsent(login.leaseId(), id -> new LeaseState(id, login.deviceId()));
         if (lease.ended()) {
-            return Grant.refused(Refusal.LEASE_INACTIVE);
+            // The database says usable again: the customer was reactivated after a suspension ended it here.
+            lease.reopen();
+            endedAt.remove(lease.leaseId);
         }
         DeviceBudget budget = budget(login.deviceId());
         logins.put(username, new CachedLogin(actual, lease, budget, System.nanoTime() + CACHE_NANOS));
@@ -167,6 +192,44 @@ final class ProxyAccess implements LeaseEndListener {
         endedAt.put(leaseId, System.nanoTime());
         ProxiedConnection.closeAllOf(lease);
         log.info("proxy lease ended lease={} closed={}", leaseId, lease.connections.size());
+    }
+
+    /**
+     * A customer's status changed. Suspension: each of its leases this gateway knows is ended here at once
+     * (credentials refused, open connections closed). Reactivation needs nothing: the next login finds the
+     * lease usable in the database and reopens it.
+     */
+    void customerStatusChanged(UUID customerId) {
+        List<UUID> known = new ArrayList<>();
+        for (UUID id : store.leasesOf(customerId)) {
+            LeaseState l = leases.get(id);
+            if (l != null && !l.ended()) {
+                known.add(id);
+            }
+        }
+        Set<UUID> usable = store.usableLeases(known, clock.instant());
+        for (UUID id : known) {
+            if (!usable.contains(id)) {
+                leaseEnded(id);
+            }
+        }
+        logins.values().removeIf(c -> c.lease.ended());
+    }
+
+    /** A device's cap changed: reload it now instead of at the next flush; a cap now below usage finishes its connections. */
+    void deviceCapChanged(UUID deviceId) {
+        DeviceBudget b = budgets.get(deviceId);
+        if (b == null) {
+            return;
+        }
+        LocalDate month = month();
+        ProxyStore.Budget f = store.budgets(List.of(deviceId), month).get(deviceId);
+        if (f != null) {
+            b.refresh(f.capBytes(), f.usedBytes(), month);
+            if (b.spent()) {
+                ProxiedConnection.finishAllOf(b);
+            }
+        }
     }
 
     /** The safety net for lease ends we were not told about (other replicas, expiry by time): one query. */
@@ -241,7 +304,7 @@ final class ProxyAccess implements LeaseEndListener {
             if (f != null) {
                 b.refresh(f.capBytes(), f.usedBytes(), month);
                 if (b.spent()) {
-                    ProxiedConnection.closeAllOf(b);
+                    ProxiedConnection.finishAllOf(b);
                 }
             }
         }
@@ -260,6 +323,8 @@ final class ProxyAccess implements LeaseEndListener {
     private LocalDate month() {
         return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).withDayOfMonth(1);
     }
+
+    private static final String DECOY = Secrets.randomAlphanumeric(24);
 
     private static byte[] sha256(String s) {
         try {

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * usage flush every {@link Settings#flushMillis}). Start with {@link #start}, stop with {@link #close}
  * (closes every proxied connection and writes the last usage).
  */
-public final class ProxyFront implements LeaseEndListener, AutoCloseable {
+public final class ProxyFront implements LeaseEndListener, AccessChangeListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyFront.class);
 
     /** Tunables with their defaults; tests shorten them. */
@@ -145,6 +145,18 @@ public final class ProxyFront implements LeaseEndListener, AutoCloseable {
     @Override
     public void leaseEnded(UUID leaseId) {
         access.leaseEnded(leaseId);
+    }
+
+    /** Suspension: the customer's credentials are refused and its open connections closed, now. */
+    @Override
+    public void customerStatusChanged(UUID customerId) {
+        access.customerStatusChanged(customerId);
+    }
+
+    /** The device's budget takes the new cap now (a cleared cap lets traffic flow again). */
+    @Override
+    public void deviceCapChanged(UUID deviceId) {
+        access.deviceCapChanged(deviceId);
     }
 
     /** Writes counted bytes to the database now (normally done every few seconds). Blocking. */

@@ -2,6 +2,7 @@ package com.aimlib.gateway.proxy;
 
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
+import com.aimlib.store.Secrets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Collection;
@@ -18,9 +19,13 @@ final class ProxyStore {
     private final Jdbi jdbi;
     private final SecretBox box;
 
+    /** Opened in place of a password when the username is unknown, so both answers cost one decryption. */
+    private final byte[] decoy;
+
     ProxyStore(Database db, SecretBox box) {
         this.jdbi = db.jdbi();
         this.box = box;
+        this.decoy = box.seal(Secrets.randomAlphanumeric(24));
     }
 
     /** What a proxy username resolves to; {@code usable} says whether the lease, proxy and time allow traffic now. */
@@ -30,30 +35,39 @@ final class ProxyStore {
     Optional<Login> login(String username, Instant now) {
         return jdbi.withHandle(h -> h.createQuery("""
                         SELECT p.id AS proxy_id, p.password_enc, p.status AS proxy_status, l.id AS lease_id, l.device_id,
-                               l.status AS lease_status, l.ends_at
-                        FROM proxies p JOIN leases l ON l.id = p.lease_id
+                               l.status AS lease_status, l.ends_at, c.status AS customer_status
+                        FROM proxies p JOIN leases l ON l.id = p.lease_id JOIN customers c ON c.id = l.customer_id
                         WHERE p.username = :u""")
                 .bind("u", username)
                 .map((rs, ctx) -> {
                     java.sql.Timestamp ends = rs.getTimestamp("ends_at");
                     boolean usable = "active".equals(rs.getString("proxy_status")) && "active".equals(rs.getString("lease_status"))
-                            && (ends == null || ends.toInstant().isAfter(now));
+                            && "active".equals(rs.getString("customer_status")) && (ends == null || ends.toInstant().isAfter(now));
                     return new Login(rs.getObject("proxy_id", UUID.class), rs.getObject("lease_id", UUID.class),
                             rs.getObject("device_id", UUID.class), box.open(rs.getBytes("password_enc")), usable);
-                }).findOne());
+                }).findOne()).or(() -> {
+                    box.open(decoy);
+                    return Optional.empty();
+                });
     }
 
-    /** The subset of {@code leaseIds} that may still carry traffic (lease active and not past its end, proxy active). */
+    /** The subset of {@code leaseIds} that may still carry traffic (customer and lease active, lease not past its end, proxy active). */
     Set<UUID> usableLeases(Collection<UUID> leaseIds, Instant now) {
         if (leaseIds.isEmpty()) {
             return Set.of();
         }
         return new HashSet<>(jdbi.withHandle(h -> h.createQuery("""
-                        SELECT l.id FROM leases l JOIN proxies p ON p.lease_id = l.id
-                        WHERE l.id = ANY(:ids) AND l.status = 'active' AND p.status = 'active'
+                        SELECT l.id FROM leases l JOIN proxies p ON p.lease_id = l.id JOIN customers c ON c.id = l.customer_id
+                        WHERE l.id = ANY(:ids) AND l.status = 'active' AND p.status = 'active' AND c.status = 'active'
                           AND (l.ends_at IS NULL OR l.ends_at > :now)""")
                 .bind("ids", leaseIds.toArray(UUID[]::new)).bind("now", now)
                 .mapTo(UUID.class).list()));
+    }
+
+    /** Every lease of {@code customerId} (any status): what a suspension must stop. */
+    Set<UUID> leasesOf(UUID customerId) {
+        return new HashSet<>(jdbi.withHandle(h -> h.createQuery("SELECT id FROM leases WHERE customer_id = :c")
+                .bind("c", customerId).mapTo(UUID.class).list()));
     }
 
     /** A device's monthly cap (null: unlimited) and the bytes already recorded for {@code month}. */

@@ -105,12 +105,16 @@ final class Relay extends ChannelInboundHandlerAdapter {
         int granted = conn.charge(n, up);
         if (granted == 0) {
             buf.release();
-            return;
+        } else {
+            if (granted < n) {
+                buf.writerIndex(buf.readerIndex() + granted);
+            }
+            peer.write(buf, peer.voidPromise());
         }
-        if (granted < n) {
-            buf.writerIndex(buf.readerIndex() + granted);
+        // After the write: finishing flushes the peer, and the granted slice must be in its queue by then.
+        if (granted < n || conn.budget.spent()) {
+            ProxiedConnection.finishAllOf(conn.budget);
         }
-        peer.write(buf, peer.voidPromise());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.proxy;
 
+import com.aimlib.gateway.auth.LoginThrottle;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -90,7 +91,8 @@ final class Socks5FrontHandler extends ProxyFrontHandler {
             return;
         }
         state = State.CHECKING;
-        CompletableFuture<ProxyAccess.Grant> check = connector.access.authenticate(auth.username(), auth.password());
+        CompletableFuture<ProxyAccess.Grant> check = connector.access.authenticate(auth.username(), auth.password(),
+                LoginThrottle.source(ctx.channel().remoteAddress()), ctx.executor());
         if (check.isDone()) {
             // Answered from the cache: no pause in reading (each pause and resume is an epoll_ctl).
             authenticated(ctx, check.join());

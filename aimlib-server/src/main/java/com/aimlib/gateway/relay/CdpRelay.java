@@ -48,7 +48,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -81,6 +83,10 @@ public final class CdpRelay {
     /** {@code wss://host} (or ws://) from the configured public URL; null: discovery URLs follow the request's Host. */
     private final String publicWsBase;
 
+    /** Open relay connections (client side) by lease and by customer: suspension and lease end close them. */
+    private final Map<UUID, Set<Channel>> byLease = new ConcurrentHashMap<>();
+    private final Map<UUID, Set<Channel>> byCustomer = new ConcurrentHashMap<>();
+
     public CdpRelay(BrowserSessions sessions, ExecutorService blocking, Supplier<String> publicAuthority, String publicWsBase) {
         this.sessions = sessions;
         this.blocking = blocking;
@@ -95,6 +101,44 @@ public final class CdpRelay {
         router.get("/cdp/{id}/json/version", this::version);
         router.get("/cdp/{id}/json/list", this::list);
         router.get("/cdp/{id}/json", this::list);
+    }
+
+    /** Closes every open relay connection of the lease (lease end); new ones are refused by {@code authorize}. */
+    public int closeLease(UUID leaseId) {
+        return closeAll(byLease.get(leaseId));
+    }
+
+    /** Closes every open relay connection of the customer (suspension); new ones are refused by {@code authorize}. */
+    public int closeCustomer(UUID customerId) {
+        return closeAll(byCustomer.get(customerId));
+    }
+
+    private static int closeAll(Set<Channel> open) {
+        if (open == null) {
+            return 0;
+        }
+        int n = 0;
+        for (Channel c : open) {
+            c.close();
+            n++;
+        }
+        return n;
+    }
+
+    private void track(Channel client, BrowserSessions.RelayTarget t) {
+        byLease.computeIfAbsent(t.leaseId(), k -> ConcurrentHashMap.newKeySet()).add(client);
+        byCustomer.computeIfAbsent(t.customerId(), k -> ConcurrentHashMap.newKeySet()).add(client);
+        client.closeFuture().addListener(f -> {
+            untrack(byLease, t.leaseId(), client);
+            untrack(byCustomer, t.customerId(), client);
+        });
+    }
+
+    private static void untrack(Map<UUID, Set<Channel>> index, UUID key, Channel client) {
+        index.computeIfPresent(key, (k, set) -> {
+            set.remove(client);
+            return set.isEmpty() ? null : set;
+        });
     }
 
     // ---- discovery ----
@@ -284,6 +328,7 @@ public final class CdpRelay {
                     return;
                 }
                 sessions.clientConnected(id);
+                track(client, target);
                 FrameRelay.Activity toBrowser = new FrameRelay.Activity() {
                     @Override
                     public void traffic() {

@@ -358,7 +358,8 @@ public final class BrowserSessions implements GatewayLink {
     // ---- relay ----
 
     /** Where the relay connects for an authorized client: the browser's CDP endpoint on its host. */
-    public record RelayTarget(UUID sessionId, String hostAddress, int cdpPort, String cdpPath) {
+    /** Where a relay client goes, and whose it is (suspension and lease end close the relay by these). */
+    public record RelayTarget(UUID sessionId, String hostAddress, int cdpPort, String cdpPath, UUID leaseId, UUID customerId) {
     }
 
     /** Checks a relay client's session id and connect token; the documented relay error otherwise. Blocking. */
@@ -370,7 +371,7 @@ public final class BrowserSessions implements GatewayLink {
         UUID sid = id;
         Instant now = clock.instant();
         Map<String, Object> row = jdbi.withHandle(h -> h.createQuery("""
-                        SELECT s.status, s.connect_token_hash, s.expires_at, s.cdp_port, s.cdp_path, s.host_id,
+                        SELECT s.status, s.connect_token_hash, s.expires_at, s.cdp_port, s.cdp_path, s.host_id, s.lease_id, s.customer_id,
                                hst.address, hst.status AS host_status, hst.last_heartbeat_at,
                                (c.status = 'active' AND l.status = 'active' AND (l.ends_at IS NULL OR l.ends_at > :now)
                                 AND EXISTS (SELECT 1 FROM proxies p WHERE p.lease_id = l.id AND p.status = 'active')) AS lease_ok
@@ -401,7 +402,8 @@ public final class BrowserSessions implements GatewayLink {
                 || beat == null || beat.toInstant().isBefore(now.minus(settings.heartbeatTimeout()))) {
             throw new ApiException(503, "host_unavailable", "the session's browser host is not reachable");
         }
-        return new RelayTarget(sid, (String) row.get("address"), port, (String) row.get("cdp_path"));
+        return new RelayTarget(sid, (String) row.get("address"), port, (String) row.get("cdp_path"),
+                (UUID) row.get("lease_id"), (UUID) row.get("customer_id"));
     }
 
     static ApiException provisioning() {

@@ -44,8 +44,13 @@ public final class AgentStore {
     public boolean authenticate(UUID deviceId, String token) {
         List<byte[]> stored = jdbi.withHandle(h -> h.createQuery("SELECT agent_token_hash FROM devices WHERE id = :id")
                 .bind("id", deviceId).mapTo(byte[].class).list());
-        return !stored.isEmpty() && stored.get(0) != null && Secrets.same(stored.get(0), Secrets.hash(token));
+        byte[] hash = stored.isEmpty() ? null : stored.get(0);
+        // An unknown device or one without a token is compared with a decoy: every answer costs one hash and one comparison.
+        boolean same = Secrets.same(hash == null ? DECOY_HASH : hash, Secrets.hash(token));
+        return hash != null && same;
     }
+
+    private static final byte[] DECOY_HASH = Secrets.hash(Secrets.randomAlphanumeric(40));
 
     public void setStatus(UUID deviceId, String status) {
         jdbi.useHandle(h -> h.createUpdate("UPDATE devices SET status = :status, last_seen_at = now() WHERE id = :id")

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.tunnel;
 
+import com.aimlib.gateway.auth.LoginThrottle;
 import com.aimlib.net.EventLoops;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -25,6 +26,8 @@ public final class TunnelServer implements AutoCloseable {
 
     public static TunnelServer start(String host, int port, TunnelSettings settings, AgentStore store, DeviceTunnels tunnels,
                                      EventLoopGroup workers, ExecutorService blocking) throws InterruptedException {
+        // One back-off for the listener: failures from a source count across all its connections.
+        LoginThrottle throttle = new LoginThrottle(LoginThrottle.Settings.defaults());
         ServerBootstrap b = new ServerBootstrap()
                 .group(workers)
                 .channel(EventLoops.serverChannel())
@@ -39,7 +42,7 @@ public final class TunnelServer implements AutoCloseable {
                         TunnelSettings.tuneSocket(ch, ((InetSocketAddress) ch.remoteAddress()).getAddress());
                         ch.pipeline().addLast("idle", KeepAliveHandler.idleDetector(settings));
                         ch.pipeline().addLast("http1", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192));
-                        ch.pipeline().addLast("upgrade", new TunnelUpgradeHandler(store, tunnels, settings, blocking));
+                        ch.pipeline().addLast("upgrade", new TunnelUpgradeHandler(store, tunnels, settings, blocking, throttle));
                     }
                 });
         Channel listener = b.bind(host, port).sync().channel();

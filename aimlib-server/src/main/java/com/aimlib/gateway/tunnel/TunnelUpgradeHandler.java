@@ -1,6 +1,7 @@
 package com.aimlib.gateway.tunnel;
 
 import com.aimlib.gateway.auth.ApiKeyAuth;
+import com.aimlib.gateway.auth.LoginThrottle;
 import com.aimlib.gateway.http.Uuids;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -30,6 +31,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +54,11 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
     private boolean requestSeen;
     private boolean rejected;
 
-    TunnelUpgradeHandler(AgentStore store, DeviceTunnels tunnels, TunnelSettings settings, ExecutorService blocking) {
+    private final LoginThrottle throttle;
+
+    TunnelUpgradeHandler(AgentStore store, DeviceTunnels tunnels, TunnelSettings settings, ExecutorService blocking,
+                         LoginThrottle throttle) {
+        this.throttle = throttle;
         this.store = store;
         this.tunnels = tunnels;
         this.settings = settings;
@@ -115,27 +121,37 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.channel().config().setAutoRead(false);
+        // The token check runs on a virtual thread, under the guessing back-off (per source address and per
+        // device id; a right token from a source without failures is never held).
+        throttle.guard(ctx.executor(), LoginThrottle.source(ctx.channel().remoteAddress()), deviceId.toString(),
+                () -> check(deviceId, token), result -> result == Check.BAD_TOKEN, Check.BAD_TOKEN)
+                .thenAccept(result -> ctx.executor().execute(() -> {
+                    switch (result) {
+                        case OK -> upgrade(ctx, deviceId);
+                        case BAD_TOKEN -> {
+                            log.info("event=tunnel_refused device={} remote={}", deviceId, ctx.channel().remoteAddress());
+                            reject(ctx, HttpResponseStatus.UNAUTHORIZED, "bad agent token");
+                        }
+                        case UNAVAILABLE -> reject(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "try again later");
+                        case SHUTTING_DOWN -> reject(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down");
+                    }
+                }));
+    }
+
+    private enum Check { OK, BAD_TOKEN, UNAVAILABLE, SHUTTING_DOWN }
+
+    private CompletableFuture<Check> check(UUID deviceId, String token) {
         try {
-            blocking.execute(() -> {
-                boolean ok;
+            return CompletableFuture.supplyAsync(() -> {
                 try {
-                    ok = store.authenticate(deviceId, token);
+                    return store.authenticate(deviceId, token) ? Check.OK : Check.BAD_TOKEN;
                 } catch (RuntimeException e) {
                     log.warn("event=tunnel_auth_failed device={} error={}", deviceId, e.toString());
-                    ctx.executor().execute(() -> reject(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "try again later"));
-                    return;
+                    return Check.UNAVAILABLE;
                 }
-                ctx.executor().execute(() -> {
-                    if (ok) {
-                        upgrade(ctx, deviceId);
-                    } else {
-                        log.info("event=tunnel_refused device={} remote={}", deviceId, ctx.channel().remoteAddress());
-                        reject(ctx, HttpResponseStatus.UNAUTHORIZED, "bad agent token");
-                    }
-                });
-            });
+            }, blocking);
         } catch (RejectedExecutionException e) {
-            reject(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down");
+            return CompletableFuture.completedFuture(Check.SHUTTING_DOWN);
         }
     }
 

@@ -44,6 +44,32 @@ class DeviceBudgetTest {
     }
 
     @Test
+    void bytesRefusedAtTheCapAreNotCounted() {
+        DeviceBudget budget = new DeviceBudget(UUID.randomUUID(), 1_000L, 900, MONTH);
+        assertThat(budget.charge(1_048_576, false)).isEqualTo(100);
+        for (int i = 0; i < 50; i++) {
+            assertThat(budget.charge(1_048_576, i % 2 == 0)).isZero();
+        }
+        // Usage equals what was granted: the in-memory figure cannot run ahead of what the flush writes.
+        assertThat(budget.used()).isEqualTo(1_000);
+        assertThat(budget.pendingUp.sum() + budget.pendingDown.sum()).isEqualTo(100);
+        budget.refresh(1_000_000L, 1_000, MONTH);
+        assertThat(budget.spent()).isFalse();
+        assertThat(budget.charge(10, true)).isEqualTo(10);
+    }
+
+    @Test
+    void aRefundGivesBackBytesThatWereNeverDelivered() {
+        DeviceBudget budget = new DeviceBudget(UUID.randomUUID(), 1_000L, 0, MONTH);
+        assertThat(budget.charge(1_000, false)).isEqualTo(1_000);
+        assertThat(budget.spent()).isTrue();
+        budget.refund(300, false);
+        assertThat(budget.used()).isEqualTo(700);
+        assertThat(budget.pendingDown.sum()).isEqualTo(700);
+        assertThat(budget.spent()).isFalse();
+    }
+
+    @Test
     void unlimitedDevicesCountButNeverRefuse() {
         DeviceBudget budget = new DeviceBudget(UUID.randomUUID(), null, 0, MONTH);
         assertThat(budget.charge(Integer.MAX_VALUE, false)).isEqualTo(Integer.MAX_VALUE);
