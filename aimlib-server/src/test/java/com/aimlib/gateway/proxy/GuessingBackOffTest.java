@@ -158,6 +158,9 @@ class GuessingBackOffTest {
         var device = accounts.createDevice("guessed-" + UUID.randomUUID(), "local", null, 1, null);
         var proxy = accounts.proxyForLease(accounts.createLease(customer.id(), device.id(), null, "socks5").id()).orElseThrow();
         List<Long> promptLogins = new ArrayList<>();
+        // One right login first, so the timed ones below measure the throttle, not a cold credential lookup
+        // on a loaded machine.
+        assertThat(socksLogin("127.0.0.4", proxy.username(), proxy.password())).isZero();
         List<Long> attempts = attack(() -> assertThat(socksLogin("127.0.0.2", proxy.username(), "wrong-password")).isEqualTo(1), () -> {
             try {
                 for (int i = 0; i < 3; i++) {
@@ -174,7 +177,9 @@ class GuessingBackOffTest {
         long lateAttempts = attempts.stream().filter(t -> t >= ATTACK_MILLIS / 2).count();
         assertThat(attempts.size()).as("attempts in %d ms", ATTACK_MILLIS).isLessThan(80);
         assertThat(lateAttempts * 1000.0 / (ATTACK_MILLIS / 2)).as("attempts/s in the second half").isLessThan(10);
-        assertThat(promptLogins).allMatch(ms -> ms < 200, "right password from a clean source under 200 ms");
+        // The throttle's shortest hold is 50 ms and a held attempt waits up to 2 s; 500 ms leaves room for a busy
+        // 2-core CI machine while still failing if the clean source were held.
+        assertThat(promptLogins).allMatch(ms -> ms < 500, "right password from a clean source under 500 ms");
 
         // The HTTP proxy front shares the back-off: the attacking address is slowed there too.
         assertThat(timed(() -> assertThat(httpConnect("127.0.0.2", proxy.username(), "wrong")).isEqualTo(407))).isGreaterThan(500);
@@ -191,7 +196,7 @@ class GuessingBackOffTest {
         }
         assertThat(last).as("the 16th wrong password in a row").isGreaterThan(500);
         // The right password from an address without failures: authenticated (the device is offline, so 502).
-        assertThat(timed(() -> assertThat(httpConnect("127.0.0.5", proxy.username(), proxy.password())).isEqualTo(502))).isLessThan(200);
+        assertThat(timed(() -> assertThat(httpConnect("127.0.0.5", proxy.username(), proxy.password())).isEqualTo(502))).isLessThan(500);
     }
 
     @Test
@@ -211,6 +216,6 @@ class GuessingBackOffTest {
         long lateAttempts = attempts.stream().filter(t -> t >= ATTACK_MILLIS / 2).count();
         assertThat(attempts.size()).as("attempts in %d ms", ATTACK_MILLIS).isLessThan(80);
         assertThat(lateAttempts * 1000.0 / (ATTACK_MILLIS / 2)).as("attempts/s in the second half").isLessThan(10);
-        assertThat(prompt).allMatch(ms -> ms < 200, "right token from a clean source under 200 ms");
+        assertThat(prompt).allMatch(ms -> ms < 500, "right token from a clean source under 500 ms");
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aimlib.agent.Agent;
 import com.aimlib.agent.AgentSettings;
+import com.aimlib.agent.EgressPolicy;
 import com.aimlib.agent.DeviceConfig;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
@@ -66,7 +67,8 @@ class ProxyCapAndSuspensionTest {
             devices.add(d);
             configs.add(new DeviceConfig(d.id(), agents.mintToken(d.id()).orElseThrow().token(), "127.0.0.1", "TestCarrier", null, null, 2));
         }
-        agent = Agent.start("127.0.0.1", gateway.tunnelPort(), false, configs, AgentSettings.defaults(), 1);
+        agent = Agent.start("127.0.0.1", gateway.tunnelPort(), false, configs,
+                AgentSettings.defaults().withEgress(EgressPolicy.parse("127.0.0.0/8")), 1);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!devices.stream().allMatch(d -> gateway.tunnels().online(d.id())) && System.nanoTime() < deadline) {
             Thread.sleep(10);
