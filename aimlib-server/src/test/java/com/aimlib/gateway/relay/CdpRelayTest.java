@@ -12,6 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -187,6 +188,25 @@ class CdpRelayTest {
             assertThat(version.get("webSocketDebuggerUrl").asText()).isEqualTo(wss);
             JsonNode list = BrowserFixture.json(get.apply("/cdp/" + id + "/json/list", token));
             assertThat(list.findValuesAsText("webSocketDebuggerUrl")).isNotEmpty().allMatch(u -> u.startsWith(wss + "/devtools/"));
+        } finally {
+            fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
+        }
+    }
+
+    @Test
+    void relayConnectionOutlivesTheHttpDeadlines() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        BrowserFixture.Live s = fx.ready(t, "{}");
+        Duration deadline = Duration.ofMillis(300);
+        // a replica whose idle, header and body deadlines are all far shorter than the pause below
+        try (Gateway strict = Gateway.start(GatewayConfig.builder().ephemeralPorts().clock(fx.clock)
+                .httpIdleTimeout(deadline).httpHeaderTimeout(deadline).httpBodyTimeout(deadline).build(),
+                fx.db, fx.box, BrowserSettings.defaults().manualReaper())) {
+            CdpClient browser = CdpClient.open("ws://127.0.0.1:" + strict.httpPort() + "/cdp/" + s.id(), s.token());
+            assertThat(browser.call("{\"id\":1,\"method\":\"Browser.getVersion\"}")).contains("\"product\"");
+            Thread.sleep(5 * deadline.toMillis());
+            assertThat(browser.call("{\"id\":2,\"method\":\"Browser.getVersion\"}")).contains("\"product\"");
+            browser.close();
         } finally {
             fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
         }
