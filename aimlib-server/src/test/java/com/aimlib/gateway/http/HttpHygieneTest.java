@@ -3,6 +3,7 @@ package com.aimlib.gateway.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aimlib.net.EventLoops;
+import com.aimlib.testing.RawHttp;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;

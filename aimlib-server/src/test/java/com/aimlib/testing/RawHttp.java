@@ -1,11 +1,10 @@
-package com.aimlib.gateway.http;
+package com.aimlib.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,34 +13,34 @@ import java.util.Locale;
 import java.util.Map;
 
 /** HTTP/1.1 over a raw socket, for the wire-level cases a client library smooths over. */
-final class RawHttp implements AutoCloseable {
+public final class RawHttp implements AutoCloseable {
     /** One response as it came off the wire; header names lower-cased. */
-    record Reply(int status, Map<String, String> headers, String body) {
+    public record Reply(int status, Map<String, String> headers, String body) {
     }
 
-    final Socket socket;
+    public final Socket socket;
     private final InputStream in;
 
-    RawHttp(int port) throws IOException {
+    public RawHttp(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(10_000);
         in = socket.getInputStream();
     }
 
-    RawHttp send(String text) throws IOException {
+    public RawHttp send(String text) throws IOException {
         socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
         socket.getOutputStream().flush();
         return this;
     }
 
-    RawHttp send(byte[] bytes) throws IOException {
+    public RawHttp send(byte[] bytes) throws IOException {
         socket.getOutputStream().write(bytes);
         socket.getOutputStream().flush();
         return this;
     }
 
     /** The next response, or null when the server closed the connection first. */
-    Reply read() throws IOException {
+    public Reply read() throws IOException {
         String statusLine = line();
         if (statusLine == null) {
             return null;
@@ -57,23 +56,12 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** Every response until the server closes. */
-    List<Reply> readAll() throws IOException {
+    public List<Reply> readAll() throws IOException {
         List<Reply> out = new ArrayList<>();
         for (Reply r = read(); r != null; r = read()) {
             out.add(r);
         }
         return out;
-    }
-
-    /** Whether the server closed the connection (EOF or reset) within the socket timeout. */
-    boolean closedByServer() throws IOException {
-        try {
-            return in.read() == -1;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (SocketException e) {
-            return true;
-        }
     }
 
     private String line() throws IOException {
