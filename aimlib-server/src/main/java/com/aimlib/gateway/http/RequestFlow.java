@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +37,7 @@ final class RequestFlow extends ChannelDuplexHandler {
     private final ArrayDeque<HttpObject> waiting = new ArrayDeque<>();
     /** A request was handed on and its final response is not written yet. */
     private boolean busy;
-    /** A request's head was seen and its last content not yet. */
+    /** A request's head was handed on and its last content not yet. */
     private boolean receiving;
     /** A request has begun on this connection: before that, the header deadline runs from the connection's opening. */
     private boolean started;
@@ -63,10 +64,6 @@ final class RequestFlow extends ChannelDuplexHandler {
                 c.fireChannelRead(msg);
             }
         };
-    }
-
-    Phase phase() {
-        return phase;
     }
 
     @Override
@@ -184,7 +181,7 @@ final class RequestFlow extends ChannelDuplexHandler {
         }
         phase = next;
         cancelDeadline();
-        java.time.Duration d = switch (next) {
+        Duration d = switch (next) {
             case AWAITING_REQUEST -> limits.idleTimeout();
             case READING_HEADERS -> limits.headerTimeout();
             case READING_BODY -> limits.bodyTimeout();
@@ -221,7 +218,7 @@ final class RequestFlow extends ChannelDuplexHandler {
         ClosingReply.send(ctx, r);
     }
 
-    private static String spoken(java.time.Duration d) {
+    private static String spoken(Duration d) {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
