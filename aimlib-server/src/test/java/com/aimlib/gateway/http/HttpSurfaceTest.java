@@ -8,6 +8,7 @@ import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Secrets;
+import com.aimlib.testing.RawHttp;
 import com.aimlib.testing.TestDatabases;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -119,5 +120,24 @@ class HttpSurfaceTest {
     void scraperPortIsOffUnlessConfigured() {
         assertThat(GatewayConfig.builder().build().metricsPort()).isNull();
         assertThat(GatewayConfig.builder().build().metricsHost()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void overTheConnectionCapIs503WhileConnectionsUnderItKeepGettingHealthz() throws Exception {
+        try (Gateway capped = Gateway.start(GatewayConfig.builder().ephemeralPorts().httpMaxConnections(2).build(), db,
+                new SecretBox(Secrets.randomBytes(32)));
+             RawHttp first = new RawHttp(capped.httpPort());
+             RawHttp second = new RawHttp(capped.httpPort())) {
+            assertThat(first.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").read().body()).isEqualTo("{\"status\":\"ok\"}");
+            try (RawHttp third = new RawHttp(capped.httpPort())) {
+                RawHttp.Reply r = third.read();
+                assertThat(r.status()).isEqualTo(503);
+                assertThat(r.headers()).containsEntry("connection", "close");
+                assertThat(r.body()).isEqualTo("{\"error\":\"too_many_connections\","
+                        + "\"message\":\"the server is at its limit of 2 open connections; retry shortly\"}");
+            }
+            assertThat(second.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").read().body()).isEqualTo("{\"status\":\"ok\"}");
+            assertThat(first.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
+        }
     }
 }

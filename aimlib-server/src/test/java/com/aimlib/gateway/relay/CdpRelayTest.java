@@ -7,6 +7,7 @@ import com.aimlib.gateway.GatewayConfig;
 import com.aimlib.gateway.sessions.BrowserSettings;
 import com.aimlib.testing.BrowserFixture;
 import com.aimlib.testing.CdpClient;
+import com.aimlib.testing.RawHttp;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -207,6 +208,22 @@ class CdpRelayTest {
             Thread.sleep(5 * deadline.toMillis());
             assertThat(browser.call("{\"id\":2,\"method\":\"Browser.getVersion\"}")).contains("\"product\"");
             browser.close();
+        } finally {
+            fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
+        }
+    }
+
+    @Test
+    void unsupportedWebSocketVersionIs426InTheEnvelope() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        BrowserFixture.Live s = fx.ready(t, "{}");
+        try (RawHttp c = new RawHttp(fx.gateway.httpPort())) {
+            RawHttp.Reply r = c.send("GET /cdp/" + s.id() + " HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\nAuthorization: Bearer " + s.token()
+                    + "\r\n\r\n").read();
+            assertThat(r.status()).isEqualTo(426);
+            assertThat(r.headers()).containsEntry("sec-websocket-version", "13");
+            assertThat(r.body()).isEqualTo("{\"error\":\"upgrade_required\",\"message\":\"unsupported WebSocket version; use 13\"}");
         } finally {
             fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
         }
