@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.AbstractScheduledEventExecutor;
+import io.netty.util.concurrent.Ticker;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
@@ -45,7 +47,11 @@ final class RequestFlow extends ChannelDuplexHandler {
     private boolean bytesSeen;
     private boolean draining;
     private Phase phase;
-    private ScheduledFuture<?> deadline;
+    /** When the current phase's deadline passes, on the event loop's ticker. */
+    private long deadlineAt;
+    private ScheduledFuture<?> wakeup;
+    private long wakeupAt;
+    private Ticker ticker;
     private ChannelHandlerContext ctx;
 
     RequestFlow(HttpLimits limits) {
@@ -69,6 +75,7 @@ final class RequestFlow extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.ticker = ctx.executor() instanceof AbstractScheduledEventExecutor e ? e.ticker() : Ticker.systemTicker();
         rearm();
     }
 
@@ -155,7 +162,7 @@ final class RequestFlow extends ChannelDuplexHandler {
 
     private void finish() {
         phase = Phase.DONE;
-        cancelDeadline();
+        cancelWakeup();
         waiting.forEach(ReferenceCountUtil::release);
         waiting.clear();
     }
@@ -170,7 +177,10 @@ final class RequestFlow extends ChannelDuplexHandler {
         return bytesSeen || !started ? Phase.READING_HEADERS : Phase.AWAITING_REQUEST;
     }
 
-    /** Starts the deadline of the phase just entered; staying in a phase keeps its deadline (trickling does not extend it). */
+    /**
+     * Starts the deadline of the phase just entered; staying in a phase keeps its deadline (trickling does not
+     * extend it). One wake-up task per connection is reused: a request costs no scheduling in the steady state.
+     */
     private void rearm() {
         if (phase == Phase.DONE) {
             return;
@@ -180,27 +190,50 @@ final class RequestFlow extends ChannelDuplexHandler {
             return;
         }
         phase = next;
-        cancelDeadline();
         Duration d = switch (next) {
             case AWAITING_REQUEST -> limits.idleTimeout();
             case READING_HEADERS -> limits.headerTimeout();
             case READING_BODY -> limits.bodyTimeout();
             case HANDLING, DONE -> null;
         };
-        if (d != null) {
-            deadline = ctx.executor().schedule(() -> expired(next), d.toNanos(), TimeUnit.NANOSECONDS);
+        if (d == null) {
+            return;
+        }
+        long now = ticker.nanoTime();
+        deadlineAt = now + d.toNanos();
+        if (wakeup == null || wakeupAt > deadlineAt) {
+            cancelWakeup();
+            wakeAt(now, deadlineAt);
         }
     }
 
-    private void cancelDeadline() {
-        if (deadline != null) {
-            deadline.cancel(false);
-            deadline = null;
+    private void wakeAt(long now, long at) {
+        wakeupAt = at;
+        wakeup = ctx.executor().schedule(this::wake, at - now, TimeUnit.NANOSECONDS);
+    }
+
+    private void wake() {
+        wakeup = null;
+        if (phase == Phase.DONE || phase == Phase.HANDLING) {
+            return;
+        }
+        long now = ticker.nanoTime();
+        if (now < deadlineAt) {
+            wakeAt(now, deadlineAt);
+        } else {
+            expired(phase);
+        }
+    }
+
+    private void cancelWakeup() {
+        if (wakeup != null) {
+            wakeup.cancel(false);
+            wakeup = null;
         }
     }
 
     private void expired(Phase p) {
-        if (phase != p || !ctx.channel().isActive()) {
+        if (!ctx.channel().isActive()) {
             return;
         }
         boolean partial = p == Phase.READING_BODY || (p == Phase.READING_HEADERS && bytesSeen);
