@@ -59,6 +59,7 @@ public final class Gateway implements AutoCloseable {
     private final ApiKeyAuth auth;
     private final Router router = new Router();
     private HttpServer http;
+    private HttpServer metricsHttp;
     // device tunnels
     private DeviceTunnels tunnels;
     private TunnelServer tunnelServer;
@@ -113,7 +114,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void startComponents() throws InterruptedException {
-        OpsRoutes.register(router, db, meters);
+        OpsRoutes.register(router, db, meters, auth);
 
         // Device agents dial in here; the tunnels are the DeviceStreams of the proxy front.
         AgentStore agentStore = new AgentStore(db);
@@ -145,7 +146,14 @@ public final class Gateway implements AutoCloseable {
         cdpRelay.register(router);
         reaper = new SessionReaper(sessions);
 
-        http = HttpServer.start(config.bindHost(), config.httpPort(), config.maxBodyBytes(), router, blocking, meters, workers);
+        http = HttpServer.start("api", config.bindHost(), config.httpPort(), config.maxBodyBytes(), config.httpLimits(), router,
+                blocking, meters, workers);
+        if (config.metricsPort() != null) {
+            Router scrape = new Router();
+            OpsRoutes.registerScrape(scrape, meters);
+            metricsHttp = HttpServer.start("metrics", config.metricsHost(), config.metricsPort(), 0, config.httpLimits(), scrape,
+                    blocking, meters, workers);
+        }
     }
 
     // Lease hooks of the admin API, for the proxy front and browser sessions.
@@ -218,6 +226,11 @@ public final class Gateway implements AutoCloseable {
         return http.port();
     }
 
+    /** The port of the scraper's /metrics listener (the bound one), or -1 when it is off. */
+    public int metricsPort() {
+        return metricsHttp == null ? -1 : metricsHttp.port();
+    }
+
     /** The port the SOCKS5 proxy front listens on (the bound one, also when configured as 0). */
     public int socksPort() {
         return proxy.socksPort();
@@ -273,6 +286,9 @@ public final class Gateway implements AutoCloseable {
         }
         if (http != null) {
             http.close();
+        }
+        if (metricsHttp != null) {
+            metricsHttp.close();
         }
         // Close proxied connections and write the last usage before the pool goes.
         if (proxy != null) {

@@ -1,10 +1,13 @@
 package com.aimlib.gateway;
 
+import com.aimlib.gateway.http.HttpLimits;
 import java.time.Clock;
+import java.time.Duration;
 
 /**
  * Everything a gateway is configured with, defaults in one place. Port 0 means "pick a free one"
- * (tests); {@code publicHost} is the name customers use in URLs.
+ * (tests); {@code publicHost} is the name customers use in URLs; {@code metricsPort} null: no separate
+ * scraper listener (then /metrics is served on the REST port to operator keys only).
  */
 public record GatewayConfig(
         String bindHost,
@@ -20,6 +23,9 @@ public record GatewayConfig(
         int maxTabs,
         boolean autoBrowserSession,
         int workerThreads,
+        HttpLimits httpLimits,
+        String metricsHost,
+        Integer metricsPort,
         Clock clock) {
 
     /**
@@ -53,6 +59,13 @@ public record GatewayConfig(
         private int maxTabs = 5;
         private boolean autoBrowserSession = true;
         private int workerThreads = 0;
+        private Duration httpIdleTimeout = HttpLimits.DEFAULTS.idleTimeout();
+        private Duration httpHeaderTimeout = HttpLimits.DEFAULTS.headerTimeout();
+        private Duration httpBodyTimeout = HttpLimits.DEFAULTS.bodyTimeout();
+        private int httpMaxConnections = HttpLimits.DEFAULTS.maxConnections();
+        /** The scraper's listener is for the host (or a private network), never the customers' address. */
+        private String metricsHost = "127.0.0.1";
+        private Integer metricsPort = null;
         private Clock clock = Clock.systemUTC();
 
         public Builder bindHost(String v) { bindHost = v; return this; }
@@ -68,6 +81,12 @@ public record GatewayConfig(
         public Builder maxTabs(int v) { maxTabs = v; return this; }
         public Builder autoBrowserSession(boolean v) { autoBrowserSession = v; return this; }
         public Builder workerThreads(int v) { workerThreads = v; return this; }
+        public Builder httpIdleTimeout(Duration v) { httpIdleTimeout = v; return this; }
+        public Builder httpHeaderTimeout(Duration v) { httpHeaderTimeout = v; return this; }
+        public Builder httpBodyTimeout(Duration v) { httpBodyTimeout = v; return this; }
+        public Builder httpMaxConnections(int v) { httpMaxConnections = v; return this; }
+        public Builder metricsHost(String v) { metricsHost = v; return this; }
+        public Builder metricsPort(Integer v) { metricsPort = v; return this; }
         public Builder clock(Clock v) { clock = v; return this; }
 
         /** All listeners on free ports: what tests use. */
@@ -88,7 +107,9 @@ public record GatewayConfig(
                 }
             }
             return new GatewayConfig(bindHost, publicHost, url, httpPort, socksPort, httpProxyPort, tunnelPort, region,
-                    maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads, clock);
+                    maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads,
+                    new HttpLimits(httpIdleTimeout, httpHeaderTimeout, httpBodyTimeout, httpMaxConnections),
+                    metricsHost, metricsPort, clock);
         }
     }
 }

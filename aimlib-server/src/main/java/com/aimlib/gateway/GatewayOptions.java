@@ -1,5 +1,6 @@
 package com.aimlib.gateway;
 
+import java.time.Duration;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
@@ -55,6 +56,39 @@ public final class GatewayOptions {
             defaultValue = "${env:FARMCTL_AUTO_BROWSER_SESSION:-true}")
     String autoBrowserSession;
 
+    @Option(names = "--http-idle-timeout", paramLabel = "SECONDS",
+            description = "Close a REST/CDP connection idle this long between requests (env AIMLIB_HTTP_IDLE_TIMEOUT, default ${DEFAULT-VALUE})",
+            defaultValue = "${env:AIMLIB_HTTP_IDLE_TIMEOUT:-60}")
+    long httpIdleTimeout;
+
+    @Option(names = "--http-header-timeout", paramLabel = "SECONDS",
+            description = "A request's line and headers must arrive within this many seconds of its first byte "
+                    + "(env AIMLIB_HTTP_HEADER_TIMEOUT, default ${DEFAULT-VALUE})",
+            defaultValue = "${env:AIMLIB_HTTP_HEADER_TIMEOUT:-10}")
+    long httpHeaderTimeout;
+
+    @Option(names = "--http-body-timeout", paramLabel = "SECONDS",
+            description = "A request's body must arrive within this many seconds of its headers "
+                    + "(env AIMLIB_HTTP_BODY_TIMEOUT, default ${DEFAULT-VALUE})",
+            defaultValue = "${env:AIMLIB_HTTP_BODY_TIMEOUT:-30}")
+    long httpBodyTimeout;
+
+    @Option(names = "--http-max-connections",
+            description = "Open REST/CDP connections above this are refused with 503 too_many_connections; keep it well "
+                    + "below the process's file-descriptor limit (env AIMLIB_HTTP_MAX_CONNECTIONS, default ${DEFAULT-VALUE})",
+            defaultValue = "${env:AIMLIB_HTTP_MAX_CONNECTIONS:-10000}")
+    int httpMaxConnections;
+
+    @Option(names = "--metrics-port",
+            description = "Serve GET /metrics without authentication on this separate port for a Prometheus scraper "
+                    + "(env AIMLIB_METRICS_PORT; default: off, /metrics only on the REST port with an operator key)",
+            defaultValue = "${env:AIMLIB_METRICS_PORT}")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-host", description = "Address the metrics port binds (env AIMLIB_METRICS_HOST, default ${DEFAULT-VALUE})",
+            defaultValue = "${env:AIMLIB_METRICS_HOST:-127.0.0.1}")
+    String metricsHost;
+
     public GatewayConfig config() {
         if (maxTabsPerSession < 1) {
             throw new IllegalArgumentException("--max-tabs-per-session (FARMCTL_MAX_TABS_PER_SESSION) must be at least 1, got "
@@ -63,7 +97,23 @@ public final class GatewayOptions {
         return GatewayConfig.builder().bindHost(bind).publicHost(publicHost).publicUrl(publicUrl).httpPort(port)
                 .socksPort(socksPort).httpProxyPort(httpProxyPort).tunnelPort(tunnelPort).region(region)
                 .rateLimitPerHour(rateLimitPerHour).maxTabs(maxTabsPerSession)
-                .autoBrowserSession(flag(autoBrowserSession)).build();
+                .autoBrowserSession(flag(autoBrowserSession))
+                .httpIdleTimeout(seconds("--http-idle-timeout (AIMLIB_HTTP_IDLE_TIMEOUT)", httpIdleTimeout))
+                .httpHeaderTimeout(seconds("--http-header-timeout (AIMLIB_HTTP_HEADER_TIMEOUT)", httpHeaderTimeout))
+                .httpBodyTimeout(seconds("--http-body-timeout (AIMLIB_HTTP_BODY_TIMEOUT)", httpBodyTimeout))
+                .httpMaxConnections(atLeastOne("--http-max-connections (AIMLIB_HTTP_MAX_CONNECTIONS)", httpMaxConnections))
+                .metricsHost(metricsHost).metricsPort(metricsPort).build();
+    }
+
+    private static Duration seconds(String option, long v) {
+        return Duration.ofSeconds(atLeastOne(option, v));
+    }
+
+    private static int atLeastOne(String option, long v) {
+        if (v < 1 || v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(option + " must be at least 1, got " + v);
+        }
+        return (int) v;
     }
 
     /** A switch as environment variables spell it: true/false, 1/0, yes/no, on/off. */

@@ -3,10 +3,12 @@ package com.aimlib.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.aimlib.gateway.http.HttpLimits;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The documented browser settings: max tabs per session (default 5) and the pre-bound idle session (default on). */
+/** The documented gateway settings: browser (max tabs 5, pre-bound idle session on) and HTTP (deadlines, connection cap, scraper port). */
 class GatewayOptionsTest {
 
     static GatewayConfig parse(String... args) {
@@ -46,5 +48,27 @@ class GatewayOptionsTest {
         assertThat(parse("--public-url", "http://10.0.0.5:8080").publicWsBase()).isEqualTo("ws://10.0.0.5:8080");
         assertThatThrownBy(() -> parse("--public-url", "https://uswest1.aimlib.com/v1")).hasMessageContaining("without a path");
         assertThatThrownBy(() -> parse("--public-url", "uswest1.aimlib.com")).hasMessageContaining("http(s)://");
+    }
+
+    @Test
+    void httpDeadlinesAndCapHaveDocumentedDefaultsAndAreConfigurable() {
+        for (String env : new String[] {"AIMLIB_HTTP_IDLE_TIMEOUT", "AIMLIB_HTTP_HEADER_TIMEOUT", "AIMLIB_HTTP_BODY_TIMEOUT",
+                "AIMLIB_HTTP_MAX_CONNECTIONS", "AIMLIB_METRICS_PORT", "AIMLIB_METRICS_HOST"}) {
+            assertThat(System.getenv(env)).as("test environment " + env).isNull();
+        }
+        GatewayConfig d = parse();
+        assertThat(d.httpLimits()).isEqualTo(HttpLimits.DEFAULTS);
+        assertThat(d.httpLimits().idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(d.httpLimits().headerTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(d.httpLimits().bodyTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(d.httpLimits().maxConnections()).isEqualTo(10_000);
+        assertThat(d.metricsPort()).isNull();
+        GatewayConfig c = parse("--http-idle-timeout", "5", "--http-header-timeout", "2", "--http-body-timeout", "3",
+                "--http-max-connections", "50", "--metrics-port", "9464", "--metrics-host", "10.0.0.2");
+        assertThat(c.httpLimits()).isEqualTo(new HttpLimits(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofSeconds(3), 50));
+        assertThat(c.metricsPort()).isEqualTo(9464);
+        assertThat(c.metricsHost()).isEqualTo("10.0.0.2");
+        assertThatThrownBy(() -> parse("--http-idle-timeout", "0")).hasMessageContaining("AIMLIB_HTTP_IDLE_TIMEOUT");
+        assertThatThrownBy(() -> parse("--http-max-connections", "0")).hasMessageContaining("AIMLIB_HTTP_MAX_CONNECTIONS");
     }
 }

@@ -58,6 +58,10 @@ public final class BodyFields {
         if (s.isBlank()) {
             throw ApiException.badRequest(name + " must not be empty");
         }
+        if (s.codePoints().anyMatch(cp -> Character.getType(cp) == Character.SURROGATE)) {
+            // An escaped lone surrogate ("\ud800") parses, but is no character and cannot be stored as text.
+            throw ApiException.badRequest(name + " must be valid Unicode text");
+        }
         if (s.length() > maxLength) {
             throw ApiException.badRequest(name + " must be at most " + maxLength + " characters");
         }

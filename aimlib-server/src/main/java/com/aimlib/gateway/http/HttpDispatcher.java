@@ -16,13 +16,17 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.stream.Collectors;
@@ -36,6 +40,8 @@ import org.slf4j.LoggerFactory;
 @ChannelHandler.Sharable
 final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(HttpDispatcher.class);
+
+    private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
 
     private final Router router;
     private final ExecutorService blocking;
@@ -52,7 +58,12 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
         long start = System.nanoTime();
         if (msg.decoderResult().isFailure()) {
-            write(ctx, false, new ApiException(400, "bad_request", "malformed HTTP request").asResponse(), "malformed", start, msg);
+            write(ctx, false, malformed(msg.decoderResult().cause()).asResponse(), "malformed", start, msg);
+            return;
+        }
+        if (!StrictUtf8.isValidUri(msg.uri())) {
+            write(ctx, HttpUtil.isKeepAlive(msg), ApiException.badRequest("the request target is not valid UTF-8").asResponse(),
+                    "malformed", start, msg);
             return;
         }
         QueryStringDecoder uri = new QueryStringDecoder(msg.uri());
@@ -93,12 +104,28 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
         FullHttpResponse out = toHttp(response);
         if (keepAlive) {
             HttpUtil.setKeepAlive(out, true);
-            ctx.writeAndFlush(out, ctx.voidPromise());
+            ctx.writeAndFlush(out);
         } else {
             out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
         }
-        record(req.method().name(), routeName, response.status(), System.nanoTime() - start);
+        record(methodLabel(req.method()), routeName, response.status(), System.nanoTime() - start);
+    }
+
+    /** A request the codec could not parse: 431 for headers over 16 KiB, 414 for a request line over 8 KiB, else 400. */
+    private static ApiException malformed(Throwable cause) {
+        if (cause instanceof TooLongHttpHeaderException) {
+            return new ApiException(431, "header_too_large", "request headers exceed 16384 bytes");
+        }
+        if (cause instanceof TooLongHttpLineException) {
+            return new ApiException(414, "uri_too_long", "request line exceeds 8192 bytes");
+        }
+        return new ApiException(400, "bad_request", "malformed HTTP request");
+    }
+
+    /** The method as a metric label: one of the known methods, else OTHER (a client may send any token). */
+    static String methodLabel(HttpMethod m) {
+        return KNOWN_METHODS.contains(m.name()) ? m.name() : "OTHER";
     }
 
     private void record(String method, String route, int status, long nanos) {

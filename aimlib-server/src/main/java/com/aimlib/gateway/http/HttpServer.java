@@ -8,12 +8,17 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -21,8 +26,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway's HTTP listener (REST, discovery, WebSocket relay): HTTP/1.1 with bodies bounded at
- * {@code maxBodyBytes}; larger bodies get a 413 in the JSON envelope.
+ * An HTTP/1.1 listener of the gateway (REST, discovery, WebSocket relay; or the scraper's /metrics): bodies
+ * bounded at {@code maxBodyBytes}, connections capped and held to deadlines ({@link HttpLimits}), responses in
+ * request order ({@link RequestFlow}), and every refusal the HTTP stack makes itself (413, 417, 408, 503)
+ * in the JSON envelope.
  */
 public final class HttpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
@@ -37,10 +44,12 @@ public final class HttpServer implements AutoCloseable {
         this.channel = channel;
     }
 
-    public static HttpServer start(String host, int port, int maxBodyBytes, Router router, ExecutorService blocking,
-                                   MeterRegistry meters, EventLoopGroup workers) throws InterruptedException {
+    /** {@code name} tags the listener's connection metrics ({@code api}, {@code metrics}). */
+    public static HttpServer start(String name, String host, int port, int maxBodyBytes, HttpLimits limits, Router router,
+                                   ExecutorService blocking, MeterRegistry meters, EventLoopGroup workers) throws InterruptedException {
         EventLoopGroup boss = EventLoops.group(1, "http-accept");
         HttpDispatcher dispatcher = new HttpDispatcher(router, blocking, meters);
+        ConnectionCap cap = new ConnectionCap(limits.maxConnections(), meters, name);
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(EventLoops.serverChannel())
@@ -49,8 +58,14 @@ public final class HttpServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (!cap.admit(ch)) {
+                            return;
+                        }
+                        RequestFlow flow = new RequestFlow(limits);
                         ch.pipeline()
+                                .addLast(RequestFlow.BYTE_WATCH, flow.byteWatch())
                                 .addLast("http", new HttpServerCodec(8192, 16384, 8192))
+                                .addLast("flow", flow)
                                 .addLast("aggregate", new BoundedAggregator(maxBodyBytes))
                                 .addLast("dispatch", dispatcher);
                     }
@@ -71,31 +86,41 @@ public final class HttpServer implements AutoCloseable {
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    /** An aggregator whose refusal of an oversized body is the JSON envelope, not an empty 413. */
+    /**
+     * An aggregator whose refusals are the JSON envelope, not Netty's empty 413/417: an oversized body, an
+     * {@code Expect: 100-continue} announcing one, and an {@code Expect} value other than 100-continue.
+     */
     static final class BoundedAggregator extends HttpObjectAggregator {
         private final int max;
 
         BoundedAggregator(int max) {
-            super(max);
+            // Close after refusing an expectation: the decoder then drops the rest of that request, which a client
+            // may send anyway, and which must never be read as the next request.
+            super(max, true);
             this.max = max;
         }
 
         @Override
+        protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+            Object netty = super.newContinueResponse(start, maxContentLength, pipeline);
+            if (!(netty instanceof HttpResponse r) || r.status().code() < 400) {
+                return netty;
+            }
+            int status = r.status().code();
+            ReferenceCountUtil.release(netty);
+            FullHttpResponse refusal = status == 413 ? tooLarge() : HttpDispatcher.errorResponse(417,
+                    new ErrorBody("expectation_failed", "the only Expect value supported is 100-continue"));
+            refusal.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            return refusal;
+        }
+
+        @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-            FullHttpResponse r = HttpDispatcher.errorResponse(413,
-                    new ErrorBody("payload_too_large", "request body exceeds " + max + " bytes"));
-            r.headers().set("Connection", "close");
-            // Closing at once while the client is still sending makes the kernel answer with RST, which
-            // can destroy the 413 before the client reads it. So: send it, half-close, let the aggregator
-            // discard the rest of the body, and close a moment later.
-            ctx.writeAndFlush(r).addListener(f -> {
-                if (!f.isSuccess() || !(ctx.channel() instanceof io.netty.channel.socket.DuplexChannel duplex)) {
-                    ctx.close();
-                    return;
-                }
-                duplex.shutdownOutput();
-                ctx.executor().schedule(() -> ctx.close(), 2, TimeUnit.SECONDS);
-            });
+            ClosingReply.send(ctx, tooLarge());
+        }
+
+        private FullHttpResponse tooLarge() {
+            return HttpDispatcher.errorResponse(413, new ErrorBody("payload_too_large", "request body exceeds " + max + " bytes"));
         }
     }
 }

@@ -43,10 +43,16 @@ public record Request(
         return id;
     }
 
-    /** The body as a JSON object; an empty body is {@code {}}; anything else is a 400 in the envelope. */
+    /**
+     * The body as a JSON object; an empty body is {@code {}}; anything else, including a body that is not
+     * strictly UTF-8 (JSON's only encoding), is a 400 in the envelope.
+     */
     public JsonNode jsonObject() {
         if (body.length == 0) {
             return JsonNodeFactory.instance.objectNode();
+        }
+        if (!StrictUtf8.isValid(body)) {
+            throw new ApiException(400, "invalid_json", "request body is not valid UTF-8");
         }
         JsonNode node;
         try {

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.ops;
 
+import com.aimlib.gateway.auth.ApiKeyAuth;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
@@ -8,11 +9,12 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
 
 /**
- * Unauthenticated operational endpoints.
+ * Operational endpoints, unauthenticated but for {@code /metrics}.
  * <ul>
  *   <li>{@code GET /healthz} — the process is alive</li>
  *   <li>{@code GET /readyz} — the database answers</li>
- *   <li>{@code GET /metrics} — Prometheus text</li>
+ *   <li>{@code GET /metrics} — Prometheus text; on the customer-facing port only for an operator key, without
+ *       a key only on the separate scraper listener ({@link #registerScrape})</li>
  *   <li>{@code GET /ip} — the caller's address as plain text: a what-is-my-IP page, so agents and browser
  *       hosts of a self-hosted deployment can learn a device's egress IP without a third-party service</li>
  * </ul>
@@ -21,7 +23,7 @@ public final class OpsRoutes {
     private OpsRoutes() {
     }
 
-    public static void register(Router router, Database db, PrometheusMeterRegistry meters) {
+    public static void register(Router router, Database db, PrometheusMeterRegistry meters, ApiKeyAuth auth) {
         router.get("/healthz", r -> Response.ok(Map.of("status", "ok")));
         router.get("/readyz", r -> {
             if (!db.ping()) {
@@ -31,6 +33,15 @@ public final class OpsRoutes {
         });
         router.get("/ip", r -> Response.ok(new Response.Text("text/plain; charset=utf-8",
                 r.remote() == null ? "" : r.remote().getAddress().getHostAddress())));
-        router.get("/metrics", r -> Response.ok(new Response.Text("text/plain; version=0.0.4; charset=utf-8", meters.scrape())));
+        router.get("/metrics", auth.operator(r -> scrape(meters)));
+    }
+
+    /** The scraper's listener: {@code GET /metrics} without authentication, and nothing else. */
+    public static void registerScrape(Router router, PrometheusMeterRegistry meters) {
+        router.get("/metrics", r -> scrape(meters));
+    }
+
+    private static Response scrape(PrometheusMeterRegistry meters) {
+        return Response.ok(new Response.Text("text/plain; version=0.0.4; charset=utf-8", meters.scrape()));
     }
 }

@@ -316,8 +316,8 @@ public final class CdpRelay {
             WebSocketServerHandshaker server = new WebSocketServerHandshakerFactory(wsUrl, null, dc).newHandshaker(req);
             if (server == null) {
                 upstream.close();
-                WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(client);
-                req.release();
+                reply(clientCtx, req, new ApiException(426, "upgrade_required", "unsupported WebSocket version; use 13")
+                        .asResponse().withHeader("Sec-WebSocket-Version", "13"));
                 return;
             }
             UUID id = target.sessionId();

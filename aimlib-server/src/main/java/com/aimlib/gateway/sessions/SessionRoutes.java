@@ -7,6 +7,7 @@ import com.aimlib.gateway.http.Json;
 import com.aimlib.gateway.http.Request;
 import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
+import com.aimlib.gateway.http.StrictUtf8;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.UUID;
@@ -47,6 +48,9 @@ public final class SessionRoutes {
     private static JsonNode body(Request r) {
         if (r.body().length == 0) {
             return Json.MAPPER.createObjectNode();
+        }
+        if (!StrictUtf8.isValid(r.body())) {
+            throw new ApiException(400, "profile_invalid", "request body is not valid UTF-8");
         }
         JsonNode node;
         try {

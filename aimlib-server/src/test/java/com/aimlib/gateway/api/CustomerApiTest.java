@@ -9,6 +9,8 @@ import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Secrets;
+import com.aimlib.store.Tickets;
+import com.aimlib.testing.RawHttp;
 import com.aimlib.testing.TestDatabases;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
@@ -419,5 +421,55 @@ class CustomerApiTest {
         List<String> names = new ArrayList<>();
         n.fieldNames().forEachRemaining(names::add);
         return names;
+    }
+
+    // --- strict UTF-8 and pipelining on the real API ---
+
+    @Test
+    void overlongUtf8InATicketIs400AndNothingIsStored() throws Exception {
+        Tenant t = tenant();
+        String head = "POST /v1/tickets HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + t.key()
+                + "\r\nContent-Type: application/json\r\nContent-Length: ";
+        // "\xc0\xaf" is an overlong '/': a lenient decoder stores "a/b"
+        byte[] overlong = concat("{\"subject\":\"a".getBytes(), new byte[] {(byte) 0xc0, (byte) 0xaf}, "b\",\"body\":\"x\"}".getBytes());
+        byte[] surrogate = concat("{\"subject\":\"a".getBytes(), new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80}, "\",\"body\":\"x\"}".getBytes());
+        try (RawHttp c = new RawHttp(gateway.httpPort())) {
+            for (byte[] body : List.of(overlong, surrogate)) {
+                RawHttp.Reply r = c.send(head + body.length + "\r\n\r\n").send(body).read();
+                assertThat(r.status()).isEqualTo(400);
+                assertThat(r.body()).isEqualTo("{\"error\":\"invalid_json\",\"message\":\"request body is not valid UTF-8\"}");
+            }
+        }
+        HttpResponse<String> escaped = api.post("/v1/tickets", t.key(), "{\"subject\":\"a\\ud800\",\"body\":\"x\"}");
+        assertThat(escaped.statusCode()).isEqualTo(400);
+        assertThat(escaped.body()).isEqualTo("{\"error\":\"bad_request\",\"message\":\"subject must be valid Unicode text\"}");
+        HttpResponse<String> path = api.get("/v1/tickets/%C0%AF", t.key());
+        assertThat(path.statusCode()).isEqualTo(400);
+        assertThat(path.body()).isEqualTo("{\"error\":\"bad_request\",\"message\":\"the request target is not valid UTF-8\"}");
+        assertThat(new Tickets(db).list(t.customer().id(), null)).isEmpty();
+        assertThat(api.post("/v1/tickets", t.key(), "{\"subject\":\"caf\u00e9 \u2603\",\"body\":\"x\"}").statusCode()).isEqualTo(201);
+        assertThat(new Tickets(db).list(t.customer().id(), null)).extracting(Tickets.Ticket::subject).containsExactly("caf\u00e9 \u2603");
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInRequestOrder() throws Exception {
+        Tenant t = tenant();
+        String auth = "Authorization: Bearer " + t.key() + "\r\n";
+        try (RawHttp c = new RawHttp(gateway.httpPort())) {
+            c.send("GET /v1/devices HTTP/1.1\r\nHost: t\r\n" + auth + "\r\n"
+                    + "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+                    + "GET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+            List<RawHttp.Reply> replies = c.readAll();
+            assertThat(replies).extracting(RawHttp.Reply::body)
+                    .containsExactly("[]", "{\"status\":\"ok\"}", "{\"error\":\"not_found\",\"message\":\"no route for GET /nope\"}");
+        }
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
     }
 }

@@ -4,14 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
+import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Secrets;
+import com.aimlib.testing.RawHttp;
 import com.aimlib.testing.TestDatabases;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Set;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,12 +23,19 @@ import org.junit.jupiter.api.Test;
 class HttpSurfaceTest {
     static Database db;
     static Gateway gateway;
+    static String operatorKey;
+    static String customerKey;
     static final HttpClient client = HttpClient.newHttpClient();
 
     @BeforeAll
     static void start() throws Exception {
         db = TestDatabases.fresh();
-        gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db, new SecretBox(Secrets.randomBytes(32)));
+        SecretBox box = new SecretBox(Secrets.randomBytes(32));
+        gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().metricsPort(0).build(), db, box);
+        Accounts accounts = new Accounts(db, box);
+        operatorKey = accounts.mintKey(null, "ops", Set.of(), null).plaintext();
+        Accounts.Customer c = accounts.createCustomer("c-" + UUID.randomUUID(), 5);
+        customerKey = accounts.mintKey(c.id(), "k", Accounts.CUSTOMER_SCOPES, null).plaintext();
     }
 
     @AfterAll
@@ -80,10 +91,53 @@ class HttpSurfaceTest {
     }
 
     @Test
-    void metricsCountRequestsByRouteAndStatus() throws Exception {
+    void metricsOnTheApiPortNeedAnOperatorKey() throws Exception {
+        HttpResponse<String> none = send(at("/metrics"));
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(none.body()).isEqualTo("{\"error\":\"unauthorized\"}");
+        assertThat(send(at("/metrics").header("Authorization", "Bearer " + customerKey)).statusCode()).isEqualTo(401);
+        HttpResponse<String> op = send(at("/metrics").header("Authorization", "Bearer " + operatorKey));
+        assertThat(op.statusCode()).isEqualTo(200);
+        assertThat(op.body()).contains("http_server_requests_seconds_count");
+    }
+
+    @Test
+    void metricsCountRequestsByRouteAndStatusOnTheScraperPortWithoutAKey() throws Exception {
         send(at("/healthz"));
-        HttpResponse<String> r = send(at("/metrics"));
+        send(at("/nope").method("BREW", HttpRequest.BodyPublishers.noBody()));
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.metricsPort() + "/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.body()).contains("http_server_requests_seconds_count{method=\"GET\",route=\"/healthz\",status=\"200\"}");
+        assertThat(r.body()).contains("http_server_requests_seconds_count{method=\"GET\",route=\"/healthz\",status=\"200\"}")
+                .contains("http_server_requests_seconds_count{method=\"OTHER\",route=\"unmatched\",status=\"404\"}")
+                .contains("http_server_connections_open{listener=\"api\"}");
+        // The scraper's listener serves /metrics and nothing else.
+        assertThat(client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.metricsPort() + "/healthz")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void scraperPortIsOffUnlessConfigured() {
+        assertThat(GatewayConfig.builder().build().metricsPort()).isNull();
+        assertThat(GatewayConfig.builder().build().metricsHost()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void overTheConnectionCapIs503WhileConnectionsUnderItKeepGettingHealthz() throws Exception {
+        try (Gateway capped = Gateway.start(GatewayConfig.builder().ephemeralPorts().httpMaxConnections(2).build(), db,
+                new SecretBox(Secrets.randomBytes(32)));
+             RawHttp first = new RawHttp(capped.httpPort());
+             RawHttp second = new RawHttp(capped.httpPort())) {
+            assertThat(first.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").read().body()).isEqualTo("{\"status\":\"ok\"}");
+            try (RawHttp third = new RawHttp(capped.httpPort())) {
+                RawHttp.Reply r = third.read();
+                assertThat(r.status()).isEqualTo(503);
+                assertThat(r.headers()).containsEntry("connection", "close");
+                assertThat(r.body()).isEqualTo("{\"error\":\"too_many_connections\","
+                        + "\"message\":\"the server is at its limit of 2 open connections; retry shortly\"}");
+            }
+            assertThat(second.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").read().body()).isEqualTo("{\"status\":\"ok\"}");
+            assertThat(first.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").read().status()).isEqualTo(200);
+        }
     }
 }

@@ -7,11 +7,13 @@ import com.aimlib.gateway.GatewayConfig;
 import com.aimlib.gateway.sessions.BrowserSettings;
 import com.aimlib.testing.BrowserFixture;
 import com.aimlib.testing.CdpClient;
+import com.aimlib.testing.RawHttp;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -187,6 +189,41 @@ class CdpRelayTest {
             assertThat(version.get("webSocketDebuggerUrl").asText()).isEqualTo(wss);
             JsonNode list = BrowserFixture.json(get.apply("/cdp/" + id + "/json/list", token));
             assertThat(list.findValuesAsText("webSocketDebuggerUrl")).isNotEmpty().allMatch(u -> u.startsWith(wss + "/devtools/"));
+        } finally {
+            fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
+        }
+    }
+
+    @Test
+    void relayConnectionOutlivesTheHttpDeadlines() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        BrowserFixture.Live s = fx.ready(t, "{}");
+        Duration deadline = Duration.ofMillis(300);
+        // a replica whose idle, header and body deadlines are all far shorter than the pause below
+        try (Gateway strict = Gateway.start(GatewayConfig.builder().ephemeralPorts().clock(fx.clock)
+                .httpIdleTimeout(deadline).httpHeaderTimeout(deadline).httpBodyTimeout(deadline).build(),
+                fx.db, fx.box, BrowserSettings.defaults().manualReaper())) {
+            CdpClient browser = CdpClient.open("ws://127.0.0.1:" + strict.httpPort() + "/cdp/" + s.id(), s.token());
+            assertThat(browser.call("{\"id\":1,\"method\":\"Browser.getVersion\"}")).contains("\"product\"");
+            Thread.sleep(5 * deadline.toMillis());
+            assertThat(browser.call("{\"id\":2,\"method\":\"Browser.getVersion\"}")).contains("\"product\"");
+            browser.close();
+        } finally {
+            fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
+        }
+    }
+
+    @Test
+    void unsupportedWebSocketVersionIs426InTheEnvelope() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        BrowserFixture.Live s = fx.ready(t, "{}");
+        try (RawHttp c = new RawHttp(fx.gateway.httpPort())) {
+            RawHttp.Reply r = c.send("GET /cdp/" + s.id() + " HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\nAuthorization: Bearer " + s.token()
+                    + "\r\n\r\n").read();
+            assertThat(r.status()).isEqualTo(426);
+            assertThat(r.headers()).containsEntry("sec-websocket-version", "13");
+            assertThat(r.body()).isEqualTo("{\"error\":\"upgrade_required\",\"message\":\"unsupported WebSocket version; use 13\"}");
         } finally {
             fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
         }
