@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -28,12 +27,7 @@ class DevicesAndTicketsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new Server(1);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
+        server = Server.shared();
     }
 
     @Test

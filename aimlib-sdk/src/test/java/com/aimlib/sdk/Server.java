@@ -5,12 +5,26 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 
-/** The real server of the SDK tests (gateway, browser host, device agents, PostgreSQL, in process) and its operator API. */
+/**
+ * The real server of the SDK tests (gateway, one browser host of capacity 1, device agents, PostgreSQL, all in
+ * process) and its operator API; one per test JVM, since starting it is most of the tests' time. Every test
+ * works on tenants of its own and leaves no session running.
+ */
 final class Server {
+    private static Server shared;
     final BrowserFixture fx;
 
-    Server(int hostCapacity) throws Exception {
-        fx = new BrowserFixture(hostCapacity);
+    private Server() throws Exception {
+        fx = new BrowserFixture(1);
+    }
+
+    static synchronized Server shared() throws Exception {
+        if (shared == null) {
+            Server s = new Server();
+            Runtime.getRuntime().addShutdownHook(new Thread(s.fx::close, "sdk-test-server-stop"));
+            shared = s;
+        }
+        return shared;
     }
 
     Aimlib client(String key) {
@@ -38,9 +52,5 @@ final class Server {
             Thread.sleep(20);
         } while (Instant.now().isBefore(end));
         return last;
-    }
-
-    void close() {
-        fx.close();
     }
 }
