@@ -192,8 +192,10 @@ public final class BrowserSession implements AutoCloseable {
      * Waits until ready, then connects Playwright over the relay (HTTP discovery URL, connect token as bearer)
      * and returns the live browser; the same browser on later calls.
      *
-     * @throws SessionExpiredException, SessionTimeoutException, AimlibException as {@link #waitUntilReady(Duration)},
-     *         and the relay's own refusals mapped by the error table
+     * @throws SessionExpiredException as {@link #waitUntilReady(Duration)}, or the relay answers {@code session_expired}
+     * @throws SessionTimeoutException not ready, or the relay still provisioning, within {@code timeout}
+     * @throws LeaseInactiveException the relay answers {@code lease_inactive}
+     * @throws AimlibException the session failed, or any other refusal or connect failure
      */
     public Browser connect(Duration timeout) {
         lock.lock();
