@@ -7,13 +7,15 @@ import com.aimlib.gateway.http.Json;
 import com.aimlib.gateway.http.Request;
 import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
+import com.aimlib.protocol.BrowserAvailabilityBody;
+import com.aimlib.protocol.DeviceBody;
+import com.aimlib.protocol.LeaseBody;
+import com.aimlib.protocol.ProxyBody;
 import com.aimlib.store.LeasedDevices;
 import com.aimlib.store.Tickets;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import java.time.Clock;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,7 +74,7 @@ public final class CustomerApiRoutes {
     }
 
     private String render(List<LeasedDevices.LeasedDevice> devices) {
-        List<Map<String, Object>> out = devices.stream().map(this::device).toList();
+        List<DeviceBody> out = devices.stream().map(this::device).toList();
         try {
             return Json.MAPPER.writeValueAsString(out);
         } catch (JsonProcessingException e) {
@@ -80,27 +82,12 @@ public final class CustomerApiRoutes {
         }
     }
 
-    private Map<String, Object> device(LeasedDevices.LeasedDevice d) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("device_id", d.deviceId());
-        m.put("region", d.region());
-        m.put("carrier", d.carrier());
-        Map<String, Object> lease = new LinkedHashMap<>();
-        lease.put("id", d.leaseId());
-        lease.put("ends_at", d.leaseEndsAt());
-        m.put("lease", lease);
+    private DeviceBody device(LeasedDevices.LeasedDevice d) {
         LeasedDevices.LeasedProxy p = d.proxy();
-        if (p != null) {
-            m.put("current_egress_ip", d.currentEgressIp());
-            Map<String, Object> proxy = new LinkedHashMap<>();
-            proxy.put("id", p.id());
-            proxy.put("protocol", p.protocol());
-            proxy.put("url", proxies.url(p.protocol(), p.username(), p.password()));
-            proxy.put("status", p.status());
-            m.put("proxy", proxy);
-        }
-        m.put("browser", Map.of("available", true));
-        return m;
+        ProxyBody proxy = p == null ? null
+                : new ProxyBody(p.id(), p.protocol(), proxies.url(p.protocol(), p.username(), p.password()), p.status());
+        return new DeviceBody(d.deviceId(), d.region(), d.carrier(), new LeaseBody(d.leaseId(), d.leaseEndsAt()),
+                p == null ? null : d.currentEgressIp(), proxy, BrowserAvailabilityBody.AVAILABLE);
     }
 
     private Response createTicket(Request r) {

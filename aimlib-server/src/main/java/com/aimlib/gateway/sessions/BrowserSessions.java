@@ -8,9 +8,13 @@ import com.aimlib.gateway.http.Uuids;
 import com.aimlib.host.BootOrder;
 import com.aimlib.host.GatewayLink;
 import com.aimlib.host.HostLink;
+import com.aimlib.protocol.BrowserSessionBody;
+import com.aimlib.protocol.BrowserSessionCreated;
+import com.aimlib.protocol.StatusBody;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Secrets;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.sql.Timestamp;
 import java.time.Clock;
@@ -45,6 +49,8 @@ import org.slf4j.LoggerFactory;
  * never blocks the POST that adopts it.
  */
 public final class BrowserSessions implements GatewayLink {
+    private static final TypeReference<Map<String, Object>> PROFILE = new TypeReference<>() {
+    };
     private static final Logger log = LoggerFactory.getLogger(BrowserSessions.class);
     private static final String LIVE_SQL = "('requested','provisioning','ready','active','idle')";
 
@@ -103,7 +109,7 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     /** POST /v1/devices/{id}/browser: the documented 201 body, or the documented error. */
-    public Map<String, Object> create(UUID customerId, UUID deviceId, CreateRequest req) {
+    public BrowserSessionCreated create(UUID customerId, UUID deviceId, CreateRequest req) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         Claimed c = jdbi.inTransaction(h -> claim(h, customerId, deviceId, req, now));
         boolean moved = jdbi.withHandle(h -> SessionStateMachine.move(h, c.sessionId(), EnumSet.of(REQUESTED), PROVISIONING));
@@ -116,17 +122,8 @@ public final class BrowserSessions implements GatewayLink {
         }
         // else: a host in another process, which takes its boot orders from the database (HostOrders)
         log.info("session provisioning session={} device={} host={}", c.sessionId(), deviceId, c.hostId());
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("session_id", c.sessionId().toString());
-        out.put("status", PROVISIONING.wire());
-        out.put("connect_url", connectUrl(c.sessionId()));
-        out.put("connect_token", c.token());
-        out.put("region", c.region());
-        out.put("ready_in_s", readyInSeconds());
-        out.put("egress_ip", null);
-        out.put("expires_at", iso(c.expiresAt()));
-        out.put("max_tabs", maxTabs);
-        return out;
+        return new BrowserSessionCreated(c.sessionId(), PROVISIONING.wire(), connectUrl(c.sessionId()), c.token(), c.region(),
+                readyInSeconds(), null, seconds(c.expiresAt()), maxTabs);
     }
 
     private Claimed claim(Handle h, UUID customerId, UUID deviceId, CreateRequest req, Instant now) {
@@ -241,7 +238,7 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     /** GET /v1/devices/{id}/browser. */
-    public Map<String, Object> get(UUID customerId, UUID deviceId) {
+    public BrowserSessionBody get(UUID customerId, UUID deviceId) {
         if (autoBrowserSession) {
             jdbi.useHandle(h -> activeLease(h, customerId, deviceId, clock.instant()).ifPresent(l -> ensurePrebound(h, l.leaseId())));
         }
@@ -252,27 +249,29 @@ public final class BrowserSessions implements GatewayLink {
                 .bind("c", customerId).bind("d", deviceId).mapToMap().findOne())
                 .orElseThrow(BrowserSessions::notFound);
         UUID id = (UUID) row.get("id");
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("session_id", id.toString());
-        out.put("status", row.get("status"));
-        out.put("connect_url", connectUrl(id));
-        out.put("egress_ip", row.get("egress_ip"));
-        out.put("expires_at", row.get("expires_at") == null ? null : iso(((Timestamp) row.get("expires_at")).toInstant()));
-        if (row.get("started_at") != null) {
-            out.put("started_at", iso(((Timestamp) row.get("started_at")).toInstant()));
-        }
+        Map<String, Object> resolved = null;
         if (row.get("resolved") != null) {
             try {
-                out.put("resolved_profile", Json.MAPPER.readTree((String) row.get("resolved")));
+                resolved = Json.MAPPER.readValue((String) row.get("resolved"), PROFILE);
             } catch (java.io.IOException e) {
                 throw new IllegalStateException(e);
             }
         }
-        return out;
+        return new BrowserSessionBody(id, (String) row.get("status"), connectUrl(id), (String) row.get("egress_ip"),
+                seconds((Timestamp) row.get("expires_at")), seconds((Timestamp) row.get("started_at")), resolved);
+    }
+
+    private static Instant seconds(Timestamp t) {
+        return t == null ? null : seconds(t.toInstant());
+    }
+
+    /** Session timestamps are shown to the second, as the customer documentation writes them. */
+    private static Instant seconds(Instant t) {
+        return t.truncatedTo(ChronoUnit.SECONDS);
     }
 
     /** DELETE /v1/devices/{id}/browser: moves the session to expiring and tears it down in the background. */
-    public Map<String, Object> stop(UUID customerId, UUID deviceId) {
+    public StatusBody stop(UUID customerId, UUID deviceId) {
         List<SessionStateMachine.Moved> moved = jdbi.inTransaction(h -> SessionStateMachine.moveWhere(h, LIVE, EXPIRING,
                 "s.customer_id = :c AND s.device_id = :d", null, Map.of("c", customerId, "d", deviceId)));
         if (moved.isEmpty()) {
@@ -283,7 +282,7 @@ public final class BrowserSessions implements GatewayLink {
             }
         }
         moved.forEach(m -> teardown(m.id(), m.hostId()));
-        return Map.of("status", "stopping");
+        return StatusBody.STOPPING;
     }
 
     /**
@@ -587,10 +586,6 @@ public final class BrowserSessions implements GatewayLink {
 
     String connectUrl(UUID id) {
         return wsBase.get() + "/cdp/" + id;
-    }
-
-    static String iso(Instant t) {
-        return t.truncatedTo(ChronoUnit.SECONDS).toString();
     }
 
     private static Instant ts(Timestamp t) {

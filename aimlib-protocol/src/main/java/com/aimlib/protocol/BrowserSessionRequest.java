@@ -1,0 +1,19 @@
+package com.aimlib.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.util.Map;
+
+/**
+ * The body of {@code POST /v1/devices/{id}/browser}; every field optional (left out when null), times in
+ * whole seconds, the profile a JSON object of allow-listed spoof keys.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonPropertyOrder({"ttl", "idle_timeout", "sticky", "profile"})
+public record BrowserSessionRequest(
+        @JsonProperty("ttl") Long ttl,
+        @JsonProperty("idle_timeout") Long idleTimeout,
+        @JsonProperty("sticky") Boolean sticky,
+        @JsonProperty("profile") Map<String, Object> profile) {
+}

@@ -1,0 +1,55 @@
+package com.aimlib.protocol;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Optional;
+
+/**
+ * Every typed error code of the {@code /v1} contract (the customer documentation's error table and
+ * authentication section) and of our own API reference ({@code docs/api.md}). The short-form phrases
+ * such as {@code "bad id"} or {@code "device not found"} are not codes and are not listed.
+ */
+public enum ErrorCode {
+    UNAUTHORIZED("unauthorized"),
+    FORBIDDEN("forbidden"),
+    LEASE_INACTIVE("lease_inactive"),
+    CAPACITY_UNAVAILABLE("capacity_unavailable"),
+    DATA_CAP_EXCEEDED("data_cap_exceeded"),
+    SESSION_EXPIRED("session_expired"),
+    SESSION_PROVISIONING("session_provisioning"),
+    PROFILE_INVALID("profile_invalid"),
+    SESSION_NOT_FOUND("session_not_found"),
+    HOST_UNAVAILABLE("host_unavailable"),
+    INVALID_JSON("invalid_json"),
+    BAD_REQUEST("bad_request"),
+    NOT_FOUND("not_found"),
+    METHOD_NOT_ALLOWED("method_not_allowed"),
+    CONFLICT("conflict"),
+    PAYLOAD_TOO_LARGE("payload_too_large"),
+    RATE_LIMITED("rate_limited"),
+    EGRESS_FORBIDDEN("egress_forbidden");
+
+    private final String wire;
+
+    ErrorCode(String wire) {
+        this.wire = wire;
+    }
+
+    /** The code as it appears in the {@code error} field. */
+    @JsonValue
+    public String wire() {
+        return wire;
+    }
+
+    /** The code named by an {@code error} field, or empty for an unknown code or a short-form phrase. */
+    public static Optional<ErrorCode> fromWire(String error) {
+        if (error == null) {
+            return Optional.empty();
+        }
+        for (ErrorCode c : values()) {
+            if (c.wire.equals(error)) {
+                return Optional.of(c);
+            }
+        }
+        return Optional.empty();
+    }
+}
