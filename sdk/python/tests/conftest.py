@@ -45,10 +45,24 @@ class Server:
         }
 
 
+def _java_major(home: Path) -> int:
+    try:
+        for line in (home / "release").read_text().splitlines():
+            if line.startswith("JAVA_VERSION="):
+                v = line.split("=", 1)[1].strip('"')
+                return int(v.split(".")[0])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _java() -> str:
-    home = os.environ.get("JAVA_HOME")
-    if home and Path(home, "bin", "java").exists():
-        return str(Path(home, "bin", "java"))
+    """JAVA_HOME's java when it is 21+ (./aimlib exports one), else the newest JDK 21+ in /usr/lib/jvm."""
+    homes = [Path(os.environ["JAVA_HOME"])] if os.environ.get("JAVA_HOME") else []
+    homes += sorted(Path("/usr/lib/jvm").glob("*"), key=_java_major, reverse=True) if Path("/usr/lib/jvm").is_dir() else []
+    for home in homes:
+        if (home / "bin" / "java").exists() and _java_major(home) >= 21:
+            return str(home / "bin" / "java")
     found = shutil.which("java")
     if not found:
         pytest.fail("no java: set JAVA_HOME to a JDK >= 21")
