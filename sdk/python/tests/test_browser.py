@@ -39,6 +39,14 @@ async def test_browser_session_end_to_end(server, demo_key_2):
 
         profile = {"device": "pixel-8-pro", "battery": 75, "not_a_profile_key": 1, "screen": [1440, 3120]}
         session = await device.browser(profile=profile, ttl="10m", idle_timeout="5m", sticky=True)
+        try:
+            await _drive(server, observer, ai, device, session, gets)
+        finally:
+            await session.stop()
+    await observer.aclose()
+
+
+async def _drive(server, observer, ai, device, session, gets):
         assert isinstance(session, BrowserSession) and session.status == "provisioning"
         assert session.device is device and session.max_tabs == 5 and session.browser is None
         assert session.fingerprint == {} and session.egress_ip is None
@@ -91,7 +99,6 @@ async def test_browser_session_end_to_end(server, demo_key_2):
         assert r.status_code == 200 and r.json()["status"] == "expiring"
         assert await _gone(observer, device.id, 5.0), "404 within 5 s of stop"
         await session.stop()                                                   # best effort: no error twice
-    await observer.aclose()
 
 
 async def test_async_context_manager_profile_dataclass_and_duration_strings(server):
@@ -133,6 +140,13 @@ async def test_expired_session(server):
     async with Aimlib(api_key=server.api_key, base_url=server.base_url) as ai:
         device = (await ai.devices.list())[0]
         session = await device.browser(ttl="1s")
+        try:
+            await _expire(ai, device, session)
+        finally:
+            await session.stop()
+
+
+async def _expire(ai, device, session):
         await asyncio.sleep(2.5)                                  # the reaper expires it after 1 s
         with pytest.raises(SessionExpiredError):
             await session.wait_until_ready(timeout=30)

@@ -93,3 +93,16 @@ def test_bodyless_and_non_json_errors():
     assert type(e) is AimlibError and str(e) == "HTTP 502" and e.status_code == 502
     e = _error_from_response(httpx.Response(500, content=b"upstream exploded"))
     assert type(e) is AimlibError and str(e) == "upstream exploded"
+
+
+def test_readiness_poll_schedule():
+    from aimlib import _FIRST_POLL_S, _discovery_url, _poll_interval
+    assert _FIRST_POLL_S == 0                                   # the first poll goes out at once
+    assert _poll_interval(0.0, 2) == 0.1 and _poll_interval(9.9, 60) == 0.1   # 100 ms for the first 10 s
+    assert _poll_interval(12.0, 2) == 0.1                       # a late fast boot: still 100 ms...
+    assert _poll_interval(25.0, 2) == 1.0                       # ...then every second
+    assert 1.0 <= _poll_interval(20.0, 60) <= 2.0               # a 60 s cold boot: sparse in between...
+    assert _poll_interval(57.5, 60) == 0.1                      # ...100 ms around the expected time
+    assert _poll_interval(300, 60) == 1.0
+    assert _discovery_url("wss://uswest1.aimlib.com/cdp/abc") == "https://uswest1.aimlib.com/cdp/abc"
+    assert _discovery_url("ws://127.0.0.1:7780/cdp/abc") == "http://127.0.0.1:7780/cdp/abc"
