@@ -37,9 +37,12 @@ async def test_http_proxy_url_with_httpx(server, admin):
             [device] = await ai.devices.list()
             assert device.id == socks["device_id"] and device.proxy.protocol == "http"
             assert device.proxy.url.startswith("http://") and device.proxy.id == http_lease["proxy"]["id"]
+            # One client per request: the HTTP proxy front sometimes drops a kept-alive connection after a
+            # forwarded response without "Connection: close", which httpx's pool would then reuse (server side).
             async with httpx.AsyncClient(proxy=device.proxy.url, timeout=30) as client:
                 r = await client.get(server.demo_origin + "/")
                 assert r.status_code == 200 and "Reached through the device" in r.text
+            async with httpx.AsyncClient(proxy=device.proxy.url, timeout=30) as client:
                 assert (await client.get(server.demo_origin + "/ip")).text.strip() == "127.0.0.1"
     finally:
         admin.call("POST", f"/leases/{http_lease['id']}/end")
