@@ -372,14 +372,17 @@ _CONNECTABLE = {"ready", "active", "idle"}
 _FIRST_POLL_S = 0.0       # the first readiness poll goes out at once (well within 50 ms)
 _FAST_POLL_S = 0.1        # first 10 s, and around the expected boot time: 100 ms between polls
 _FAST_WINDOW_S = 10.0
+_FIRST_SECONDS_POLL_S = 0.05  # the first 5 s (a warm boot is ~0.3-2 s): 50 ms
 _SLOW_POLL_S = 2.0        # between them (a 60 s cold boot): spare the 1000/h rate limit
 _LATE_POLL_S = 1.0        # long after the expected time
 
 
 def _poll_interval(elapsed: float, expected: float) -> float:
     """Seconds until the next readiness poll, ``elapsed`` seconds into a boot expected (``ready_in_s``)
-    to take ``expected``: every 100 ms for the first 10 s (warm boots take well under a second), sparse
+    to take ``expected``: every 50 ms for the first 5 s, every 100 ms until 10 s (warm boots take well under a second), sparse
     until 3 s before the expected time, every 100 ms from then until 10 s past it, then every second."""
+    if elapsed < 5.0:
+        return _FIRST_SECONDS_POLL_S
     if elapsed < _FAST_WINDOW_S:
         return _FAST_POLL_S
     if elapsed < expected - 3.0:

@@ -98,7 +98,7 @@ def test_bodyless_and_non_json_errors():
 def test_readiness_poll_schedule():
     from aimlib import _FIRST_POLL_S, _discovery_url, _poll_interval
     assert _FIRST_POLL_S == 0                                   # the first poll goes out at once
-    assert _poll_interval(0.0, 2) == 0.1 and _poll_interval(9.9, 60) == 0.1   # 100 ms for the first 10 s
+    assert _poll_interval(0.0, 2) == 0.05 and _poll_interval(9.9, 60) == 0.1  # 50 ms for 5 s, 100 ms to 10 s
     assert _poll_interval(12.0, 2) == 0.1                       # a late fast boot: still 100 ms...
     assert _poll_interval(25.0, 2) == 1.0                       # ...then every second
     assert 1.0 <= _poll_interval(20.0, 60) <= 2.0               # a 60 s cold boot: sparse in between...
