@@ -140,6 +140,12 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return java.util.Set.copyOf(running.keySet());
     }
 
+    /** The loopback port of the session's bridge, or -1 for an unknown session (for operators and tests). */
+    public int bridgePortOf(UUID sessionId) {
+        Running r = running.get(sessionId);
+        return r == null || r.bridge == null ? -1 : r.bridge.port();
+    }
+
     /** Bytes the session's bridge has carried so far, or -1 for an unknown session. */
     public long bytesOf(UUID sessionId) {
         Running r = running.get(sessionId);
@@ -288,7 +294,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     /**
      * Points the profile's default download directory at the session's own one before the first start, so a
      * download nobody set a behaviour for (a new browser context, a client that never calls
-     * {@code Browser.setDownloadBehavior}) lands there too, not in the host user's ~/Downloads.
+     * {@code Browser.setDownloadBehavior}) lands there too, not in the host user's ~/Downloads. WebRTC would send UDP
+     * (STUN, host candidates) around the proxy, from the host: only the preference stops it — Chromium 156 still sent
+     * STUN to a loopback server with {@code --force-webrtc-ip-handling-policy} or {@code --webrtc-ip-handling-policy}
+     * (tried by hand; {@code BrowserPathGuardTest} proves the preference).
      */
     private static void prepareProfile(Path dir) throws IOException {
         Path downloads = downloads(dir);
@@ -298,6 +307,8 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         prefs.putObject("download").put("default_directory", downloads.toString()).put("prompt_for_download", false)
                 .put("directory_upgrade", true);
         prefs.putObject("savefile").put("default_directory", downloads.toString());
+        prefs.putObject("webrtc").put("ip_handling_policy", "disable_non_proxied_udp").put("multiple_routes_enabled", false)
+                .put("nonproxied_udp_enabled", false);
         Files.writeString(dir.resolve("Default").resolve("Preferences"), prefs.toString());
     }
 
@@ -381,8 +392,6 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 // Chromium never proxies loopback unless told so: without this, a page's fetch to 127.0.0.1:<port>
                 // would reach the host's own ports (other sessions' DevTools and bridges, the database) directly.
                 "--proxy-bypass-list=<-loopback>",
-                // WebRTC may send UDP (STUN, host candidates) around the proxy: only proxied TCP is allowed.
-                "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
                 "--user-agent=" + DeviceProfiles.userAgent(profile),
                 "--window-size=" + vp[0] + "," + vp[1]));
         String locale = DeviceProfiles.clean(profile.path("locale").asText(""));

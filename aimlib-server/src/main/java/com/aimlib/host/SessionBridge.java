@@ -59,7 +59,7 @@ final class SessionBridge implements AutoCloseable {
     private volatile boolean bound;
     private final AtomicLong bytes = new AtomicLong();
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-    private Channel server;
+    private volatile Channel server;
 
     SessionBridge(EventLoopGroup group, String upstreamType, InetSocketAddress upstream, String user, String pass, long capBytes) {
         this.group = group;
@@ -101,6 +101,11 @@ final class SessionBridge implements AutoCloseable {
                 })
                 .bind("127.0.0.1", 0).sync().channel();
         return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    int port() {
+        Channel s = server;
+        return s == null ? -1 : ((InetSocketAddress) s.localAddress()).getPort();
     }
 
     long bytes() {
