@@ -13,7 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client → browser direction of a CDP relay. Binary messages and control frames pass raw as they arrive. A text
+ * The client → browser direction of a CDP relay. Binary messages and control frames pass raw as they arrive (Chromium's
+ * DevTools server closes the connection on a binary frame — tried with Chromium 156 — so nothing in one is
+ * dispatched). A text
  * message (a CDP call) is held, raw, until its last frame, and judged by the {@link CdpGuard}: then its bytes are
  * forwarded as received, or a rewritten message is sent instead, or nothing is sent and the client gets the guard's
  * CDP error through the other direction ({@link FrameRelay#inject}) at the next message boundary. The unmasked text
@@ -131,12 +133,17 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
             payloadAt += part.readableBytes();
             return;
         }
-        ByteBuf plain = part.alloc().buffer(part.readableBytes());
-        for (int i = part.readerIndex(); i < part.writerIndex(); i++) {
-            byte b = part.getByte(i);
-            plain.writeByte(frameMasked ? b ^ mask[(int) (payloadAt++ & 3)] : b);
+        int n = part.readableBytes();
+        byte[] plain = new byte[n];
+        part.getBytes(part.readerIndex(), plain);
+        if (frameMasked) {
+            int at = (int) (payloadAt & 3);
+            for (int i = 0; i < n; i++) {
+                plain[i] ^= mask[(at + i) & 3];
+            }
         }
-        text.addComponent(true, plain);
+        payloadAt += n;
+        text.addComponent(true, Unpooled.wrappedBuffer(plain));
         held.addComponent(true, part);
     }
 

@@ -196,6 +196,29 @@ class BrowserPathGuardTest {
     }
 
     @Test
+    void aPageCannotNavigateItselfToAHostFileEither() throws Exception {
+        try (CdpClient p = page(b)) {
+            String before = eval(p, "location.href");
+            eval(p, "location.href = 'file:///etc/passwd'; 'set'");
+            Thread.sleep(500);
+            assertThat(eval(p, "location.href")).isEqualTo(before);
+        }
+    }
+
+    @Test
+    void aFiftyMegabyteCallStillPassesTheGuard() throws Exception {
+        try (Playwright pw = Playwright.create()) {
+            Browser br = pw.chromium().connectOverCDP("http://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + b.id(),
+                    new BrowserType.ConnectOverCDPOptions().setHeaders(Map.of("Authorization", "Bearer " + b.token())));
+            Page p = br.contexts().get(0).newPage();
+            String s = "x".repeat(50 * 1024 * 1024);
+            assertThat(p.evaluate("s => s.length", s)).isEqualTo(s.length());
+            p.close();
+            br.close();
+        }
+    }
+
+    @Test
     void ordinaryNavigationStillWorks() throws Exception {
         try (CdpClient p = page(b)) {
             JsonNode r = call(p, "{\"id\":15,\"method\":\"Page.navigate\",\"params\":{\"url\":\"" + fx.whoami.url("/plain") + "\"}}");

@@ -100,6 +100,29 @@ class GuardedFrameRelayTest {
     }
 
     @Test
+    void aFiftyMegabyteFragmentedCallIsForwardedByteForByte() {
+        byte[] json = ("{\"id\":1,\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"'" + "x".repeat(50 * 1024 * 1024)
+                + "'.length\"}}").getBytes(StandardCharsets.UTF_8);
+        ByteBuf wire = Unpooled.buffer(json.length + json.length / 16384 * 14 + 64);
+        byte[] mask = {1, 2, 3, 4};
+        for (int at = 0; at < json.length; at += 16384) {
+            int n = Math.min(16384, json.length - at);
+            wire.writeByte((at + n == json.length ? 0x80 : 0) | (at == 0 ? 1 : 0)).writeByte(0x80 | 126).writeShort(n).writeBytes(mask);
+            for (int i = 0; i < n; i++) {
+                wire.writeByte(json[at + i] ^ mask[i & 3]);
+            }
+        }
+        byte[] sent = new byte[wire.readableBytes()];
+        wire.getBytes(0, sent);
+        while (wire.isReadable()) {
+            fromClient.writeInbound(wire.readRetainedSlice(Math.min(65536, wire.readableBytes())));
+        }
+        wire.release();
+        assertThat(java.util.Arrays.equals(drain(browser), sent)).isTrue();
+        assertThat(drain(client)).isEmpty();
+    }
+
+    @Test
     void binaryMessagesPassUntouched() {
         byte[] bin = new byte[] {(byte) 0x82, (byte) 0x83, 1, 2, 3, 4, 9, 9, 9};
         feed(fromClient, bin, 2);
