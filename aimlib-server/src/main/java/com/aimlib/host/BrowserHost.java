@@ -140,6 +140,12 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return java.util.Set.copyOf(running.keySet());
     }
 
+    /** The loopback port of the session's bridge, or -1 for an unknown session (for operators and tests). */
+    public int bridgePortOf(UUID sessionId) {
+        Running r = running.get(sessionId);
+        return r == null || r.bridge == null ? -1 : r.bridge.port();
+    }
+
     /** Bytes the session's bridge has carried so far, or -1 for an unknown session. */
     public long bytesOf(UUID sessionId) {
         Running r = running.get(sessionId);
@@ -263,7 +269,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
             log.info("browser boot session={} warm=true probe_ms={}", id, ms);
-            gateway.ready(id, w.port, w.path, egress, resolved, ms);
+            gateway.ready(id, w.port, w.path, egress, resolved, ms, downloads(w.dir).toString());
         } catch (Exception e) {
             if (!r.stopping) {
                 log.warn("warm browser adoption failed session={} cause={}", id, e.toString());
@@ -280,7 +286,34 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 + "|" + DeviceProfiles.clean(resolved.path("timezone").asText("UTC"));
     }
 
+    /** The session's own downloads directory: the only place the relay lets downloads land and file inputs read from. */
+    static Path downloads(Path userDataDir) {
+        return userDataDir.resolve("downloads");
+    }
+
+    /**
+     * Points the profile's default download directory at the session's own one before the first start, so a
+     * download nobody set a behaviour for (a new browser context, a client that never calls
+     * {@code Browser.setDownloadBehavior}) lands there too, not in the host user's ~/Downloads. WebRTC would send UDP
+     * (STUN, host candidates) around the proxy, from the host: only the preference stops it — Chromium 156 still sent
+     * STUN to a loopback server with {@code --force-webrtc-ip-handling-policy} or {@code --webrtc-ip-handling-policy}
+     * (tried by hand; {@code BrowserPathGuardTest} proves the preference).
+     */
+    private static void prepareProfile(Path dir) throws IOException {
+        Path downloads = downloads(dir);
+        Files.createDirectories(downloads);
+        Files.createDirectories(dir.resolve("Default"));
+        ObjectNode prefs = CdpClient.params();
+        prefs.putObject("download").put("default_directory", downloads.toString()).put("prompt_for_download", false)
+                .put("directory_upgrade", true);
+        prefs.putObject("savefile").put("default_directory", downloads.toString());
+        prefs.putObject("webrtc").put("ip_handling_policy", "disable_non_proxied_udp").put("multiple_routes_enabled", false)
+                .put("nonproxied_udp_enabled", false);
+        Files.writeString(dir.resolve("Default").resolve("Preferences"), prefs.toString());
+    }
+
     private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl) throws IOException {
+        prepareProfile(dir);
         ProcessBuilder pb = new ProcessBuilder(command(dir, bridgePort, profile, firstUrl))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         String tz = DeviceProfiles.clean(profile.path("timezone").asText("UTC"));
@@ -339,7 +372,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 return;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            gateway.ready(id, port, path, egress, resolved, ms);
+            gateway.ready(id, port, path, egress, resolved, ms, downloads(r.dir).toString());
         } catch (Exception e) {
             if (!r.stopping) {
                 log.warn("browser boot failed session={} cause={}", id, e.toString());
@@ -356,7 +389,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
                 "--disable-dev-shm-usage", "--user-data-dir=" + dir, "--remote-debugging-port=0",
                 "--remote-debugging-address=127.0.0.1", "--proxy-server=http://127.0.0.1:" + bridgePort,
-                "--proxy-bypass-list=<-loopback>", "--user-agent=" + DeviceProfiles.userAgent(profile),
+                // Chromium never proxies loopback unless told so: without this, a page's fetch to 127.0.0.1:<port>
+                // would reach the host's own ports (other sessions' DevTools and bridges, the database) directly.
+                "--proxy-bypass-list=<-loopback>",
+                "--user-agent=" + DeviceProfiles.userAgent(profile),
                 "--window-size=" + vp[0] + "," + vp[1]));
         String locale = DeviceProfiles.clean(profile.path("locale").asText(""));
         if (!locale.isEmpty()) {

@@ -10,8 +10,11 @@ public interface GatewayLink {
 
     void heartbeat(UUID hostId);
 
-    /** The browser answers CDP on {@code 127.0.0.1:cdpPort}{@code cdpPath} (host-local) and egresses as {@code egressIp}. */
-    void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long bootMillis);
+    /**
+     * The browser answers CDP on {@code 127.0.0.1:cdpPort}{@code cdpPath} (host-local) and egresses as {@code egressIp};
+     * {@code downloadsDir} is the session's own downloads directory on the host (the relay confines downloads and file inputs to it).
+     */
+    void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long bootMillis, String downloadsDir);
 
     void failed(UUID sessionId, String reason);
 

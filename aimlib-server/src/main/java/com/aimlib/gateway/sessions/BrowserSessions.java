@@ -356,9 +356,13 @@ public final class BrowserSessions implements GatewayLink {
 
     // ---- relay ----
 
-    /** Where the relay connects for an authorized client: the browser's CDP endpoint on its host. */
-    /** Where a relay client goes, and whose it is (suspension and lease end close the relay by these). */
-    public record RelayTarget(UUID sessionId, String hostAddress, int cdpPort, String cdpPath, UUID leaseId, UUID customerId) {
+    /**
+     * Where the relay connects for an authorized client: the browser's CDP endpoint on its host, and the session's
+     * own downloads directory there (null if the host did not report one: then no host path is allowed at all);
+     * and whose it is (suspension and lease end close the relay by these).
+     */
+    public record RelayTarget(UUID sessionId, String hostAddress, int cdpPort, String cdpPath, String downloadsDir,
+                              UUID leaseId, UUID customerId) {
     }
 
     /** Checks a relay client's session id and connect token; the documented relay error otherwise. Blocking. */
@@ -370,7 +374,7 @@ public final class BrowserSessions implements GatewayLink {
         UUID sid = id;
         Instant now = clock.instant();
         Map<String, Object> row = jdbi.withHandle(h -> h.createQuery("""
-                        SELECT s.status, s.connect_token_hash, s.expires_at, s.cdp_port, s.cdp_path, s.host_id, s.lease_id, s.customer_id,
+                        SELECT s.status, s.connect_token_hash, s.expires_at, s.cdp_port, s.cdp_path, s.downloads_dir, s.host_id, s.lease_id, s.customer_id,
                                hst.address, hst.status AS host_status, hst.last_heartbeat_at,
                                (c.status = 'active' AND l.status = 'active' AND (l.ends_at IS NULL OR l.ends_at > :now)
                                 AND EXISTS (SELECT 1 FROM proxies p WHERE p.lease_id = l.id AND p.status = 'active')) AS lease_ok
@@ -401,7 +405,7 @@ public final class BrowserSessions implements GatewayLink {
                 || beat == null || beat.toInstant().isBefore(now.minus(settings.heartbeatTimeout()))) {
             throw new ApiException(503, "host_unavailable", "the session's browser host is not reachable");
         }
-        return new RelayTarget(sid, (String) row.get("address"), port, (String) row.get("cdp_path"),
+        return new RelayTarget(sid, (String) row.get("address"), port, (String) row.get("cdp_path"), (String) row.get("downloads_dir"),
                 (UUID) row.get("lease_id"), (UUID) row.get("customer_id"));
     }
 
@@ -514,12 +518,12 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     @Override
-    public void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long boot) {
+    public void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long boot, String downloadsDir) {
         Instant now = clock.instant();
         boolean ok = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(PROVISIONING), READY,
-                "cdp_port = :port, cdp_path = :path, egress_ip = COALESCE(:egress, (SELECT current_egress_ip FROM devices d WHERE d.id = b.device_id)), "
+                "cdp_port = :port, cdp_path = :path, downloads_dir = :downloads, egress_ip = COALESCE(:egress, (SELECT current_egress_ip FROM devices d WHERE d.id = b.device_id)), "
                         + "resolved_profile = CAST(:resolved AS jsonb), started_at = :now, ready_at = :now, last_activity_at = :now",
-                mapOf("port", cdpPort, "path", cdpPath, "egress", egressIp, "resolved", resolvedProfile.toString(), "now", Timestamp.from(now))));
+                mapOf("port", cdpPort, "path", cdpPath, "downloads", downloadsDir, "egress", egressIp, "resolved", resolvedProfile.toString(), "now", Timestamp.from(now))));
         synchronized (bootMillis) {
             bootMillis.addLast(boot);
             while (bootMillis.size() > 20) {
