@@ -99,11 +99,16 @@ public final class EmbeddedDatabase implements AutoCloseable {
         return new EmbeddedDatabase(p, dataDir, socketDir, socketPort, password);
     }
 
-    /** A pgjdbc URL over the Unix socket (junixsocket); it holds no credentials. */
+    /** A pgjdbc URL over the Unix socket ({@link UnixSocketFactory}); it holds no credentials. */
     public String jdbcUrl(String database) {
+        return jdbcUrl(socketDir, port, database);
+    }
+
+    /** The URL of a server listening in {@code socketDir} on {@code port} (the socket file's number). */
+    public static String jdbcUrl(Path socketDir, int port, String database) {
         String socket = socketDir.resolve(".s.PGSQL." + port).toString();
         return "jdbc:postgresql://localhost:" + port + "/" + database + "?sslmode=disable"
-                + "&socketFactory=org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg"
+                + "&socketFactory=" + UnixSocketFactory.class.getName()
                 + "&socketFactoryArg=" + URLEncoder.encode(socket, StandardCharsets.UTF_8);
     }
 
