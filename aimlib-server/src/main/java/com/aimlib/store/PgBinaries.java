@@ -6,6 +6,8 @@ import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
 import java.io.File;
 import java.io.IOException;
 import java.lang.reflect.Method;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -23,6 +25,7 @@ import java.util.stream.Stream;
  */
 final class PgBinaries {
     private static final String[] WRAPPED = {"initdb", "pg_ctl", "postgres"};
+    private static final String MARK = ".unpacked-from";
     private static final Set<PosixFilePermission> DIR = PosixFilePermissions.fromString("rwxr-xr-x");
     private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-r--r--");
 
@@ -35,12 +38,46 @@ final class PgBinaries {
     /** Unpacks (once) into {@code dir}, locks the tree down and wraps the binaries when running as root. */
     static PgBinaries prepare(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Path home = unpack(DefaultPostgresBinaryResolver.INSTANCE, dir.toFile()).toPath();
+        Path home = unpacked(dir);
+        if (home == null) {
+            home = unpack(DefaultPostgresBinaryResolver.INSTANCE, dir.toFile()).toPath();
+            remember(dir, home);
+        }
         if (runningAsRoot()) {
             wrapForRoot(home.resolve("bin"));
         }
         lockDown(dir);
         return new PgBinaries(home.resolve("bin"));
+    }
+
+    /**
+     * The directory an earlier start unpacked this same archive into (same jar, so same version), or null. The
+     * unpacker itself names its directory by a digest of the 15 MB archive, which costs a start 1-2 s on a busy
+     * machine: a restart after a crash should not wait for it.
+     */
+    private static Path unpacked(Path dir) throws IOException {
+        Path mark = dir.resolve(MARK);
+        String source = archive();
+        if (source == null || !Files.exists(mark)) {
+            return null;
+        }
+        String[] lines = Files.readString(mark, StandardCharsets.UTF_8).split("\n");
+        Path home = lines.length == 2 && lines[0].equals(source) ? dir.resolve(lines[1]) : null;
+        return home != null && Files.isRegularFile(home.resolve(".exists")) && Files.isDirectory(home.resolve("bin")) ? home : null;
+    }
+
+    private static void remember(Path dir, Path home) throws IOException {
+        String source = archive();
+        if (source != null) {
+            Files.writeString(dir.resolve(MARK), source + "\n" + dir.relativize(home) + "\n", StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Where the archive of this platform comes from (its jar names the version), or null when unknown. */
+    private static String archive() {
+        String arch = System.getProperty("os.arch").equals("amd64") ? "x86_64" : System.getProperty("os.arch");
+        URL url = PgBinaries.class.getClassLoader().getResource("postgres-linux-" + arch + ".txz");
+        return url == null ? null : url.toString();
     }
 
     Path executable(String name) {
