@@ -42,10 +42,11 @@ final class PostmasterPidFile {
             return;
         }
         long pid = lines().isEmpty() ? -1 : parsePid(lines().get(0));
-        Optional<ProcessHandle> left = pid > 0 ? ProcessHandle.of(pid).filter(ProcessHandle::isAlive) : Optional.empty();
+        Optional<ProcessHandle> left = pid > 0 ? ProcessHandle.of(pid).filter(PostmasterPidFile::running) : Optional.empty();
         if (left.isPresent() && isOurPostgres(pid)) {
             ProcessHandle p = left.get();
             log.warn("stopping postgres left running by an earlier run pid={} data={}", pid, dataDir);
+            long t0 = System.nanoTime();
             List<ProcessHandle> children = p.descendants().toList();
             if (!stop(p, "INT", 10) && !stop(p, "QUIT", 5)) {
                 p.destroyForcibly();
@@ -56,9 +57,10 @@ final class PostmasterPidFile {
             for (ProcessHandle c : children) {
                 await(c, 5);
             }
-            if (p.isAlive()) {
+            if (running(p)) {
                 throw new IOException("postgres pid=" + pid + " of " + dataDir + " does not stop");
             }
+            log.warn("stopped postgres left running by an earlier run pid={} took_ms={}", pid, (System.nanoTime() - t0) / 1_000_000);
         }
         Files.deleteIfExists(file);
     }
@@ -89,15 +91,38 @@ final class PostmasterPidFile {
         return await(p, seconds);
     }
 
+    /**
+     * Waits until {@code p} has ended. Polled through /proc rather than {@link ProcessHandle#onExit()}: the
+     * server a dead JVM left behind is no child of ours, and where PID 1 does not reap orphans it stays a
+     * zombie, which {@link ProcessHandle#isAlive()} reports as alive.
+     */
     private static boolean await(ProcessHandle p, int seconds) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (running(p)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return !running(p);
+            }
+        }
+        return true;
+    }
+
+    /** Alive and not a zombie. */
+    static boolean running(ProcessHandle p) {
+        if (!p.isAlive()) {
+            return false;
+        }
         try {
-            p.onExit().get(seconds, TimeUnit.SECONDS);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return !p.isAlive();
-        } catch (Exception e) {
-            return !p.isAlive();
+            String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state != 'Z' && state != 'X';
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
