@@ -183,9 +183,9 @@ class CrashRecoveryTest {
         }
     }
 
-    /** The child's log, kept next to the data dir for a failure's post-mortem. */
+    /** The children's logs, kept in target/ for a failure's post-mortem (the data dir is deleted). */
     private static ProcessBuilder.Redirect stderr() {
-        return ProcessBuilder.Redirect.appendTo(data.resolveSibling(data.getFileName() + ".log").toFile());
+        return ProcessBuilder.Redirect.appendTo(Path.of("target", "crash-recovery-" + data.getFileName() + ".log").toFile());
     }
 
     private static String demoDevice(StandaloneProcessTest.Started s) throws Exception {
