@@ -1,10 +1,10 @@
 package com.aimlib.store;
 
-import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.reflect.Method;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +40,7 @@ final class PgBinaries {
         Files.createDirectories(dir);
         Path home = unpacked(dir);
         if (home == null) {
-            home = unpack(DefaultPostgresBinaryResolver.INSTANCE, dir.toFile()).toPath();
+            home = unpack(PgBinaries::firstArchiveOnClasspath, dir.toFile()).toPath();
             remember(dir, home);
         }
         if (runningAsRoot()) {
@@ -78,6 +78,20 @@ final class PgBinaries {
         String arch = System.getProperty("os.arch").equals("amd64") ? "x86_64" : System.getProperty("os.arch");
         URL url = PgBinaries.class.getClassLoader().getResource("postgres-linux-" + arch + ".txz");
         return url == null ? null : url.toString();
+    }
+
+    /**
+     * The archive of this platform, wherever the classpath has it first. Zonky's own resolver refuses a classpath
+     * that lists the binaries jar twice, as a test classpath does that holds both the jar and the distribution
+     * jar whose manifest points at its copy in {@code lib/}.
+     */
+    private static InputStream firstArchiveOnClasspath(String system, String machineHardware) throws IOException {
+        String name = "postgres-" + system.toLowerCase(java.util.Locale.ROOT) + "-" + machineHardware.toLowerCase(java.util.Locale.ROOT) + ".txz";
+        URL url = PgBinaries.class.getClassLoader().getResource(name);
+        if (url == null) {
+            throw new IOException("no embedded PostgreSQL binaries for " + system + "/" + machineHardware + " on the classpath (" + name + ")");
+        }
+        return url.openStream();
     }
 
     Path executable(String name) {
