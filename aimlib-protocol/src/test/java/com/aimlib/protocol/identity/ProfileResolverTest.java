@@ -1,0 +1,124 @@
+package com.aimlib.protocol.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class ProfileResolverTest {
+    private static final ObjectMapper M = new ObjectMapper();
+    private static final List<String> KEYS = List.of("device", "model", "brand", "manufacturer", "android_version",
+            "build_fingerprint", "security_patch", "chrome_version", "timezone", "locale", "languages", "cores", "ram_gb",
+            "device_memory", "screen", "dpi", "dpr", "css_screen", "viewport", "touch_points", "webgl", "fonts",
+            "audio_sample_rate", "storage_quota", "battery", "webrtc_block", "ipv6_block", "dns_leak_block",
+            "tls_randomize", "user_agent", "ua_ch");
+    private final DeviceCatalogue catalogue = DeviceCatalogue.bundled();
+    private final ProfileResolver resolver = new ProfileResolver(catalogue);
+
+    private ObjectNode resolve(String json) throws Exception {
+        ObjectNode valid = ProfileOverrides.validate((ObjectNode) M.readTree(json), catalogue);
+        return resolver.resolve(valid, new ProfileResolver.Context("Europe/Berlin", "de-DE", "156.0.8078.108", new Random(1)));
+    }
+
+    @Test
+    void anEmptyProfileIsTheDefaultDeviceWithEveryKey() throws Exception {
+        ObjectNode p = resolve("{}");
+        assertThat(p.fieldNames()).toIterable().containsAll(KEYS);
+        assertThat(p.get("device").asText()).isEqualTo("pixel-8");
+        assertThat(p.get("timezone").asText()).isEqualTo("Europe/Berlin");
+        assertThat(M.convertValue(p.get("languages"), List.class)).containsExactly("de-DE", "de", "en-US", "en");
+        assertThat(p.get("user_agent").asText()).isEqualTo(
+                "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36");
+        assertThat(p.get("ua_ch").toString()).isEqualTo("""
+                {"brands":[{"brand":"Not:A-Brand","version":"8"},{"brand":"Chromium","version":"156"},\
+                {"brand":"Google Chrome","version":"156"}],"full_version_list":[{"brand":"Not:A-Brand","version":"8.0.0.0"},\
+                {"brand":"Chromium","version":"156.0.8078.108"},{"brand":"Google Chrome","version":"156.0.8078.108"}],\
+                "full_version":"156.0.8078.108","platform":"Android","platform_version":"16.0.0","architecture":"",\
+                "bitness":"","model":"Pixel 8","mobile":true,"wow64":false,"form_factors":["Mobile"]}""");
+        assertThat(p.get("webgl").get("renderer").asText()).isEqualTo("Mali-G715");
+        assertThat(p.get("webrtc_block").asBoolean()).isTrue();
+        assertThat(p.get("tls_randomize").asBoolean()).isFalse();
+        assertThat(p.has("unsupported")).isFalse();
+    }
+
+    @Test
+    void greaseMatchesWhatRealChromeSent() {
+        // Known headers: 120 "Not_A Brand";v="8", 124 "Not-A.Brand";v="99", 131 "Not_A Brand";v="24".
+        assertThat(ChromeClientHints.greaseBrand(120)).isEqualTo("Not_A Brand");
+        assertThat(ChromeClientHints.greaseVersion(120)).isEqualTo("8");
+        assertThat(ChromeClientHints.greaseBrand(124)).isEqualTo("Not-A.Brand");
+        assertThat(ChromeClientHints.greaseVersion(124)).isEqualTo("99");
+        assertThat(ChromeClientHints.greaseBrand(131)).isEqualTo("Not_A Brand");
+        assertThat(ChromeClientHints.greaseVersion(131)).isEqualTo("24");
+        assertThat(ChromeClientHints.uaCh("131.0.6778.85", "x", "14").get("brands").get(0).get("brand").asText()).isEqualTo("Google Chrome");
+        assertThat(ChromeClientHints.uaCh("124.0.6367.82", "x", "14").get("brands").get(0).get("brand").asText()).isEqualTo("Chromium");
+    }
+
+    @Test
+    void screenAndDpiOverridesReDeriveTheDisplay() throws Exception {
+        ObjectNode p = resolve("""
+                {"device":"pixel-8-pro","timezone":"America/Los_Angeles","locale":"en-US","cores":4,"ram_gb":6,
+                 "screen":[1440,3120],"dpi":512}""");
+        assertThat(p.get("screen").toString()).isEqualTo("[1440,3120]");
+        assertThat(p.get("dpr").asDouble()).isEqualTo(3.2);
+        assertThat(p.get("css_screen").toString()).isEqualTo("[450,975]");
+        assertThat(p.get("viewport").get(0).asInt()).isEqualTo(450);
+        assertThat(p.get("viewport").get(1).asInt()).isLessThan(975);
+        assertThat(p.get("cores").asInt()).isEqualTo(4);
+        assertThat(p.get("device_memory").asDouble()).isEqualTo(4.0);
+        assertThat(M.convertValue(p.get("languages"), List.class)).containsExactly("en-US", "en");
+    }
+
+    @Test
+    void androidVersionReDerivesBuildAndPlatformVersion() throws Exception {
+        ObjectNode p = resolve("{\"device\":\"Pixel 8\",\"android_version\":\"14\",\"chrome_version\":\"126\"}");
+        assertThat(p.get("device").asText()).isEqualTo("pixel-8");
+        assertThat(p.get("build_fingerprint").asText()).contains(":14/");
+        assertThat(p.get("security_patch").asText()).startsWith("2024-");
+        assertThat(p.get("ua_ch").get("platform_version").asText()).isEqualTo("14.0.0");
+        assertThat(p.get("chrome_version").asText()).isEqualTo("156");
+        assertThat(p.get("chrome_version_requested").asText()).isEqualTo("126");
+    }
+
+    @Test
+    void rawDictExampleIsAppliedAndTlsRandomizeIsReportedUnsupported() throws Exception {
+        ObjectNode p = resolve("""
+                {"device":"pixel-8-pro","model":"Pixel 8 Pro","brand":"Google","android_version":"15","chrome_version":"132",
+                 "webgl":true,"webrtc_block":true,"battery":85,"tls_randomize":true,"audio_48khz":false}""");
+        assertThat(p.get("brand").asText()).isEqualTo("Google");
+        assertThat(p.get("battery").toString()).isEqualTo("{\"level\":0.85,\"charging\":false}");
+        assertThat(p.get("tls_randomize").asBoolean()).isFalse();
+        assertThat(p.get("unsupported").toString()).isEqualTo("[\"tls_randomize\"]");
+        assertThat(p.get("audio_sample_rate").asInt()).isEqualTo(44100);
+        assertThat(p.get("webgl").get("renderer").asText()).isEqualTo("Mali-G715");
+    }
+
+    @ParameterizedTest(name = "{0} = {1}")
+    @CsvSource(delimiter = '|', value = {
+            "device|\"iphone-15\"", "device|42", "cores|0", "cores|65", "cores|\"8\"", "cores|2.5", "ram_gb|0",
+            "screen|\"big\"", "screen|[1080]", "screen|[-1,2400]", "screen|[2400,1080]", "screen|[1080,\"x\"]",
+            "dpi|99", "dpi|1001", "android_version|\"7\"", "android_version|\"seventeen\"", "android_version|17",
+            "locale|\"german\"", "locale|5", "timezone|\"Mars/Olympus\"", "timezone|\"+02:00\"", "battery|101",
+            "battery|-1", "battery|\"full\"", "battery|{\"level\":0.5,\"charging\":\"yes\"}", "touch_points|0",
+            "webgl|false", "webgl|{\"vendor\":1}", "webgl|{\"shader\":\"x\"}", "fonts|[]", "fonts|\"Roboto\"",
+            "storage_quota|0", "storage_quota|\"lots\"", "model|\"\"", "model|\"a\\\"b\"", "security_patch|\"soon\"",
+            "chrome_version|\"latest\"", "webrtc_block|\"yes\"", "tls_randomize|1", "audio_48khz|\"no\""})
+    void badValuesNameTheirKey(String key, String value) {
+        assertThatThrownBy(() -> resolve("{\"" + key + "\":" + value + "}"))
+                .isInstanceOf(ProfileInvalidException.class)
+                .hasMessageStartingWith(key + ": ")
+                .extracting(e -> ((ProfileInvalidException) e).key()).isEqualTo(key);
+    }
+
+    @Test
+    void randomIsDrawnFromTheCatalogue() throws Exception {
+        ObjectNode p = resolve("{\"device\":\"random\"}");
+        assertThat(catalogue.find(p.get("device").asText())).isPresent();
+    }
+}
