@@ -83,11 +83,20 @@ public final class ProfileOverrides {
                 "\"" + clip(name) + "\" matches no catalogue name or alias (GET /v1/profiles lists them)")).name());
     }
 
+    /** tzdata's "backward" links customers use, to the canonical name Chrome's Intl reports for them. */
+    private static final Map<String, String> ZONE_LINKS = Map.ofEntries(Map.entry("US/Pacific", "America/Los_Angeles"),
+            Map.entry("US/Eastern", "America/New_York"), Map.entry("US/Central", "America/Chicago"),
+            Map.entry("US/Mountain", "America/Denver"), Map.entry("US/Arizona", "America/Phoenix"),
+            Map.entry("US/Alaska", "America/Anchorage"), Map.entry("US/Hawaii", "Pacific/Honolulu"),
+            Map.entry("Canada/Eastern", "America/Toronto"), Map.entry("Canada/Pacific", "America/Vancouver"),
+            Map.entry("GB", "Europe/London"), Map.entry("Europe/Kiev", "Europe/Kyiv"),
+            Map.entry("Asia/Calcutta", "Asia/Kolkata"), Map.entry("Asia/Saigon", "Asia/Ho_Chi_Minh"));
+
     private static JsonNode timezone(JsonNode v) {
         if (!v.isTextual() || !ZoneId.getAvailableZoneIds().contains(v.asText())) {
             throw new ProfileInvalidException("timezone", "must be an IANA time zone such as \"Europe/Berlin\"");
         }
-        return v;
+        return F.textNode(ZONE_LINKS.getOrDefault(v.asText(), v.asText()));
     }
 
     private static JsonNode locale(JsonNode v) {
