@@ -106,6 +106,16 @@ public final class ProfileOverrides {
         return F.textNode(Locale.forLanguageTag(v.asText().replace('_', '-')).toLanguageTag());
     }
 
+    /** The canonical form of an IANA time zone, or a {@link ProfileInvalidException} for {@code timezone}. */
+    public static String validTimezone(String zone) {
+        return timezone(F.textNode(zone)).asText();
+    }
+
+    /** The canonical form of a BCP 47 tag ("de_de" → "de-DE"), or a {@link ProfileInvalidException} for {@code locale}. */
+    public static String validLocale(String tag) {
+        return locale(F.textNode(tag)).asText();
+    }
+
     private static long longValue(String k, JsonNode v, long min, long max) {
         if (!v.isNumber() || !v.canConvertToExactIntegral() || !v.canConvertToLong()) {
             throw new ProfileInvalidException(k, "must be an integer");
