@@ -60,6 +60,54 @@ class ProfileResolverTest {
         assertThat(ChromeClientHints.uaCh("124.0.6367.82", "x", "14").get("brands").get(0).get("brand").asText()).isEqualTo("Chromium");
     }
 
+    /**
+     * The brands (GREASE brand, its version, the order) Android Chrome 108–149 really sent, as recorded in the
+     * fingerprint data set of npm fingerprint-generator 2.1.88 (tools/catalogue/devices.py names it): the first
+     * sample of each major, except 125 where one sample of five has " Not;A Brand" and four "Not.A/Brand".
+     */
+    @ParameterizedTest(name = "Chrome {0}")
+    @CsvSource(delimiter = '|', value = {
+            "108|Not?A_Brand=8;;Chromium=108;;Google Chrome=108",
+            "109|Not_A Brand=99;;Google Chrome=109;;Chromium=109",
+            "113|Google Chrome=113;;Chromium=113;;Not-A.Brand=24",
+            "115|Not/A)Brand=99;;Google Chrome=115;;Chromium=115",
+            "116|Chromium=116;;Not)A;Brand=24;;Google Chrome=116",
+            "119|Google Chrome=119;;Chromium=119;;Not?A_Brand=24",
+            "120|Not_A Brand=8;;Chromium=120;;Google Chrome=120",
+            "121|Not A(Brand=99;;Google Chrome=121;;Chromium=121",
+            "122|Chromium=122;;Not(A:Brand=24;;Google Chrome=122",
+            "124|Chromium=124;;Google Chrome=124;;Not-A.Brand=99",
+            "125|Google Chrome=125;;Chromium=125;;Not.A/Brand=24",
+            "126|Not/A)Brand=8;;Chromium=126;;Google Chrome=126",
+            "127|Not)A;Brand=99;;Google Chrome=127;;Chromium=127",
+            "128|Chromium=128;;Not;A=Brand=24;;Google Chrome=128",
+            "130|Chromium=130;;Google Chrome=130;;Not?A_Brand=99",
+            "131|Google Chrome=131;;Chromium=131;;Not_A Brand=24",
+            "132|Not A(Brand=8;;Chromium=132;;Google Chrome=132",
+            "133|Not(A:Brand=99;;Google Chrome=133;;Chromium=133",
+            "134|Chromium=134;;Not:A-Brand=24;;Google Chrome=134",
+            "135|Google Chrome=135;;Not-A.Brand=8;;Chromium=135",
+            "136|Chromium=136;;Google Chrome=136;;Not.A/Brand=99",
+            "137|Google Chrome=137;;Chromium=137;;Not/A)Brand=24",
+            "138|Not)A;Brand=8;;Chromium=138;;Google Chrome=138",
+            "139|Not;A=Brand=99;;Google Chrome=139;;Chromium=139",
+            "140|Chromium=140;;Not=A?Brand=24;;Google Chrome=140",
+            "141|Google Chrome=141;;Not?A_Brand=8;;Chromium=141",
+            "142|Chromium=142;;Google Chrome=142;;Not_A Brand=99",
+            "143|Google Chrome=143;;Chromium=143;;Not A(Brand=24",
+            "144|Not(A:Brand=8;;Chromium=144;;Google Chrome=144",
+            "145|Not:A-Brand=99;;Google Chrome=145;;Chromium=145",
+            "146|Chromium=146;;Not-A.Brand=24;;Google Chrome=146",
+            "147|Google Chrome=147;;Not.A/Brand=8;;Chromium=147",
+            "148|Chromium=148;;Google Chrome=148;;Not/A)Brand=99",
+            "149|Google Chrome=149;;Chromium=149;;Not)A;Brand=24"})
+    void brandsMatchWhatRealChromeSent(int major, String brands) {
+        StringBuilder got = new StringBuilder();
+        ChromeClientHints.uaCh(major + ".0.1.2", "x", "14").get("brands").forEach(b ->
+                got.append(got.isEmpty() ? "" : ";;").append(b.get("brand").asText()).append('=').append(b.get("version").asText()));
+        assertThat(got.toString()).isEqualTo(brands);
+    }
+
     @Test
     void screenAndDpiOverridesReDeriveTheDisplay() throws Exception {
         ObjectNode p = resolve("""
