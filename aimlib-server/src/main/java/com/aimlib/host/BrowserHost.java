@@ -203,7 +203,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             owned.add(dir);
             Files.createDirectories(dir);
             int bridgePort = bridge.start();
-            ObjectNode defaults = DeviceProfiles.defaults(chromeVersion);
+            ObjectNode defaults = DeviceProfiles.defaults(settings.region(), chromeVersion);
             p = process(dir, bridgePort, defaults, "about:blank");
             Warm w = new Warm(dir, p, bridge, flags(defaults));
             p.onExit().thenRun(() -> warmExited(w));

@@ -2,6 +2,7 @@ package com.aimlib.host;
 
 import com.aimlib.protocol.identity.DeviceCatalogue;
 import com.aimlib.protocol.identity.ProfileResolver;
+import com.aimlib.protocol.identity.RegionDefaults;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Random;
@@ -16,12 +17,13 @@ public final class DeviceProfiles {
     }
 
     /**
-     * The profile a session without overrides gets on a device with no time zone, locale or known region: what warm
-     * browsers are launched with, so such sessions can adopt one.
+     * The profile a session without overrides gets on a device of the host's region that has no time zone or
+     * locale of its own: what warm browsers are launched with, so such sessions can adopt one.
      */
-    public static ObjectNode defaults(String chromeFullVersion) {
+    public static ObjectNode defaults(String region, String chromeFullVersion) {
+        String[] zoneAndLocale = RegionDefaults.of(region);
         return new ProfileResolver(DeviceCatalogue.bundled()).resolve(JsonNodeFactory.instance.objectNode(),
-                new ProfileResolver.Context("UTC", "en-US", chromeFullVersion, new Random(0)));
+                new ProfileResolver.Context(zoneAndLocale[0], zoneAndLocale[1], chromeFullVersion, new Random(0)));
     }
 
     /** The mobile user agent of the profile. */

@@ -165,6 +165,15 @@ class ProfileResolverTest {
     }
 
     @Test
+    void regionsGiveTheirZoneAndLocaleAndOnlyUnknownOnesUtc() {
+        assertThat(RegionDefaults.of("us-east-1")).containsExactly("America/New_York", "en-US");
+        assertThat(RegionDefaults.of("eu-central")).containsExactly("Europe/Berlin", "de-DE");
+        assertThat(RegionDefaults.of("Asia/Tokyo")).containsExactly("Asia/Tokyo", "en-US");
+        assertThat(RegionDefaults.of("local")).containsExactly("UTC", "en-US");
+        assertThat(RegionDefaults.of(null)).containsExactly("UTC", "en-US");
+    }
+
+    @Test
     void randomIsDrawnFromTheCatalogue() throws Exception {
         ObjectNode p = resolve("{\"device\":\"random\"}");
         assertThat(catalogue.find(p.get("device").asText())).isPresent();
