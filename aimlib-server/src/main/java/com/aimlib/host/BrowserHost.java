@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +45,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     private final java.util.Set<Path> owned = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.ConcurrentLinkedDeque<Warm> pool = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final java.util.concurrent.atomic.AtomicInteger warming = new java.util.concurrent.atomic.AtomicInteger();
-    private final String chromeMajor;
+    private final String chromeVersion;
     private volatile UUID hostId;
     private volatile boolean closed;
 
@@ -91,7 +90,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         this.settings = settings;
         this.gateway = gateway;
         this.group = EventLoops.group(1, "host-bridge-" + settings.name());
-        this.chromeMajor = chromeMajor(settings.chromium());
+        this.chromeVersion = ChromiumVersion.of(settings.chromium());
     }
 
     /** Kills leftovers of an earlier run, registers with the gateway, starts heart-beating. */
@@ -102,14 +101,15 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         try (var dirs = Files.list(settings.workDir())) {
             dirs.forEach(ProcessTree::deleteTree);
         }
-        host.hostId = gateway.register(settings.name(), settings.region(), settings.address(), settings.capacity(), host);
+        host.hostId = gateway.register(settings.name(), settings.region(), settings.address(), settings.capacity(),
+                host.chromeVersion, host);
         long beat = settings.heartbeatInterval().toMillis();
         host.timer.scheduleWithFixedDelay(host::beat, beat, beat, TimeUnit.MILLISECONDS);
         long rep = settings.bytesReportInterval().toMillis();
         host.timer.scheduleWithFixedDelay(host::reportBytes, rep, rep, TimeUnit.MILLISECONDS);
         host.refillPool();
         log.info("browser host up host={} name={} capacity={} chrome={} warm_pool={}", host.hostId, settings.name(), settings.capacity(),
-                host.chromeMajor, settings.warmPool());
+                host.chromeVersion, settings.warmPool());
         return host;
     }
 
@@ -154,7 +154,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
 
     @Override
     public void boot(BootOrder order) {
-        ObjectNode resolved = DeviceProfiles.resolve(order.profile(), chromeMajor);
+        ObjectNode resolved = order.profile();
         Warm w = takeWarm(flags(resolved));
         Running r = new Running(order.sessionId(), w == null ? settings.workDir().resolve(order.sessionId().toString()) : w.dir);
         if (running.putIfAbsent(order.sessionId(), r) != null) {
@@ -209,7 +209,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             owned.add(dir);
             Files.createDirectories(dir);
             int bridgePort = bridge.start();
-            ObjectNode defaults = DeviceProfiles.resolve(CdpClient.params(), chromeMajor);
+            ObjectNode defaults = DeviceProfiles.defaults(settings.region(), chromeVersion);
             p = process(dir, bridgePort, defaults, "about:blank");
             Warm w = new Warm(dir, p, bridge, flags(defaults));
             p.onExit().thenRun(() -> warmExited(w));
@@ -608,20 +608,5 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             // Work dir gone already.
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    private static String chromeMajor(Path binary) {
-        try {
-            Process p = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            p.waitFor(10, TimeUnit.SECONDS);
-            Matcher m = Pattern.compile("(\\d+)\\.\\d+\\.\\d+\\.\\d+").matcher(out);
-            return m.find() ? m.group(1) : "126";
-        } catch (IOException e) {
-            return "126";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "126";
-        }
     }
 }
