@@ -18,7 +18,7 @@ import math
 import os
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Union
 
 import httpx
@@ -35,6 +35,7 @@ __all__ = [
     "Profile",
     "BrowserSession",
     "Ticket",
+    "CatalogueProfile",
     "AimlibError",
     "CapacityError",
     "LeaseInactiveError",
@@ -633,6 +634,40 @@ class _Devices:
         raise AimlibError(f"device {device_id} is not leased to this account")
 
 
+@dataclass(frozen=True)
+class CatalogueProfile:
+    """One device of the server's catalogue (``GET /v1/profiles``): a ``device`` name a profile may use."""
+
+    name: str
+    aliases: list[str]
+    model: Optional[str] = None
+    brand: Optional[str] = None
+    manufacturer: Optional[str] = None
+    android_version: Optional[str] = None
+    screen: Optional[list[int]] = None
+    dpr: Optional[float] = None
+    viewport: Optional[list[int]] = None
+    cores: Optional[int] = None
+    ram_gb: Optional[int] = None
+    gpu: Optional[str] = None
+    description: Optional[str] = None
+
+    @classmethod
+    def _from_json(cls, d: dict[str, Any]) -> "CatalogueProfile":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known and k != "aliases"}, aliases=list(d.get("aliases") or []))
+
+
+class _Profiles:
+    def __init__(self, client: "Aimlib") -> None:
+        self._client = client
+
+    async def list(self) -> list[CatalogueProfile]:
+        """The device catalogue (``GET /v1/profiles``), ``random`` last: names usable as ``profile=``."""
+        resp = await self._client._request("GET", "/v1/profiles")
+        return [CatalogueProfile._from_json(p) for p in resp.json().get("profiles", [])]
+
+
 class _Tickets:
     def __init__(self, client: "Aimlib") -> None:
         self._client = client
@@ -688,6 +723,7 @@ class Aimlib:
         )
         self.devices = _Devices(self)
         self.tickets = _Tickets(self)
+        self.profiles = _Profiles(self)
 
     def __repr__(self) -> str:
         return f"Aimlib(base_url={self.base_url!r})"

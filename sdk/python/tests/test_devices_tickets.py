@@ -65,3 +65,16 @@ async def test_tickets_both_ways(server, admin):
 
         t = await ai.tickets.reply(t.id, "It happened again")   # any new message reopens it
         assert (t.status, t.customer_closed, t.operator_closed) == ("open", False, False)
+
+
+async def test_profiles_lists_the_servers_catalogue(server):
+    from aimlib import CatalogueProfile
+
+    async with Aimlib(api_key=server.api_key, base_url=server.base_url) as ai:
+        profiles = await ai.profiles.list()
+    names = [p.name for p in profiles]
+    assert all(isinstance(p, CatalogueProfile) for p in profiles)
+    assert len(names) >= 21 and names[-1] == "random" and len(set(names)) == len(names)
+    pixel = next(p for p in profiles if p.name == "pixel-8")
+    assert "Pixel 8" in pixel.aliases and pixel.model == "Pixel 8" and pixel.cores and pixel.viewport
+    assert any(p.manufacturer and p.manufacturer.lower() == "samsung" for p in profiles)

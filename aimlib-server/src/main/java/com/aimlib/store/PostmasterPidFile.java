@@ -62,16 +62,51 @@ final class PostmasterPidFile {
             }
             log.warn("stopped postgres left running by an earlier run pid={} took_ms={}", pid, (System.nanoTime() - t0) / 1_000_000);
         }
+        awaitNoPostgresIn();
         Files.deleteIfExists(file);
     }
 
-    /** A live postgres whose working directory is this data dir: the server of this data dir and no other. */
+    /**
+     * Ends what is left of a killed server's processes in this data dir. After a power-loss style kill the
+     * postmaster and its children may still be exiting (the postmaster not yet recognisable, a backend still
+     * holding the shared memory) when we start; a new postmaster then refuses with "shared memory block is
+     * still in use". Every postgres whose working directory is this data dir is killed and waited for.
+     */
+    private void awaitNoPostgresIn() throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        List<ProcessHandle> left = postgresIn();
+        if (left.isEmpty()) {
+            return;
+        }
+        log.warn("ending postgres processes left in the data dir pids={} data={}", left.stream().map(ProcessHandle::pid).toList(), dataDir);
+        left.forEach(ProcessHandle::destroyForcibly);
+        while (!(left = postgresIn()).isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("postgres processes " + left.stream().map(ProcessHandle::pid).toList() + " of " + dataDir + " do not end");
+            }
+            left.forEach(ProcessHandle::destroyForcibly);
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for postgres processes to end", e);
+            }
+        }
+    }
+
+    private List<ProcessHandle> postgresIn() {
+        return ProcessHandle.allProcesses().filter(PostmasterPidFile::running).filter(p -> isOurPostgres(p.pid())).toList();
+    }
+
+    /** A live postgres process whose working directory is this data dir: of this data dir's server and no other. */
     private boolean isOurPostgres(long pid) {
         Path proc = Path.of("/proc", Long.toString(pid));
         try {
             String argv0 = Files.readString(proc.resolve("cmdline"), StandardCharsets.UTF_8).split("\0", 2)[0];
             Path program = Path.of(argv0).getFileName();
-            boolean postgres = program != null && (program.toString().equals("postgres") || program.toString().equals("postgres.real"));
+            // The postmaster runs as .../postgres(.real); its children rename themselves "postgres: checkpointer" etc.
+            boolean postgres = program != null && (program.toString().equals("postgres") || program.toString().equals("postgres.real")
+                    || argv0.startsWith("postgres: "));
             return postgres && Files.readSymbolicLink(proc.resolve("cwd")).equals(dataDir.toRealPath());
         } catch (IOException | RuntimeException e) {
             return false;

@@ -258,19 +258,7 @@ class ProxyCapAndSuspensionTest {
     @Test
     void suspendingTheCustomerClosesOpenConnectionsWithinASecondAndReactivatingRestoresAccess() throws Exception {
         Leased l = lease(2, "suspended");
-        try (Socks socks = new Socks(gateway.socksPort()); Socket connect = connectTunnel(l)) {
-            assertThat(socks.open(l.user(), l.password(), origin.echo.getLocalPort())).isZero();
-            assertLive(socks.socket);
-            assertLive(connect);
-            var r = api.post("/admin/v1/customers/" + l.customerId() + "/suspend", op, null);
-            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-            assertThat(endsWithin(socks.socket, Duration.ofSeconds(1))).isTrue();
-            assertThat(endsWithin(connect, Duration.ofSeconds(1))).isTrue();
-        }
-        try (Socks again = new Socks(gateway.socksPort())) {
-            assertThat(again.open(l.user(), l.password(), origin.echo.getLocalPort())).isEqualTo(2);
-        }
-        assertThat(refusedConnect(l)).startsWith("HTTP/1.1 403").contains("\"error\":\"lease_inactive\"");
+        openConnectionsEndWithinASecondOf(l, "/admin/v1/customers/" + l.customerId() + "/suspend");
 
         var back = api.post("/admin/v1/customers/" + l.customerId() + "/reactivate", op, null);
         assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
@@ -284,11 +272,19 @@ class ProxyCapAndSuspensionTest {
     @Test
     void endingTheLeaseClosesOpenConnectionsWithinASecondAndRefusesNewOnes() throws Exception {
         Leased l = lease(3, "ended");
+        openConnectionsEndWithinASecondOf(l, "/admin/v1/leases/" + l.leaseId() + "/end");
+    }
+
+    /**
+     * Opens a SOCKS5 and an HTTP CONNECT connection of {@code l}, posts the operator call {@code path}, and
+     * checks both end within a second and new ones are refused as lease_inactive.
+     */
+    private void openConnectionsEndWithinASecondOf(Leased l, String path) throws Exception {
         try (Socks socks = new Socks(gateway.socksPort()); Socket connect = connectTunnel(l)) {
             assertThat(socks.open(l.user(), l.password(), origin.echo.getLocalPort())).isZero();
             assertLive(socks.socket);
             assertLive(connect);
-            var r = api.post("/admin/v1/leases/" + l.leaseId() + "/end", op, null);
+            var r = api.post(path, op, null);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             assertThat(endsWithin(socks.socket, Duration.ofSeconds(1))).isTrue();
             assertThat(endsWithin(connect, Duration.ofSeconds(1))).isTrue();
