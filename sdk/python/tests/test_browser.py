@@ -76,7 +76,8 @@ async def _drive(server, observer, ai, device, session, gets):
         assert t_sdk - t_raw < 0.5, f"SDK noticed ready {t_sdk - t_raw:.3f} s after the raw poller"
 
         assert session.status in ("ready", "active", "idle") and session.egress_ip == "127.0.0.1"
-        assert session.fingerprint["screen"] == [1440, 3120] and session.fingerprint["battery"] == 75
+        # resolved_profile holds what a page observes: the 75 % battery as navigator.getBattery() reports it
+        assert session.fingerprint["screen"] == [1440, 3120] and session.fingerprint["battery"]["level"] == 0.75
         assert "not_a_profile_key" not in session.fingerprint
 
         browser = await session.connect()
