@@ -93,6 +93,11 @@ public final class CdpGuard {
             Map.entry("Target.setRemoteLocations", (g, p) -> new Reason("Target.setRemoteLocations is not allowed")),
             // Gives a page's JavaScript a CDP binding: the page could then send what this guard refuses.
             Map.entry("Target.exposeDevToolsProtocol", (g, p) -> new Reason("Target.exposeDevToolsProtocol is not allowed")),
+            // The unflattened way to talk to a target carries a whole CDP message as a string this guard would not
+            // read: Page.navigate to file: inside it would pass. Playwright and Puppeteer use flat sessions instead.
+            Map.entry("Target.sendMessageToTarget", (g, p) -> new Reason("Target.sendMessageToTarget is not allowed: attach with flatten: true")),
+            // The old file-chooser answer takes host paths like DOM.setFileInputFiles.
+            Map.entry("Page.handleFileChooser", (g, p) -> g.ownFiles(p.path("files"))),
             // Kill the browser process or the GPU process of the host.
             Map.entry("Browser.crash", (g, p) -> new Reason("Browser.crash is not allowed")),
             Map.entry("Browser.crashGpuProcess", (g, p) -> new Reason("Browser.crashGpuProcess is not allowed")),

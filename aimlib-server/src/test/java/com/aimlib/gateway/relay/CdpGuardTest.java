@@ -90,6 +90,14 @@ class CdpGuardTest {
     }
 
     @Test
+    void aMessageWrappedForAnUnflattenedTargetCannotSmuggleAGuardedCall() throws Exception {
+        String inner = navigate("file:///etc/passwd");
+        refused("{\"id\":1,\"method\":\"Target.sendMessageToTarget\",\"params\":{\"sessionId\":\"S1\",\"message\":"
+                + Json.MAPPER.valueToTree(inner) + "}}");
+        refused("{\"id\":2,\"method\":\"Page.handleFileChooser\",\"params\":{\"action\":\"accept\",\"files\":[\"/etc/passwd\"]}}");
+    }
+
+    @Test
     void escapedMethodNamesAreReadAsTheBrowserReadsThem() throws Exception {
         refused("{\"id\":1,\"me\\u0074hod\":\"Page.navig\\u0061te\",\"params\":{\"url\":\"file:///etc/passwd\"}}");
     }
