@@ -22,7 +22,8 @@ command -v wrk >/dev/null || { echo "bench needs wrk (apt-get install wrk)" >&2;
 # Build if needed and learn the JDK the launcher picks.
 "$ROOT/aimlib" --version >/dev/null
 JAVA="$(sed -n 's/^JAVA_HOME=//p' <(bash -c "source <(sed -n '/^java_major()/,/^}/p;/^find_jdk()/,/^}/p' '$ROOT/aimlib'); find_jdk; echo JAVA_HOME=\$JAVA_HOME"))/bin/java"
-JAR="$ROOT/aimlib-server/target/aimlib-server.jar"
+# JAR: another build of the distribution to measure (bench/api/ab.sh compares two).
+JAR="${JAR:-$ROOT/aimlib-server/target/aimlib-server.jar}"
 
 "$JAVA" --enable-native-access=ALL-UNNAMED -Xlog:gc:file="$OUT/gc.log" ${JAVA_OPTS:-} -jar "$JAR" standalone --demo --port "$PORT" --data-dir "$DATA" \
     --rate-limit-per-hour 1000000000000 >"$OUT/server.out" 2>"$OUT/server.err" &
