@@ -15,7 +15,16 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            String line = StartupFailure.describe(e);
+            if (line == null) {
+                throw e;
+            }
+            System.err.println("aimlib " + cmd.getCommandName() + ": " + line);
+            return 1;
+        });
+        System.exit(cli.execute(args));
     }
 
     @Override
