@@ -15,6 +15,11 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("admin")) {
+            // The lean path: an operator's CLI call builds only the admin commands, not the server roles' models.
+            CommandLine admin = new CommandLine(new AdminCommand()).setCommandName("aimlib admin");
+            System.exit(admin.execute(java.util.Arrays.copyOfRange(args, 1, args.length)));
+        }
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             String line = StartupFailure.describe(e);
