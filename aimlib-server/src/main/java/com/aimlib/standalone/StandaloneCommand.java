@@ -90,7 +90,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             if (demo) {
                 StandaloneSetup.Demo demoRows = setup.ensureDemo(gatewayOptions.operatorKey());
                 gateway.sessions().ensurePrebound(demoRows.leaseId()); // the demo lease's idle session now, not at the reaper's sweep
-                setup.printDemo(demoRows, gateway, origin.url());
+                setup.printDemo(demoRows, gateway, origin.url(), database.dataDir().resolve(StandaloneSetup.DEMO_ENV));
             }
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
