@@ -95,6 +95,12 @@ def server() -> Any:
             if line.startswith("export ") and "=" in line:
                 k, v = line[len("export "):].split("=", 1)
                 found[k] = v
+            if line.startswith("source ") and line.endswith("demo.env"):
+                # A later start on the same data names the file the first one wrote instead of printing the keys.
+                for env in Path(line[len("source "):]).read_text().splitlines():
+                    if env.startswith("export ") and "=" in env:
+                        k, v = env[len("export "):].split("=", 1)
+                        found[k] = v
             if line.startswith("aimlib standalone is up"):
                 up.set()
 

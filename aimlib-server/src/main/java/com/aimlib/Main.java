@@ -15,7 +15,21 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        if (args.length > 0 && args[0].equals("admin")) {
+            // The lean path: an operator's CLI call builds only the admin commands, not the server roles' models.
+            CommandLine admin = new CommandLine(new AdminCommand()).setCommandName("aimlib admin");
+            System.exit(admin.execute(java.util.Arrays.copyOfRange(args, 1, args.length)));
+        }
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            String line = StartupFailure.describe(e);
+            if (line == null) {
+                throw e;
+            }
+            System.err.println("aimlib " + cmd.getCommandName() + ": " + line);
+            return 1;
+        });
+        System.exit(cli.execute(args));
     }
 
     @Override

@@ -26,6 +26,10 @@ abstract class AdminCall implements Callable<Integer> {
     @Option(names = "--json", description = "Print the API's JSON instead of a table")
     boolean json;
 
+    // usageHelp: picocli prints the usage and skips validation, so --help works without the required options.
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
+
     /** Performs the call. */
     abstract JsonNode call(AdminClient client);
 

@@ -10,9 +10,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "devices", mixinStandardHelpOptions = true, description = "Devices: register, list, set region/carrier/caps.",
+@Command(name = "devices", mixinStandardHelpOptions = true,
+        description = "Devices: register, list, set region/carrier/caps, agent token, rotate, egress history.",
         subcommands = {DevicesCommand.ListDevices.class, DevicesCommand.Register.class, DevicesCommand.Get.class,
-                DevicesCommand.Set.class})
+                DevicesCommand.Set.class, DevicesCommand.AgentToken.class, DevicesCommand.Rotate.class,
+                DevicesCommand.EgressHistory.class})
 final class DevicesCommand implements Runnable {
     static final List<String> COLUMNS = List.of("id", "name", "region", "carrier", "status", "current_egress_ip",
             "max_browser_sessions", "monthly_cap_bytes");
@@ -91,6 +93,68 @@ final class DevicesCommand implements Runnable {
         JsonNode call(AdminClient c) {
             return c.patch("/devices/" + id, body("region", region, "carrier", carrier,
                     "max_browser_sessions", maxSessions, "monthly_cap_bytes", monthlyCap, "timezone", timezone, "locale", locale));
+        }
+    }
+
+    @Command(name = "agent-token", description = "Mint the token the device's agent connects with (shown once; "
+            + "replaces the previous one).")
+    static final class AgentToken extends AdminCall {
+        @Parameters(index = "0", description = "Device id")
+        String id;
+
+        @Override
+        JsonNode call(AdminClient c) {
+            return c.post("/devices/" + id + "/agent-token", java.util.Map.of());
+        }
+
+        @Override
+        List<String> columns() {
+            return List.of("device_id", "agent_token_prefix", "agent_token");
+        }
+
+        @Override
+        void printTable(java.io.PrintWriter out, JsonNode result) {
+            super.printTable(out, result);
+            out.println("The token is shown once: start the agent with  aimlib agent --device-id " + id + " --token "
+                    + result.path("agent_token").asText());
+            out.flush();
+        }
+    }
+
+    @Command(name = "rotate", description = "Ask the device's agent for a new egress IP and wait for it (up to 3 min).")
+    static final class Rotate extends AdminCall {
+        @Parameters(index = "0", description = "Device id")
+        String id;
+
+        @Override
+        JsonNode call(AdminClient c) {
+            return c.post("/devices/" + id + "/rotate", java.util.Map.of());
+        }
+
+        @Override
+        List<String> columns() {
+            return List.of("device_id", "previous_ip", "egress_ip");
+        }
+    }
+
+    @Command(name = "egress-history", description = "The device's last 100 egress IPs, newest first.")
+    static final class EgressHistory extends AdminCall {
+        @Parameters(index = "0", description = "Device id")
+        String id;
+
+        @Override
+        JsonNode call(AdminClient c) {
+            return c.get("/devices/" + id + "/egress-history");
+        }
+
+        @Override
+        List<String> columns() {
+            return List.of("ip", "observed_at");
+        }
+
+        @Override
+        void printTable(java.io.PrintWriter out, JsonNode result) {
+            Table.print(out, result.path("data"), columns());
         }
     }
 }

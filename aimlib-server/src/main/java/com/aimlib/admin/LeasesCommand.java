@@ -12,8 +12,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "leases", mixinStandardHelpOptions = true, description = "Leases: create (with an http or socks5 proxy), list, end.",
-        subcommands = {LeasesCommand.ListLeases.class, LeasesCommand.Create.class, LeasesCommand.End.class})
+@Command(name = "leases", mixinStandardHelpOptions = true, description = "Leases: create (with an http or socks5 proxy), list, show, end.",
+        subcommands = {LeasesCommand.ListLeases.class, LeasesCommand.Get.class, LeasesCommand.Create.class, LeasesCommand.End.class})
 final class LeasesCommand implements Runnable {
     static final List<String> COLUMNS = List.of("id", "customer_id", "device_id", "status", "ends_at", "proxy_url");
     @Spec
@@ -30,16 +30,37 @@ final class LeasesCommand implements Runnable {
             return COLUMNS;
         }
 
-        /** Lifts {@code proxy.url} into a column. */
+        /** Lifts {@code proxy.url} into a column; ENDS AT says when an ended lease ended, or that an open one has no end. */
         @Override
         void printTable(java.io.PrintWriter out, JsonNode result) {
             com.fasterxml.jackson.databind.node.ArrayNode rows = AdminClient.MAPPER.createArrayNode();
             (result.isArray() ? result : AdminClient.MAPPER.createArrayNode().add(result)).forEach(r -> {
                 com.fasterxml.jackson.databind.node.ObjectNode row = r.deepCopy();
                 row.set("proxy_url", r.path("proxy").path("url"));
+                row.put("ends_at", endsAt(r));
                 rows.add(row);
             });
             Table.print(out, rows, columns());
+        }
+    }
+
+    static String endsAt(JsonNode lease) {
+        JsonNode ended = lease.path("ended_at");
+        if (!ended.isMissingNode() && !ended.isNull()) {
+            return "ended at " + ended.asText();
+        }
+        JsonNode ends = lease.path("ends_at");
+        return ends.isMissingNode() || ends.isNull() ? "open-ended" : ends.asText();
+    }
+
+    @Command(name = "get", description = "Show one lease.")
+    static final class Get extends LeaseCall {
+        @Parameters(index = "0", description = "Lease id")
+        String id;
+
+        @Override
+        JsonNode call(AdminClient c) {
+            return c.get("/leases/" + id);
         }
     }
 

@@ -120,12 +120,14 @@ public final class Gateway implements AutoCloseable {
         AgentStore agentStore = new AgentStore(db);
         tunnels = new DeviceTunnels(agentStore, blocking);
         TunnelRoutes.register(router, auth, agentStore, tunnels, db.jdbi());
-        tunnelServer = TunnelServer.start(config.bindHost(), config.tunnelPort(), TunnelSettings.defaults(),
-                agentStore, tunnels, workers, blocking);
+        tunnelServer = bind(() -> TunnelServer.start(config.bindHost(), config.tunnelPort(), TunnelSettings.defaults(),
+                agentStore, tunnels, workers, blocking), "--tunnel-port", config.tunnelPort());
 
         // SOCKS5 and HTTP proxy listeners over the device streams, bound before the routes need their ports.
-        proxy = ProxyFront.start(config.bindHost(), config.socksPort(), config.httpProxyPort(), db, secrets, config.clock(),
-                streamsOverride != null ? streamsOverride : tunnels, workers, blocking, ProxyFront.Settings.defaults(), meters);
+        // The HTTP proxy port binds second: when it is the busy one, the SOCKS5 listener is already ours.
+        proxy = bind(() -> ProxyFront.start(config.bindHost(), config.socksPort(), config.httpProxyPort(), db, secrets, config.clock(),
+                        streamsOverride != null ? streamsOverride : tunnels, workers, blocking, ProxyFront.Settings.defaults(), meters),
+                "--http-proxy-port", config.httpProxyPort(), "--socks-port", config.socksPort());
 
         // Customer /v1 (devices, tickets) and operator /admin/v1.
         ProxyEndpoints proxyEndpoints = new ProxyEndpoints(config.publicHost(), this::socksPort, this::httpProxyPort);
@@ -146,13 +148,53 @@ public final class Gateway implements AutoCloseable {
         cdpRelay.register(router);
         reaper = new SessionReaper(sessions);
 
-        http = HttpServer.start("api", config.bindHost(), config.httpPort(), config.maxBodyBytes(), config.httpLimits(), router,
-                blocking, meters, workers);
+        http = bind(() -> HttpServer.start("api", config.bindHost(), config.httpPort(), config.maxBodyBytes(), config.httpLimits(), router,
+                blocking, meters, workers), "--port", config.httpPort());
         if (config.metricsPort() != null) {
             Router scrape = new Router();
             OpsRoutes.registerScrape(scrape, meters);
-            metricsHttp = HttpServer.start("metrics", config.metricsHost(), config.metricsPort(), 0, config.httpLimits(), scrape,
-                    blocking, meters, workers);
+            metricsHttp = bind(() -> HttpServer.start("metrics", config.metricsHost(), config.metricsPort(), 0, config.httpLimits(), scrape,
+                    blocking, meters, workers), "--metrics-port", config.metricsPort());
+        }
+    }
+
+    private interface Listener<T> {
+        T start() throws InterruptedException;
+    }
+
+    /**
+     * Starts a listener; when its address is taken, fails with one line naming the port and its flag.
+     * {@code flagsAndPorts} are (flag, port) pairs, probed in order when one start binds several ports.
+     */
+    private <T> T bind(Listener<T> listener, Object... flagsAndPorts) throws InterruptedException {
+        try {
+            return listener.start();
+        } catch (Exception e) { // Netty's sync() rethrows a bind failure's checked exception undeclared
+            if (e instanceof InterruptedException || !com.aimlib.StartupFailure.isAddressInUse(e)) {
+                throw e;
+            }
+            String flag = (String) flagsAndPorts[0];
+            int port = (Integer) flagsAndPorts[1];
+            for (int i = 0; i < flagsAndPorts.length; i += 2) {
+                int p = (Integer) flagsAndPorts[i + 1];
+                if (p > 0 && !free(config.bindHost(), p)) {
+                    flag = (String) flagsAndPorts[i];
+                    port = p;
+                    break;
+                }
+            }
+            throw new com.aimlib.StartupFailure("port " + port + " on " + config.bindHost() + " is in use (" + flag
+                    + "): stop what listens there (ss -ltnp 'sport = :" + port + "') or pass another " + flag);
+        }
+    }
+
+    private static boolean free(String host, int port) {
+        try (var s = new java.net.ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new java.net.InetSocketAddress(host, port));
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 

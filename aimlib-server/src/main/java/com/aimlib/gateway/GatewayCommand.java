@@ -2,6 +2,7 @@ package com.aimlib.gateway;
 
 import com.aimlib.ProcessLifetime;
 import com.aimlib.standalone.StandaloneSetup;
+import com.aimlib.store.DataDirLock;
 import com.aimlib.store.Database;
 import com.aimlib.store.DatabaseOptions;
 import java.util.concurrent.Callable;
@@ -23,7 +24,12 @@ public final class GatewayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // An embedded database lives in the data directory: one process at a time. Taken before anything starts.
+        DataDirLock lock = database.embedded() ? database.lockDataDir() : null;
         ProcessLifetime lifetime = new ProcessLifetime("gateway");
+        if (lock != null) {
+            lifetime.own(lock);
+        }
         Database db = lifetime.own(Database.open(database.settings()));
         Gateway gateway = lifetime.own(Gateway.start(options.config(), db, database.secretBox()));
         new StandaloneSetup(db, gateway.secrets(), System.out).ensureOperatorKey(options.operatorKey(), false);

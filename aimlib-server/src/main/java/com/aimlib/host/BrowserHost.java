@@ -93,6 +93,14 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         this.chromeVersion = ChromiumVersion.of(settings.chromium());
     }
 
+    /** Stops the start-up with one line and the fix when {@code chromium} is not an executable file. */
+    public static void requireChromium(Path chromium) {
+        if (!Files.isExecutable(chromium) || Files.isDirectory(chromium)) {
+            throw new com.aimlib.StartupFailure("Chromium not found at " + chromium
+                    + ": install it (apt-get install chromium) or pass its path with --chromium");
+        }
+    }
+
     /** Kills leftovers of an earlier run, registers with the gateway, starts heart-beating. */
     public static BrowserHost start(HostSettings settings, GatewayLink gateway) throws IOException {
         BrowserHost host = new BrowserHost(settings, gateway);

@@ -63,6 +63,7 @@ public final class HostCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        BrowserHost.requireChromium(chromium);
         ProcessLifetime lifetime = new ProcessLifetime("host");
         Database db = lifetime.own(Database.open(Database.Settings.external(dbUrl, dbUser, dbPassword)));
         SecretBox box = SecretBox.fromKeyFile(keyFile);

@@ -7,6 +7,7 @@ import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayOptions;
 import com.aimlib.host.BrowserHost;
 import com.aimlib.host.HostSettings;
+import com.aimlib.store.DataDirLock;
 import com.aimlib.store.Database;
 import com.aimlib.store.DatabaseOptions;
 import io.micrometer.core.instrument.Metrics;
@@ -64,7 +65,11 @@ public final class StandaloneCommand implements Callable<Integer> {
             System.err.println("--egress-allow: " + e.getMessage());
             return 2;
         }
+        // The data directory (embedded database, browser work dirs) belongs to one process: taken before anything starts.
+        DataDirLock lock = database.lockDataDir();
+        BrowserHost.requireChromium(chromium);
         ProcessLifetime lifetime = new ProcessLifetime("standalone");
+        lifetime.own(lock);
         Database db = lifetime.own(Database.open(database.settings()));
         Gateway gateway = lifetime.own(Gateway.start(gatewayOptions.config(), db, database.secretBox()));
         // The in-process agent counts on the global registry: its counters appear on this gateway's /metrics.
@@ -85,7 +90,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             if (demo) {
                 StandaloneSetup.Demo demoRows = setup.ensureDemo(gatewayOptions.operatorKey());
                 gateway.sessions().ensurePrebound(demoRows.leaseId()); // the demo lease's idle session now, not at the reaper's sweep
-                setup.printDemo(demoRows, gateway, origin.url());
+                setup.printDemo(demoRows, gateway, origin.url(), database.dataDir().resolve(StandaloneSetup.DEMO_ENV));
             }
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());

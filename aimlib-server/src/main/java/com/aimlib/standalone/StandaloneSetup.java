@@ -6,9 +6,16 @@ import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Secrets;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -20,8 +27,9 @@ import org.jdbi.v3.core.Jdbi;
  * restart finds the rows it made before and creates no duplicates.
  *
  * <p>Keys are stored hashed. The first operator key is printed once and never again. The demo's keys
- * must be printable on every start (the Quick Start reads them), so their plaintext is also kept
- * sealed with the server key ({@link SecretBox}) in {@code settings}.
+ * are printed at its first start and kept in {@code <data-dir>/demo.env} (mode 0600) for later ones; their
+ * plaintext is also sealed with the server key ({@link SecretBox}) in {@code settings}, so that file can be
+ * rewritten with current URLs at every start.
  */
 public final class StandaloneSetup {
     static final String OPERATOR_CREATED = "standalone.operator_key_id";
@@ -102,27 +110,65 @@ public final class StandaloneSetup {
         return new Demo(customer.id(), device.id(), lease.id(), customerKey, operatorKey);
     }
 
-    /** Prints the Quick Start for the demo; {@code originUrl} is the demo origin, the one loopback site its proxy reaches. */
-    public void printDemo(Demo demo, Gateway gateway, String originUrl) {
+    /** The file the demo's export lines are kept in, in the data directory. */
+    public static final String DEMO_ENV = "demo.env";
+
+    /**
+     * Prints the Quick Start for the demo and keeps its export lines in {@code demoEnv} (mode 0600, rewritten
+     * at each start so its URLs are current). The keys and the proxy password are printed only when that file
+     * did not hold them yet (the first start, or a key replaced since); later starts print the file's path.
+     * {@code originUrl} is the demo origin, the one loopback site its proxy reaches.
+     */
+    public void printDemo(Demo demo, Gateway gateway, String originUrl, Path demoEnv) throws IOException {
         Optional<Accounts.Proxy> proxy = accounts.proxyForLease(demo.leaseId());
         String base = gateway.baseUrl();
+        Map<String, String> exports = new LinkedHashMap<>();
+        exports.put("AIMLIB_BASE_URL", base);
+        exports.put("AIMLIB_API_KEY", demo.customerKey());
+        exports.put("AIMLIB_ADMIN_URL", base);
+        exports.put("AIMLIB_OPERATOR_KEY", demo.operatorKey());
+        exports.put("AIMLIB_DEMO_ORIGIN", originUrl);
+        proxy.ifPresent(p -> exports.put("AIMLIB_DEMO_PROXY", new ProxyEndpoints(gateway.config().publicHost(), gateway::socksPort,
+                gateway::httpProxyPort).url(p.protocol(), p.username(), p.password())));
+        List<String> lines = exports.entrySet().stream().map(e -> "export " + e.getKey() + "=" + e.getValue()).toList();
+        boolean known = Files.exists(demoEnv) && Files.readAllLines(demoEnv).containsAll(
+                lines.stream().filter(l -> l.startsWith("export AIMLIB_API_KEY=") || l.startsWith("export AIMLIB_OPERATOR_KEY=")
+                        || l.startsWith("export AIMLIB_DEMO_PROXY=")).toList());
+        writePrivate(demoEnv, String.join("\n", lines) + "\n");
+
         out.println();
-        out.println("Demo ready: customer '" + DEMO_CUSTOMER + "' leases device '" + DEMO_DEVICE + "' (region local). Paste:");
-        out.println();
-        out.println("export AIMLIB_BASE_URL=" + base);
-        out.println("export AIMLIB_API_KEY=" + demo.customerKey());
-        out.println("export AIMLIB_ADMIN_URL=" + base);
-        out.println("export AIMLIB_OPERATOR_KEY=" + demo.operatorKey());
-        out.println("export AIMLIB_DEMO_ORIGIN=" + originUrl);
+        if (known) {
+            out.println("Demo ready: customer '" + DEMO_CUSTOMER + "' leases device '" + DEMO_DEVICE + "' (region local).");
+            out.println("Its keys and proxy password are in " + demoEnv + " (mode 0600; printed at the first start only). Load them:");
+            out.println();
+            out.println("source " + demoEnv);
+        } else {
+            out.println("Demo ready: customer '" + DEMO_CUSTOMER + "' leases device '" + DEMO_DEVICE + "' (region local). Paste:");
+            out.println();
+            lines.forEach(out::println);
+            out.println();
+            out.println("These are also in " + demoEnv + " (mode 0600); later starts print only that path.");
+        }
         out.println();
         out.println("Then try:");
         out.println("  curl -s -H \"Authorization: Bearer $AIMLIB_API_KEY\" \"$AIMLIB_BASE_URL/v1/devices\"");
-        proxy.ifPresent(p -> out.println("  curl -s -x '" + new ProxyEndpoints(gateway.config().publicHost(), gateway::socksPort,
-                gateway::httpProxyPort).url(p.protocol(), p.username(), p.password()) + "' \"$AIMLIB_DEMO_ORIGIN/\""));
+        if (proxy.isPresent()) {
+            out.println("  curl -s -x \"$AIMLIB_DEMO_PROXY\" \"$AIMLIB_DEMO_ORIGIN/\"");
+        }
         out.println("  curl -s -H \"Authorization: Bearer $AIMLIB_API_KEY\" -d '{\"subject\":\"hello\",\"body\":\"first ticket\"}' \"$AIMLIB_BASE_URL/v1/tickets\"");
         out.println("  ./aimlib admin customers list");
         out.println();
         out.flush();
+    }
+
+    /** Writes {@code text} to {@code file} with mode 0600 from the first byte on, replacing it atomically. */
+    private static void writePrivate(Path file, String text) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, text);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private Optional<String> sealedKey(String setting, String kind) {

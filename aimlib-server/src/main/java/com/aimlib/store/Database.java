@@ -1,5 +1,6 @@
 package com.aimlib.store;
 
+import com.aimlib.StartupFailure;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
@@ -98,7 +99,21 @@ public final class Database implements AutoCloseable {
         config.setMinimumIdle(Math.min(4, poolSize));
         config.setPoolName("aimlib-db");
         config.setConnectionTimeout(10_000);
-        HikariDataSource pool = new HikariDataSource(config);
+        HikariDataSource pool;
+        try {
+            pool = new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            if (owned != null) {
+                throw e;
+            }
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            throw new StartupFailure("cannot reach the database at " + withoutQuery(url) + " (" + root.getMessage()
+                    + "): start it or fix --db-url/--db-user/--db-password (env AIMLIB_DB_URL, AIMLIB_DB_USER, AIMLIB_DB_PASSWORD),"
+                    + " or leave --db-url out to use the embedded database");
+        }
         try {
             Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
         } catch (RuntimeException e) {
@@ -107,6 +122,11 @@ public final class Database implements AutoCloseable {
         }
         log.info("database ready pool={}", poolSize);
         return new Database(owned, pool);
+    }
+
+    private static String withoutQuery(String url) {
+        int q = url.indexOf('?');
+        return q < 0 ? url : url.substring(0, q);
     }
 
     public Jdbi jdbi() {

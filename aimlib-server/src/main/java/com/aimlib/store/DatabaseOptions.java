@@ -8,8 +8,8 @@ import picocli.CommandLine.Option;
 public final class DatabaseOptions {
 
     @Option(names = "--data-dir", description = "Where the embedded database and the server key live (default ${DEFAULT-VALUE})",
-            defaultValue = "${env:AIMLIB_DATA_DIR:-${sys:user.home}/.aimlib}")
-    Path dataDir;
+            defaultValue = "${env:AIMLIB_DATA_DIR:-~/.aimlib}")
+    String dataDir;
 
     @Option(names = "--db-url", description = "JDBC URL of an external PostgreSQL (env AIMLIB_DB_URL); without it an embedded one runs",
             defaultValue = "${env:AIMLIB_DB_URL}")
@@ -28,17 +28,38 @@ public final class DatabaseOptions {
 
     public Database.Settings settings() {
         return dbUrl == null || dbUrl.isBlank()
-                ? Database.Settings.embedded(dataDir.resolve("pg"), pgSynchronousCommit)
+                ? Database.Settings.embedded(dataDir().resolve("pg"), pgSynchronousCommit)
                 : Database.Settings.external(dbUrl, dbUser, dbPassword);
     }
 
-    /** This instance's own directory: the embedded database, the server key, browser profiles. */
+    /**
+     * This instance's own directory: the embedded database, the server key, browser profiles. A leading
+     * {@code ~} is {@code $HOME} when it is set (Java's {@code user.home} comes from the password database and
+     * ignores it), so each user or checkout with its own HOME gets its own data.
+     */
     public Path dataDir() {
-        return dataDir;
+        return expandHome(dataDir, System.getenv("HOME"), System.getProperty("user.home"));
+    }
+
+    static Path expandHome(String path, String home, String userHome) {
+        if (path.equals("~") || path.startsWith("~/")) {
+            String base = home != null && !home.isBlank() ? home : userHome;
+            return Path.of(base + path.substring(1)).toAbsolutePath().normalize();
+        }
+        return Path.of(path).toAbsolutePath().normalize();
+    }
+
+    public boolean embedded() {
+        return dbUrl == null || dbUrl.isBlank();
+    }
+
+    /** Takes {@code <data-dir>/aimlib.lock}, so a second instance on this data directory stops with one line. */
+    public DataDirLock lockDataDir() throws IOException {
+        return DataDirLock.acquire(dataDir());
     }
 
     /** The server key that seals proxy passwords, created on first use. */
     public SecretBox secretBox() throws IOException {
-        return SecretBox.fromKeyFile(dataDir.resolve("server.key"));
+        return SecretBox.fromKeyFile(dataDir().resolve("server.key"));
     }
 }

@@ -167,4 +167,52 @@ class AdminCliTest {
         assertThat(usage.exit()).isEqualTo(2);
         assertThat(usage.err()).contains("missing subcommand");
     }
+
+    @Test
+    void everyAdminCommandAnswersHelpWithExitZero() {
+        CommandLine admin = new CommandLine(new Main()).getSubcommands().get("admin");
+        List<List<String>> paths = new ArrayList<>();
+        paths.add(List.of("admin"));
+        admin.getSubcommands().forEach((group, groupCli) -> {
+            paths.add(List.of("admin", group));
+            groupCli.getSubcommands().keySet().forEach(leaf -> paths.add(List.of("admin", group, leaf)));
+        });
+        assertThat(paths).contains(List.of("admin", "devices", "agent-token"), List.of("admin", "leases", "create"));
+        for (List<String> path : paths) {
+            List<String> args = new ArrayList<>(path);
+            args.add("--help");
+            Run help = raw(args.toArray(String[]::new));
+            assertThat(help.exit()).as(String.join(" ", args) + ": " + help.err()).isZero();
+            assertThat(help.out()).as(String.join(" ", args)).startsWith("Usage: aimlib " + String.join(" ", path));
+        }
+    }
+
+    @Test
+    void deviceVerbsCoverAgentTokenRotationHistoryAndTablesSayWhenALeaseEnded() throws Exception {
+        String deviceId = admin("devices", "register", "cli-agent-phone", "--json").json().get("id").asText();
+        Run token = admin("devices", "agent-token", deviceId);
+        assertThat(token.exit()).as(token.err()).isZero();
+        assertThat(token.out().lines().findFirst().orElseThrow()).matches("DEVICE ID\\s+AGENT TOKEN PREFIX\\s+AGENT TOKEN");
+        String plaintext = token.out().lines().skip(1).findFirst().orElseThrow().split("\\s+")[2];
+        assertThat(token.out()).contains("aimlib agent --device-id " + deviceId + " --token " + plaintext);
+        var agents = new com.aimlib.gateway.tunnel.AgentStore(db);
+        assertThat(agents.authenticate(java.util.UUID.fromString(deviceId), plaintext)).as("the gateway accepts the minted token").isTrue();
+        Run again = admin("devices", "agent-token", deviceId, "--json");
+        assertThat(again.json().get("agent_token").asText()).isNotEqualTo(plaintext);
+        assertThat(agents.authenticate(java.util.UUID.fromString(deviceId), plaintext)).as("a new token replaces the old").isFalse();
+
+        Run offline = admin("devices", "rotate", deviceId);
+        assertThat(offline.exit()).isEqualTo(1);
+        assertThat(offline.err()).startsWith("error: HTTP 409 device_offline");
+        Run history = admin("devices", "egress-history", deviceId);
+        assertThat(history.exit()).as(history.err()).isZero();
+        assertThat(history.out()).startsWith("IP").contains("(none)");
+
+        String customer = admin("customers", "create", "cli-lease-end", "--json").json().get("id").asText();
+        String lease = admin("leases", "create", "--customer", customer, "--device", deviceId, "--json").json().get("id").asText();
+        assertThat(admin("leases", "get", lease).out()).contains(lease).contains("open-ended");
+        String endedAt = admin("leases", "end", lease, "--json").json().get("ended_at").asText();
+        Run shown = admin("leases", "list", "--customer", customer);
+        assertThat(shown.out()).contains(lease).contains("ended at " + endedAt).doesNotContain(" - ");
+    }
 }

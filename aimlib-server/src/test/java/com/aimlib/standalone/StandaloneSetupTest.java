@@ -32,6 +32,7 @@ class StandaloneSetupTest {
         db = TestDatabases.fresh();
         box = new SecretBox(Secrets.randomBytes(32));
         gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db, box);
+        demoEnv = java.nio.file.Files.createTempDirectory("aimlib-demo-env").resolve("demo.env");
     }
 
     @AfterAll
@@ -40,12 +41,14 @@ class StandaloneSetupTest {
         db.close();
     }
 
-    static String run(boolean demo, String presetOperatorKey) {
+    static java.nio.file.Path demoEnv;
+
+    static String run(boolean demo, String presetOperatorKey) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         StandaloneSetup setup = new StandaloneSetup(db, box, new PrintStream(bytes, true, StandardCharsets.UTF_8));
         setup.ensureOperatorKey(presetOperatorKey, demo);
         if (demo) {
-            setup.printDemo(setup.ensureDemo(presetOperatorKey), gateway, "http://127.0.0.1:1");
+            setup.printDemo(setup.ensureDemo(presetOperatorKey), gateway, "http://127.0.0.1:1", demoEnv);
         }
         return bytes.toString(StandardCharsets.UTF_8);
     }
@@ -78,7 +81,14 @@ class StandaloneSetupTest {
         assertThat(devices.get(0).get("region").asText()).isEqualTo("local");
         assertThat(devices.get(0).get("carrier").asText()).isEqualTo("local");
         assertThat(devices.get(0).get("proxy").get("protocol").asText()).isEqualTo("socks5");
-        assertThat(first).contains("curl -s -x '" + devices.get(0).get("proxy").get("url").asText() + "'");
+        assertThat(export(first, "AIMLIB_DEMO_PROXY")).isEqualTo(devices.get(0).get("proxy").get("url").asText());
+        assertThat(first).contains("curl -s -x \"$AIMLIB_DEMO_PROXY\" \"$AIMLIB_DEMO_ORIGIN/\"");
+        assertThat(first).contains("These are also in " + demoEnv + " (mode 0600)");
+        assertThat(java.nio.file.Files.getPosixFilePermissions(demoEnv))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        String env = java.nio.file.Files.readString(demoEnv);
+        assertThat(env).contains("export AIMLIB_API_KEY=" + apiKey + "\n", "export AIMLIB_OPERATOR_KEY=" + operatorKey + "\n",
+                "export AIMLIB_DEMO_PROXY=" + devices.get(0).get("proxy").get("url").asText() + "\n");
         assertThat(api.get("/admin/v1/customers", operatorKey).statusCode()).isEqualTo(200);
         long shownOnce = db.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM api_keys WHERE kind = 'operator' AND name = 'standalone'")
                 .mapTo(Long.class).one());
@@ -91,8 +101,10 @@ class StandaloneSetupTest {
         String second = run(true, null);
         assertThat(second).doesNotContain("operator key:");
         assertThat(run(false, null)).contains("operator key: the demo's");
-        assertThat(export(second, "AIMLIB_API_KEY")).isEqualTo(apiKey);
-        assertThat(export(second, "AIMLIB_OPERATOR_KEY")).isEqualTo(operatorKey);
+        assertThat(second).as("later starts print the file, not the secrets")
+                .doesNotContain(apiKey).doesNotContain(operatorKey).doesNotContain("export ")
+                .contains("source " + demoEnv + "\n").contains("curl -s -x \"$AIMLIB_DEMO_PROXY\"");
+        assertThat(java.nio.file.Files.readString(demoEnv)).isEqualTo(env);
         assertThat(count("customers")).isEqualTo(customers);
         assertThat(count("devices")).isEqualTo(devicesRows);
         assertThat(count("leases")).isEqualTo(leases);
@@ -105,6 +117,8 @@ class StandaloneSetupTest {
         accounts.revokeKey(accounts.keyByHash(Secrets.hash(apiKey)).orElseThrow().id());
         String third = run(true, null);
         String fresh = export(third, "AIMLIB_API_KEY");
+        assertThat(third).as("a replaced key is new: printed once").contains("These are also in");
+        assertThat(java.nio.file.Files.readString(demoEnv)).contains("export AIMLIB_API_KEY=" + fresh + "\n");
         assertThat(fresh).isNotEqualTo(apiKey);
         gateway.close();
         gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db, box);

@@ -3,6 +3,7 @@ package com.aimlib.gateway.auth;
 import com.aimlib.gateway.cache.RefreshAheadCache;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Handler;
+import com.aimlib.gateway.http.Response;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Secrets;
 import java.time.Clock;
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Bearer-key authentication as documented: a missing, malformed, unknown, revoked or expired key, or a
  * key of the wrong kind is 401 {@code {"error":"unauthorized"}}; a customer that is not active is 403
  * {@code lease_inactive}; a missing scope is 403 {@code forbidden}. Customer calls are then rate
- * limited per key.
+ * limited per key, and every answer to an authenticated customer call carries the key's
+ * {@code RateLimit-Policy} and {@code RateLimit} headers.
  *
  * <p>Key rows (with their customer) are cached by key hash ({@link RefreshAheadCache}: fresh for
  * 0.5 s, refreshed in the background, never used when older than 0.8 s), so the steady state costs no
@@ -65,14 +67,19 @@ public final class ApiKeyAuth implements AutoCloseable {
             if (customer == null) {
                 throw ApiException.unauthorized();
             }
-            limiter.acquire(c.key().id());
-            if (!"active".equals(customer.status())) {
-                throw new ApiException(403, "lease_inactive", "customer not active");
+            RateLimiter.Quota quota = limiter.acquire(c.key().id());
+            try {
+                if (!"active".equals(customer.status())) {
+                    throw new ApiException(403, "lease_inactive", "customer not active");
+                }
+                if (!c.key().scopes().contains(scope)) {
+                    throw ApiException.forbidden("missing scope " + scope);
+                }
+                Response response = handler.handle(request.withPrincipal(new CustomerPrincipal(c.key().id(), customer.id(), c.key().scopes())));
+                return response.withHeaders(quota.headers());
+            } catch (ApiException e) {
+                throw e.withHeaders(quota.headers());
             }
-            if (!c.key().scopes().contains(scope)) {
-                throw ApiException.forbidden("missing scope " + scope);
-            }
-            return handler.handle(request.withPrincipal(new CustomerPrincipal(c.key().id(), customer.id(), c.key().scopes())));
         };
     }
 

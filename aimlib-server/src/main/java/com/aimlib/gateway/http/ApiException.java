@@ -60,6 +60,13 @@ public class ApiException extends RuntimeException {
         return headers;
     }
 
+    /** The same error with {@code extra} headers added; a header this error set itself wins. */
+    public ApiException withHeaders(Map<String, String> extra) {
+        Map<String, String> h = new java.util.LinkedHashMap<>(extra);
+        h.putAll(headers);
+        return new ApiException(status, body, Map.copyOf(h));
+    }
+
     /** This error as a response, with its headers. */
     public Response asResponse() {
         return new Response(status, body, headers);

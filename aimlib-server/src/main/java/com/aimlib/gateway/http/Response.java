@@ -27,4 +27,11 @@ public record Response(int status, Object body, Map<String, String> headers) {
         h.put(name, value);
         return new Response(status, body, Map.copyOf(h));
     }
+
+    /** This response with {@code extra} headers added; a header the handler set itself wins. */
+    public Response withHeaders(Map<String, String> extra) {
+        Map<String, String> h = new LinkedHashMap<>(extra);
+        h.putAll(headers);
+        return new Response(status, body, Map.copyOf(h));
+    }
 }

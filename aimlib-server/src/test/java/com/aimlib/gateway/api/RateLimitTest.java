@@ -76,6 +76,30 @@ class RateLimitTest {
     }
 
     @Test
+    void everyAnswerCarriesTheDraftRateLimitHeaders() throws Exception {
+        String k = key(accounts.createCustomer("h", 5));
+        HttpResponse<String> missing = api.get("/v1/tickets/" + java.util.UUID.randomUUID(), k);
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(missing.headers().firstValue("RateLimit-Policy")).contains("\"default\";q=3;w=3600");
+        assertThat(missing.headers().firstValue("RateLimit")).contains("\"default\";r=2;t=1200");
+
+        HttpResponse<String> ok = api.get("/v1/devices", k);
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.headers().firstValue("RateLimit-Policy")).contains("\"default\";q=3;w=3600");
+        assertThat(ok.headers().firstValue("RateLimit")).contains("\"default\";r=1;t=2400");
+
+        HttpResponse<String> last = api.get("/v1/tickets", k);
+        assertThat(last.statusCode()).isEqualTo(200);
+        assertThat(last.headers().firstValue("RateLimit")).contains("\"default\";r=0;t=1200");
+
+        HttpResponse<String> limited = api.get("/v1/devices", k);
+        assertThat(limited.statusCode()).isEqualTo(429);
+        assertThat(limited.headers().firstValue("RateLimit-Policy")).contains("\"default\";q=3;w=3600");
+        assertThat(limited.headers().firstValue("RateLimit")).contains("\"default\";r=0;t=1200");
+        assertThat(limited.headers().firstValue("Retry-After")).contains("1200");
+    }
+
+    @Test
     void unauthenticatedRequestsDoNotSpendAnyonesTokens() throws Exception {
         Accounts.Customer c = accounts.createCustomer("c", 5);
         String k = key(c);
