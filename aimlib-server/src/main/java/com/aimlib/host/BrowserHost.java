@@ -47,6 +47,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     private final java.util.concurrent.ConcurrentLinkedDeque<Warm> pool = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final java.util.concurrent.atomic.AtomicInteger warming = new java.util.concurrent.atomic.AtomicInteger();
     private final String chromeMajor;
+    private final String chromeVersion;
     private volatile UUID hostId;
     private volatile boolean closed;
 
@@ -55,6 +56,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         final UUID id;
         volatile Process process;
         volatile SessionBridge bridge;
+        volatile TargetIdentity identity;
         final Path dir;
         volatile boolean stopping;
         volatile long reportedBytes;
@@ -91,7 +93,8 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         this.settings = settings;
         this.gateway = gateway;
         this.group = EventLoops.group(1, "host-bridge-" + settings.name());
-        this.chromeMajor = chromeMajor(settings.chromium());
+        this.chromeVersion = chromeVersion(settings.chromium());
+        this.chromeMajor = chromeVersion.split("\\.")[0];
     }
 
     /** Kills leftovers of an earlier run, registers with the gateway, starts heart-beating. */
@@ -148,7 +151,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
 
     @Override
     public void boot(BootOrder order) {
-        ObjectNode resolved = DeviceProfiles.resolve(order.profile(), chromeMajor);
+        ObjectNode resolved = resolve(order.profile());
         Warm w = takeWarm(flags(resolved));
         Running r = new Running(order.sessionId(), w == null ? settings.workDir().resolve(order.sessionId().toString()) : w.dir);
         if (running.putIfAbsent(order.sessionId(), r) != null) {
@@ -203,7 +206,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             owned.add(dir);
             Files.createDirectories(dir);
             int bridgePort = bridge.start();
-            ObjectNode defaults = DeviceProfiles.resolve(CdpClient.params(), chromeMajor);
+            ObjectNode defaults = resolve(CdpClient.params());
             p = process(dir, bridgePort, defaults, "about:blank");
             Warm w = new Warm(dir, p, bridge, flags(defaults));
             p.onExit().thenRun(() -> warmExited(w));
@@ -252,6 +255,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         UUID id = order.sessionId();
         try {
             w.bridge.bind(order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
+            r.identity = TargetIdentity.start(URI.create("ws://127.0.0.1:" + w.port + w.path), new IdentityParams(resolved));
             String egress = null;
             if (settings.probeUrl() != null) {
                 try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
@@ -273,17 +277,24 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    /** The launch flags a profile implies; a warm browser serves a session only if they are equal. */
+    /** The resolved profile (today through the temporary adapter; the gateway will hand it over resolved). */
+    private ObjectNode resolve(ObjectNode sanitized) {
+        return ResolvedProfiles.adapt(DeviceProfiles.resolve(sanitized, chromeMajor), chromeVersion);
+    }
+
+    /** The process-wide settings a profile implies; a warm browser serves a session only if they are equal. */
     private static String flags(ObjectNode resolved) {
-        int[] vp = DeviceProfiles.viewport(resolved);
-        return DeviceProfiles.userAgent(resolved) + "|" + vp[0] + "x" + vp[1] + "|" + DeviceProfiles.clean(resolved.path("locale").asText(""))
-                + "|" + DeviceProfiles.clean(resolved.path("timezone").asText("UTC"));
+        IdentityParams p = new IdentityParams(resolved);
+        return String.join("|", p.flags()) + "|TZ=" + p.timezone();
     }
 
     private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl) throws IOException {
+        // Android Chrome has no PDF viewer plugin: navigator.plugins and mimeTypes are empty, pdfViewerEnabled false.
+        Files.createDirectories(dir.resolve("Default"));
+        Files.writeString(dir.resolve("Default").resolve("Preferences"), "{\"plugins\":{\"always_open_pdf_externally\":true}}");
         ProcessBuilder pb = new ProcessBuilder(command(dir, bridgePort, profile, firstUrl))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        String tz = DeviceProfiles.clean(profile.path("timezone").asText("UTC"));
+        String tz = new IdentityParams(profile).timezone();
         if (!tz.isEmpty()) {
             pb.environment().put("TZ", tz);
         }
@@ -327,6 +338,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             long cdpAt;
             try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10))) {
                 cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
+                r.identity = TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), new IdentityParams(resolved));
                 cdpAt = System.nanoTime();
                 if (settings.probeUrl() != null) {
                     egress = probeEgress(cdp, false);
@@ -350,18 +362,13 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     }
 
     private List<String> command(Path dir, int bridgePort, ObjectNode profile, String firstUrl) {
-        int[] vp = DeviceProfiles.viewport(profile);
         List<String> cmd = new ArrayList<>(List.of("setsid", settings.chromium().toString(),
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
                 "--disable-dev-shm-usage", "--user-data-dir=" + dir, "--remote-debugging-port=0",
                 "--remote-debugging-address=127.0.0.1", "--proxy-server=http://127.0.0.1:" + bridgePort,
-                "--proxy-bypass-list=<-loopback>", "--user-agent=" + DeviceProfiles.userAgent(profile),
-                "--window-size=" + vp[0] + "," + vp[1]));
-        String locale = DeviceProfiles.clean(profile.path("locale").asText(""));
-        if (!locale.isEmpty()) {
-            cmd.add("--lang=" + locale);
-        }
+                "--proxy-bypass-list=<-loopback>"));
+        cmd.addAll(new IdentityParams(profile).flags());
         cmd.add(firstUrl);
         return cmd;
     }
@@ -460,6 +467,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             return;
         }
         r.stopping = true;
+        TargetIdentity identity = r.identity;
+        if (identity != null) {
+            identity.close();
+        }
         Process p = r.process;
         if (p != null) {
             ProcessTree.kill(p.toHandle());
@@ -574,18 +585,18 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private static String chromeMajor(Path binary) {
+    private static String chromeVersion(Path binary) {
         try {
             Process p = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             p.waitFor(10, TimeUnit.SECONDS);
-            Matcher m = Pattern.compile("(\\d+)\\.\\d+\\.\\d+\\.\\d+").matcher(out);
-            return m.find() ? m.group(1) : "126";
+            Matcher m = Pattern.compile("\\d+\\.\\d+\\.\\d+\\.\\d+").matcher(out);
+            return m.find() ? m.group() : "126.0.0.0";
         } catch (IOException e) {
-            return "126";
+            return "126.0.0.0";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return "126";
+            return "126.0.0.0";
         }
     }
 }

@@ -52,28 +52,4 @@ public final class DeviceProfiles {
     private static String normalise(String name) {
         return name.trim().toLowerCase(java.util.Locale.ROOT).replace(' ', '-');
     }
-
-    /** The mobile user agent the profile implies. */
-    static String userAgent(ObjectNode p) {
-        return "Mozilla/5.0 (Linux; Android " + clean(p.path("android_version").asText("14")) + "; "
-                + clean(p.path("model").asText("Pixel 8")) + ") AppleWebKit/537.36 (KHTML, like Gecko) Chrome/"
-                + clean(p.path("chrome_version").asText("126")) + ".0.0.0 Mobile Safari/537.36";
-    }
-
-    /** CSS-pixel viewport width and height (the screen divided by the device pixel ratio). */
-    static int[] viewport(ObjectNode p) {
-        double dpr = pixelRatio(p);
-        int w = p.path("screen").path(0).asInt(1080);
-        int h = p.path("screen").path(1).asInt(2400);
-        return new int[] {Math.max(200, (int) Math.round(w / dpr)), Math.max(200, (int) Math.round(h / dpr))};
-    }
-
-    static double pixelRatio(ObjectNode p) {
-        return Math.max(1.0, p.path("dpi").asDouble(420) / 160.0);
-    }
-
-    /** Keeps a value safe for a command-line flag or an environment variable. */
-    static String clean(String s) {
-        return s.replaceAll("[^A-Za-z0-9 ._/+:-]", "").trim();
-    }
 }

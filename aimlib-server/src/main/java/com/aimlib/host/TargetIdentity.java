@@ -1,0 +1,142 @@
+package com.aimlib.host;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies a session's identity to every target of its browser from the target's first script: the host holds
+ * one browser-level CDP connection that auto-attaches (paused) to every page, popup, out-of-process iframe and
+ * dedicated, shared and service worker — whichever client created it — sets the overrides on it, then lets it
+ * run. It never enables the Runtime, Console or Debugger domains; Runtime.evaluate and runIfWaitingForDebugger
+ * work without them.
+ */
+final class TargetIdentity implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TargetIdentity.class);
+    private static final Duration STEP = Duration.ofSeconds(10);
+
+    private final CdpClient cdp;
+    private final IdentityParams identity;
+    private final ExecutorService work = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("identity-", 0).factory());
+    private final AtomicInteger inflight = new AtomicInteger();
+    private final AtomicInteger applied = new AtomicInteger();
+
+    private TargetIdentity(CdpClient cdp, IdentityParams identity) {
+        this.cdp = cdp;
+        this.identity = identity;
+    }
+
+    /** Connects to the browser endpoint, attaches to every existing and future target, and returns once the existing ones are done. */
+    static TargetIdentity start(URI browser, IdentityParams identity) throws IOException, InterruptedException {
+        CdpClient cdp = CdpClient.connect(browser, STEP);
+        TargetIdentity t = new TargetIdentity(cdp, identity);
+        cdp.onEvent(t::event);
+        try {
+            cdp.call("Target.setAutoAttach", autoAttach(), null, STEP);
+            t.awaitIdle(STEP);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
+    /** Targets this connection has applied the identity to so far. */
+    int applied() {
+        return applied.get();
+    }
+
+    private static ObjectNode autoAttach() {
+        return CdpClient.params().put("autoAttach", true).put("waitForDebuggerOnStart", true).put("flatten", true);
+    }
+
+    private void event(JsonNode e) {
+        if (!"Target.attachedToTarget".equals(e.path("method").asText())) {
+            return;
+        }
+        JsonNode p = e.path("params");
+        inflight.incrementAndGet();
+        try {
+            work.execute(() -> {
+                try {
+                    apply(p.path("sessionId").asText(), p.path("targetInfo").path("type").asText());
+                } finally {
+                    inflight.decrementAndGet();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            inflight.decrementAndGet();
+        }
+    }
+
+    /** Sends every override to the paused target at once (CDP runs one session's commands in order), then resumes it. */
+    private void apply(String session, String type) {
+        List<CompletableFuture<JsonNode>> sent = new ArrayList<>();
+        boolean document = "page".equals(type) || "iframe".equals(type);
+        boolean worker = type.endsWith("worker");
+        try {
+            if (document) {
+                // Page.enable is what makes Blink run scripts added for new documents; it is not Runtime.
+                sent.add(cdp.send("Page.enable", null, session));
+                sent.add(cdp.send("Page.addScriptToEvaluateOnNewDocument",
+                        CdpClient.params().put("source", identity.script()).put("runImmediately", true), session));
+                sent.add(cdp.send("Emulation.setUserAgentOverride", identity.userAgentOverride(), session));
+                if ("page".equals(type)) {
+                    sent.add(cdp.send("Emulation.setDeviceMetricsOverride", identity.deviceMetrics(), session));
+                }
+                sent.add(cdp.send("Emulation.setTouchEmulationEnabled", identity.touch(), session));
+                sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", identity.cores(), session));
+                sent.add(cdp.send("Emulation.setLocaleOverride", identity.locale(), session));
+            } else if (worker) {
+                sent.add(cdp.send("Network.setUserAgentOverride", identity.userAgentOverride(), session));
+                sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", identity.cores(), session));
+                sent.add(cdp.send("Emulation.setLocaleOverride", identity.locale(), session));
+                sent.add(cdp.send("Runtime.evaluate", CdpClient.params().put("expression", identity.script()).put("silent", true), session));
+            }
+            if (document || worker) {
+                // Children (out-of-process iframes, dedicated workers) attach to this session, paused like their parent.
+                sent.add(cdp.send("Target.setAutoAttach", autoAttach(), session));
+            }
+            for (CompletableFuture<JsonNode> f : sent) {
+                JsonNode r = f.get(STEP.toMillis(), TimeUnit.MILLISECONDS);
+                if (r.has("error")) {
+                    log.debug("identity step failed type={} error={}", type, r.get("error"));
+                }
+            }
+            if (document || worker) {
+                applied.incrementAndGet();
+            }
+        } catch (Exception e) {
+            log.warn("identity not applied type={} cause={}", type, e.toString());
+        } finally {
+            cdp.send("Runtime.runIfWaitingForDebugger", null, session);
+        }
+    }
+
+    private void awaitIdle(Duration within) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (inflight.get() > 0) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("identity not applied to the existing targets in time");
+            }
+            Thread.sleep(2);
+        }
+    }
+
+    @Override
+    public void close() {
+        work.shutdownNow();
+        cdp.close();
+    }
+}
