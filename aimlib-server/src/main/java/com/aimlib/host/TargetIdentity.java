@@ -102,11 +102,22 @@ final class TargetIdentity implements AutoCloseable {
                 sent.add(cdp.send("Network.setUserAgentOverride", identity.userAgentOverride(), session));
                 sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", identity.cores(), session));
                 sent.add(cdp.send("Emulation.setLocaleOverride", identity.locale(), session));
-                sent.add(cdp.send("Runtime.evaluate", CdpClient.params().put("expression", identity.script()).put("silent", true), session));
             }
             if (document || worker) {
                 // Children (out-of-process iframes, dedicated workers) attach to this session, paused like their parent.
                 sent.add(cdp.send("Target.setAutoAttach", autoAttach(), session));
+            }
+            // A paused service worker answers Runtime.evaluate only once it runs: the script is queued ahead of the
+            // worker's own script (one session's commands run in order), and nothing waits for it before resuming.
+            CompletableFuture<JsonNode> script = worker
+                    ? cdp.send("Runtime.evaluate", CdpClient.params().put("expression", identity.script()).put("silent", true), session)
+                    : null;
+            if (script != null) {
+                script.thenAccept(r -> {
+                    if (r.has("error") || r.path("result").has("exceptionDetails")) {
+                        log.warn("identity script failed in a worker type={} reply={}", type, r);
+                    }
+                });
             }
             for (CompletableFuture<JsonNode> f : sent) {
                 JsonNode r = f.get(STEP.toMillis(), TimeUnit.MILLISECONDS);

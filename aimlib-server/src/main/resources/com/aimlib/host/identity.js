@@ -40,7 +40,9 @@ function (v) {
 
   const nav = G.Navigator ? G.Navigator.prototype : G.WorkerNavigator && G.WorkerNavigator.prototype;
   getter(nav, 'deviceMemory', () => v.deviceMemory);
-  if (G.WorkerNavigator) getter(G.WorkerNavigator.prototype, 'platform', () => v.platform);
+  // The window's navigator.platform comes from Emulation.setUserAgentOverride too, but a second CDP client's
+  // override can replace it; the getter keeps every context equal.
+  getter(nav, 'platform', () => v.platform);
 
   // WebGL strings and limits of the phone's GPU, in the window and in OffscreenCanvas (also in workers).
   const gl = { 0x9245: v.glVendor, 0x9246: v.glRenderer, 0x0D33: v.maxTextureSize, 0x84E8: v.maxTextureSize };
@@ -59,8 +61,9 @@ function (v) {
     });
   }
 
-  if (G.StorageManager) {
-    method(G.StorageManager.prototype, 'estimate', function (orig, args) {
+  const storage = G.navigator && G.navigator.storage ? Object.getPrototypeOf(G.navigator.storage) : null;
+  if (storage) {
+    method(storage, 'estimate', function (orig, args) {
       return Reflect.apply(orig, this, args).then(e => Object.assign(e, { quota: v.quota }));
     });
   }
