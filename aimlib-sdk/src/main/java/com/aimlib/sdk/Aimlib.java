@@ -23,11 +23,13 @@ public final class Aimlib implements AutoCloseable {
     private final Transport transport;
     private final Devices devices;
     private final Tickets tickets;
+    private final Profiles profiles;
 
     private Aimlib(Transport transport) {
         this.transport = transport;
         this.devices = new Devices(transport);
         this.tickets = new Tickets(transport);
+        this.profiles = new Profiles(transport);
     }
 
     /** A client from {@code AIMLIB_API_KEY} (required) and {@code AIMLIB_BASE_URL} (optional). */
@@ -52,6 +54,11 @@ public final class Aimlib implements AutoCloseable {
     /** Support tickets. */
     public Tickets tickets() {
         return tickets;
+    }
+
+    /** The device catalogue: the names and main traits a browser session's profile can ask for. */
+    public Profiles profiles() {
+        return profiles;
     }
 
     /** The gateway this client talks to. */

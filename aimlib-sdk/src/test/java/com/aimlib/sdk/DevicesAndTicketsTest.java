@@ -56,6 +56,22 @@ class DevicesAndTicketsTest {
     }
 
     @Test
+    void profilesListsTheCatalogue() {
+        BrowserFixture.Tenant t = server.fx.tenant();
+        try (Aimlib ai = server.client(t.key())) {
+            com.aimlib.protocol.ProfilesBody body = ai.profiles().list();
+            assertThat(body.version()).isNotBlank();
+            assertThat(body.profiles()).hasSizeGreaterThanOrEqualTo(21);
+            assertThat(body.profiles()).anySatisfy(p -> {
+                assertThat(p.name()).isEqualTo("galaxy-s24-ultra");
+                assertThat(p.model()).isEqualTo("SM-S928B");
+                assertThat(p.gpu()).isEqualTo("Adreno (TM) 750");
+            });
+            assertThat(body.profiles().getLast().name()).isEqualTo("random");
+        }
+    }
+
+    @Test
     void anHttpLeaseProxyCarriesARealClientThroughTheDevice() throws Exception {
         BrowserFixture.Tenant t = server.fx.tenant();
         Accounts.Device second = server.fx.accounts.createDevice("http-" + UUID.randomUUID(), "local", "test", 1, null);

@@ -82,11 +82,15 @@ final class DevicesCommand implements Runnable {
         Integer maxSessions;
         @Option(names = "--monthly-cap-bytes")
         Long monthlyCap;
+        @Option(names = "--timezone", description = "The phone's IANA time zone, its sessions' default")
+        String timezone;
+        @Option(names = "--locale", description = "The phone's locale (BCP 47), its sessions' default")
+        String locale;
 
         @Override
         JsonNode call(AdminClient c) {
             return c.patch("/devices/" + id, body("region", region, "carrier", carrier,
-                    "max_browser_sessions", maxSessions, "monthly_cap_bytes", monthlyCap));
+                    "max_browser_sessions", maxSessions, "monthly_cap_bytes", monthlyCap, "timezone", timezone, "locale", locale));
         }
     }
 }

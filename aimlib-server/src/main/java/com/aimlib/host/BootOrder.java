@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.UUID;
 
 /**
- * What a host needs to launch one session: the sanitized profile, the data cap, and the lease's proxy
- * credentials the bridge presents to the gateway proxy (never logged).
+ * What a host needs to launch one session: the profile the gateway resolved at create time, the data cap,
+ * and the lease's proxy credentials the bridge presents to the gateway proxy (never logged).
  */
 public record BootOrder(UUID sessionId, String deviceName, ObjectNode profile, long dataCapBytes,
                         String proxyUsername, String proxyPassword) {

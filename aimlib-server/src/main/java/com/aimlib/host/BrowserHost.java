@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +45,6 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     private final java.util.Set<Path> owned = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.ConcurrentLinkedDeque<Warm> pool = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final java.util.concurrent.atomic.AtomicInteger warming = new java.util.concurrent.atomic.AtomicInteger();
-    private final String chromeMajor;
     private final String chromeVersion;
     private volatile UUID hostId;
     private volatile boolean closed;
@@ -93,8 +91,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         this.settings = settings;
         this.gateway = gateway;
         this.group = EventLoops.group(1, "host-bridge-" + settings.name());
-        this.chromeVersion = chromeVersion(settings.chromium());
-        this.chromeMajor = chromeVersion.split("\\.")[0];
+        this.chromeVersion = ChromiumVersion.of(settings.chromium());
     }
 
     /** Kills leftovers of an earlier run, registers with the gateway, starts heart-beating. */
@@ -105,14 +102,15 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         try (var dirs = Files.list(settings.workDir())) {
             dirs.forEach(ProcessTree::deleteTree);
         }
-        host.hostId = gateway.register(settings.name(), settings.region(), settings.address(), settings.capacity(), host);
+        host.hostId = gateway.register(settings.name(), settings.region(), settings.address(), settings.capacity(),
+                host.chromeVersion, host);
         long beat = settings.heartbeatInterval().toMillis();
         host.timer.scheduleWithFixedDelay(host::beat, beat, beat, TimeUnit.MILLISECONDS);
         long rep = settings.bytesReportInterval().toMillis();
         host.timer.scheduleWithFixedDelay(host::reportBytes, rep, rep, TimeUnit.MILLISECONDS);
         host.refillPool();
         log.info("browser host up host={} name={} capacity={} chrome={} warm_pool={}", host.hostId, settings.name(), settings.capacity(),
-                host.chromeMajor, settings.warmPool());
+                host.chromeVersion, settings.warmPool());
         return host;
     }
 
@@ -143,6 +141,12 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return java.util.Set.copyOf(running.keySet());
     }
 
+    /** The loopback port of the session's bridge, or -1 for an unknown session (for operators and tests). */
+    public int bridgePortOf(UUID sessionId) {
+        Running r = running.get(sessionId);
+        return r == null || r.bridge == null ? -1 : r.bridge.port();
+    }
+
     /** Bytes the session's bridge has carried so far, or -1 for an unknown session. */
     public long bytesOf(UUID sessionId) {
         Running r = running.get(sessionId);
@@ -151,7 +155,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
 
     @Override
     public void boot(BootOrder order) {
-        ObjectNode resolved = resolve(order.profile());
+        ObjectNode resolved = order.profile();
         Warm w = takeWarm(flags(resolved));
         Running r = new Running(order.sessionId(), w == null ? settings.workDir().resolve(order.sessionId().toString()) : w.dir);
         if (running.putIfAbsent(order.sessionId(), r) != null) {
@@ -206,7 +210,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             owned.add(dir);
             Files.createDirectories(dir);
             int bridgePort = bridge.start();
-            ObjectNode defaults = resolve(CdpClient.params());
+            ObjectNode defaults = DeviceProfiles.defaults(settings.region(), chromeVersion);
             p = process(dir, bridgePort, defaults, "about:blank");
             Warm w = new Warm(dir, p, bridge, flags(defaults));
             p.onExit().thenRun(() -> warmExited(w));
@@ -267,7 +271,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
             log.info("browser boot session={} warm=true probe_ms={}", id, ms);
-            gateway.ready(id, w.port, w.path, egress, resolved, ms);
+            gateway.ready(id, w.port, w.path, egress, resolved, ms, downloads(w.dir).toString());
         } catch (Exception e) {
             if (!r.stopping) {
                 log.warn("warm browser adoption failed session={} cause={}", id, e.toString());
@@ -277,21 +281,42 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    /** The resolved profile (today through the temporary adapter; the gateway will hand it over resolved). */
-    private ObjectNode resolve(ObjectNode sanitized) {
-        return ResolvedProfiles.adapt(DeviceProfiles.resolve(sanitized, chromeMajor), chromeVersion);
-    }
-
     /** The process-wide settings a profile implies; a warm browser serves a session only if they are equal. */
     private static String flags(ObjectNode resolved) {
         IdentityParams p = new IdentityParams(resolved);
         return String.join("|", p.flags()) + "|TZ=" + p.timezone();
     }
 
-    private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl) throws IOException {
-        // Android Chrome has no PDF viewer plugin: navigator.plugins and mimeTypes are empty, pdfViewerEnabled false.
+    /** The session's own downloads directory: the only place the relay lets downloads land and file inputs read from. */
+    static Path downloads(Path userDataDir) {
+        return userDataDir.resolve("downloads");
+    }
+
+    /**
+     * Points the profile's default download directory at the session's own one before the first start, so a
+     * download nobody set a behaviour for (a new browser context, a client that never calls
+     * {@code Browser.setDownloadBehavior}) lands there too, not in the host user's ~/Downloads. WebRTC would send UDP
+     * (STUN, host candidates) around the proxy, from the host: only the preference stops it — Chromium 156 still sent
+     * STUN to a loopback server with {@code --force-webrtc-ip-handling-policy} or {@code --webrtc-ip-handling-policy}
+     * (tried by hand; {@code BrowserPathGuardTest} proves the preference).
+     */
+    private static void prepareProfile(Path dir) throws IOException {
+        Path downloads = downloads(dir);
+        Files.createDirectories(downloads);
         Files.createDirectories(dir.resolve("Default"));
-        Files.writeString(dir.resolve("Default").resolve("Preferences"), "{\"plugins\":{\"always_open_pdf_externally\":true}}");
+        ObjectNode prefs = CdpClient.params();
+        prefs.putObject("download").put("default_directory", downloads.toString()).put("prompt_for_download", false)
+                .put("directory_upgrade", true);
+        prefs.putObject("savefile").put("default_directory", downloads.toString());
+        // Android Chrome has no PDF viewer plugin: navigator.plugins and mimeTypes are empty, pdfViewerEnabled false.
+        prefs.putObject("plugins").put("always_open_pdf_externally", true);
+        prefs.putObject("webrtc").put("ip_handling_policy", "disable_non_proxied_udp").put("multiple_routes_enabled", false)
+                .put("nonproxied_udp_enabled", false);
+        Files.writeString(dir.resolve("Default").resolve("Preferences"), prefs.toString());
+    }
+
+    private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl) throws IOException {
+        prepareProfile(dir);
         ProcessBuilder pb = new ProcessBuilder(command(dir, bridgePort, profile, firstUrl))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         String tz = new IdentityParams(profile).timezone();
@@ -351,7 +376,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 return;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            gateway.ready(id, port, path, egress, resolved, ms);
+            gateway.ready(id, port, path, egress, resolved, ms, downloads(r.dir).toString());
         } catch (Exception e) {
             if (!r.stopping) {
                 log.warn("browser boot failed session={} cause={}", id, e.toString());
@@ -367,6 +392,8 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
                 "--disable-dev-shm-usage", "--user-data-dir=" + dir, "--remote-debugging-port=0",
                 "--remote-debugging-address=127.0.0.1", "--proxy-server=http://127.0.0.1:" + bridgePort,
+                // Chromium never proxies loopback unless told so: without this, a page's fetch to 127.0.0.1:<port>
+                // would reach the host's own ports (other sessions' DevTools and bridges, the database) directly.
                 "--proxy-bypass-list=<-loopback>"));
         cmd.addAll(new IdentityParams(profile).flags());
         cmd.add(firstUrl);
@@ -583,20 +610,5 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             // Work dir gone already.
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    private static String chromeVersion(Path binary) {
-        try {
-            Process p = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            p.waitFor(10, TimeUnit.SECONDS);
-            Matcher m = Pattern.compile("\\d+\\.\\d+\\.\\d+\\.\\d+").matcher(out);
-            return m.find() ? m.group() : "126.0.0.0";
-        } catch (IOException e) {
-            return "126.0.0.0";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "126.0.0.0";
-        }
     }
 }

@@ -38,7 +38,8 @@ public final class Accounts {
     }
 
     public record Device(UUID id, String name, String region, String carrier, String currentEgressIp,
-                         int maxBrowserSessions, Long monthlyCapBytes, String status, Instant lastSeenAt, Instant createdAt) {
+                         int maxBrowserSessions, Long monthlyCapBytes, String status, Instant lastSeenAt, Instant createdAt,
+                         String timezone, String locale) {
     }
 
     public record Lease(UUID id, UUID customerId, UUID deviceId, Instant startsAt, Instant endsAt, String status,
@@ -162,6 +163,19 @@ public final class Accounts {
     }
 
     /**
+     * Sets the phone's own time zone and locale, the defaults of its sessions' profiles; null leaves a value as it
+     * is, {@code clear*} removes it (the device's region decides again).
+     */
+    public Optional<Device> updateDeviceLocale(UUID id, String timezone, boolean clearTimezone, String locale, boolean clearLocale) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        UPDATE devices SET timezone = CASE WHEN :clearTz THEN NULL ELSE COALESCE(CAST(:tz AS text), timezone) END,
+                               locale = CASE WHEN :clearLocale THEN NULL ELSE COALESCE(CAST(:locale AS text), locale) END
+                        WHERE id = :id RETURNING *""")
+                .bind("id", id).bind("tz", timezone).bind("clearTz", clearTimezone).bind("locale", locale)
+                .bind("clearLocale", clearLocale).map((rs, ctx) -> device(rs)).findOne());
+    }
+
+    /**
      * Leases {@code deviceId} to {@code customerId}, with a proxy of {@code protocol} ('http' or 'socks5',
      * or null for a lease without proxy). Fails if the device is already leased.
      */
@@ -265,7 +279,7 @@ public final class Accounts {
         Long capOrNull = rs.wasNull() ? null : cap;
         return new Device(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("region"), rs.getString("carrier"),
                 rs.getString("current_egress_ip"), rs.getInt("max_browser_sessions"), capOrNull, rs.getString("status"),
-                instant(rs, "last_seen_at"), instant(rs, "created_at"));
+                instant(rs, "last_seen_at"), instant(rs, "created_at"), rs.getString("timezone"), rs.getString("locale"));
     }
 
     private static Lease lease(java.sql.ResultSet rs) throws java.sql.SQLException {

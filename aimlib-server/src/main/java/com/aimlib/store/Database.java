@@ -29,20 +29,35 @@ public final class Database implements AutoCloseable {
         this.jdbi = Jdbi.create(pool);
     }
 
-    /** Where the data lives: {@code url} for an external server, or {@code dataDir} for the embedded one. */
-    public record Settings(String url, String user, String password, Path dataDir, int embeddedPort, int poolSize) {
+    /**
+     * Where the data lives: {@code url} for an external server, or {@code dataDir} for the embedded one, whose
+     * {@code synchronousCommit} is {@code on} unless a benchmark measures the difference.
+     */
+    public record Settings(String url, String user, String password, Path dataDir, int embeddedPort, int poolSize, String synchronousCommit) {
         public Settings {
             if (poolSize <= 0) {
                 poolSize = 16;
             }
+            if (synchronousCommit == null || synchronousCommit.isBlank()) {
+                synchronousCommit = "on";
+            }
         }
 
         public static Settings embedded(Path dataDir) {
-            return new Settings(null, null, null, dataDir, 0, 16);
+            return embedded(dataDir, "on");
+        }
+
+        public static Settings embedded(Path dataDir, String synchronousCommit) {
+            return new Settings(null, null, null, dataDir, 0, 16, synchronousCommit);
         }
 
         public static Settings external(String url, String user, String password) {
-            return new Settings(url, user, password, null, 0, 16);
+            return new Settings(url, user, password, null, 0, 16, null);
+        }
+
+        @Override
+        public String toString() {
+            return isEmbedded() ? "Settings[embedded " + dataDir + "]" : "Settings[" + url + " user=" + user + "]";
         }
 
         public boolean isEmbedded() {
@@ -56,10 +71,10 @@ public final class Database implements AutoCloseable {
         String user = settings.user();
         String password = settings.password();
         if (settings.isEmbedded()) {
-            embedded = EmbeddedDatabase.start(settings.dataDir(), settings.embeddedPort());
+            embedded = EmbeddedDatabase.start(settings.dataDir(), settings.embeddedPort(), settings.synchronousCommit());
             url = embedded.jdbcUrl("postgres");
             user = embedded.user();
-            password = null;
+            password = embedded.password();
         }
         try {
             return open(url, user, password, settings.poolSize(), embedded);

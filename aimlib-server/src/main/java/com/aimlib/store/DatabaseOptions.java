@@ -21,9 +21,14 @@ public final class DatabaseOptions {
     @Option(names = "--db-password", description = "env AIMLIB_DB_PASSWORD", defaultValue = "${env:AIMLIB_DB_PASSWORD}")
     String dbPassword;
 
+    // Hidden: off only to measure what synchronous commit costs (bench/api/sync-commit.sh); on loses no acknowledged write.
+    @Option(names = "--pg-synchronous-commit", hidden = true, defaultValue = "on",
+            description = "synchronous_commit of the embedded PostgreSQL (default ${DEFAULT-VALUE})")
+    String pgSynchronousCommit;
+
     public Database.Settings settings() {
         return dbUrl == null || dbUrl.isBlank()
-                ? Database.Settings.embedded(dataDir.resolve("pg"))
+                ? Database.Settings.embedded(dataDir.resolve("pg"), pgSynchronousCommit)
                 : Database.Settings.external(dbUrl, dbUser, dbPassword);
     }
 

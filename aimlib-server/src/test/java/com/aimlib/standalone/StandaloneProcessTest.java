@@ -31,13 +31,23 @@ class StandaloneProcessTest {
     static final int[] PORTS = Ports.free(3);
 
     static Started start(Path dataDir) throws Exception {
+        return awaitUp(launch(dataDir, 0, ProcessBuilder.Redirect.DISCARD));
+    }
+
+    /** Starts {@code standalone --demo} on {@code restPort} (0: any) without waiting for it; stderr goes to {@code stderr}. */
+    static Process launch(Path dataDir, int restPort, ProcessBuilder.Redirect stderr) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "com.aimlib.Main", "standalone", "--demo", "--port", "0", "--socks-port", String.valueOf(PORTS[0]),
+                "com.aimlib.Main", "standalone", "--demo", "--port", String.valueOf(restPort), "--socks-port", String.valueOf(PORTS[0]),
                 "--http-proxy-port", String.valueOf(PORTS[1]), "--tunnel-port", String.valueOf(PORTS[2]), "--data-dir", dataDir.toString())
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(stderr)
                 .start();
         p.getOutputStream().close();
+        return p;
+    }
+
+    /** Reads the demo's export lines until the process says it is up. */
+    static Started awaitUp(Process p) throws Exception {
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         Map<String, String> exports = new LinkedHashMap<>();
         List<String> lines = new java.util.ArrayList<>();

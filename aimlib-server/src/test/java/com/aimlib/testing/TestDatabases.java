@@ -23,7 +23,8 @@ public final class TestDatabases {
     private TestDatabases() {
     }
 
-    private static synchronized EmbeddedDatabase server() {
+    /** The server itself (tests of its own lockdown). */
+    public static synchronized EmbeddedDatabase server() {
         if (server == null) {
             try {
                 Path dir = Files.createTempDirectory("aimlib-test-pg");
@@ -47,12 +48,12 @@ public final class TestDatabases {
     public static Database fresh() {
         EmbeddedDatabase pg = server();
         String name = "t" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
-        try (Connection c = DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), null);
+        try (Connection c = DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), pg.password());
              Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + name);
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
-        return Database.open(pg.jdbcUrl(name), pg.user(), null, 8, null);
+        return Database.open(pg.jdbcUrl(name), pg.user(), pg.password(), 8, null);
     }
 }

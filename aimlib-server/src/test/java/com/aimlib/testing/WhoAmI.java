@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 
-/** A loopback web server that answers every request with the caller's address (a what-is-my-IP page). */
+/**
+ * A loopback web server that answers every request with the caller's address (a what-is-my-IP page); {@code /big} is
+ * 1 MiB, {@code /download?x} a {@code Content-Disposition: attachment} file whose text is {@code "download x"}.
+ */
 public final class WhoAmI implements AutoCloseable {
     private final HttpServer server;
     public final List<String> seen = new CopyOnWriteArrayList<>();
@@ -37,6 +40,15 @@ public final class WhoAmI implements AutoCloseable {
                 o.write(body);
             } catch (IOException ignored) {
                 // The client (a capped bridge) hung up.
+            }
+        });
+        server.createContext("/download", ex -> {
+            byte[] body = ("download " + ex.getRequestURI().getQuery()).getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+            ex.getResponseHeaders().set("Content-Disposition", "attachment; filename=\"report.txt\"");
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream o = ex.getResponseBody()) {
+                o.write(body);
             }
         });
         server.start();

@@ -13,6 +13,8 @@ import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.http.Uuids;
 import com.aimlib.gateway.proxy.AccessChangeListener;
 import com.aimlib.gateway.proxy.LeaseEndListener;
+import com.aimlib.protocol.identity.ProfileInvalidException;
+import com.aimlib.protocol.identity.ProfileOverrides;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.Tickets;
@@ -211,12 +213,28 @@ public final class AdminApiRoutes {
         Long cap = body.optionalLong("monthly_cap_bytes", 0, Long.MAX_VALUE);
         // Absent leaves the cap as it is; an explicit null removes it (unlimited).
         boolean clearCap = body.explicitNull("monthly_cap_bytes");
+        String timezone = identity(body, "timezone", ProfileOverrides::validTimezone);
+        String locale = identity(body, "locale", ProfileOverrides::validLocale);
         Accounts.Device d = accounts.updateDevice(id, region, carrier, max, cap, clearCap).orElseThrow(() -> notFound("device"));
+        if (timezone != null || locale != null || body.explicitNull("timezone") || body.explicitNull("locale")) {
+            d = accounts.updateDeviceLocale(id, timezone, body.explicitNull("timezone"), locale, body.explicitNull("locale"))
+                    .orElseThrow(() -> notFound("device"));
+        }
         changed();
         if (cap != null || clearCap) {
             accessChanges.deviceCapChanged(id);
         }
         return Response.ok(AdminViews.device(d));
+    }
+
+    /** The phone's own time zone or locale, checked as a profile's would be; null when absent. */
+    private static String identity(BodyFields body, String name, java.util.function.UnaryOperator<String> check) {
+        String v = body.optionalString(name, 64);
+        try {
+            return v == null ? null : check.apply(v);
+        } catch (ProfileInvalidException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
     }
 
     private Accounts.Device device(UUID id) {

@@ -43,6 +43,8 @@ final class AdminViews {
         m.put("current_egress_ip", d.currentEgressIp());
         m.put("max_browser_sessions", d.maxBrowserSessions());
         m.put("monthly_cap_bytes", d.monthlyCapBytes());
+        m.put("timezone", d.timezone());
+        m.put("locale", d.locale());
         m.put("status", d.status());
         m.put("last_seen_at", d.lastSeenAt());
         m.put("created_at", d.createdAt());

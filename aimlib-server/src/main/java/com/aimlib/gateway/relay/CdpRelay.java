@@ -66,7 +66,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Every request carries {@code Authorization: Bearer <connect_token>}. The token and session state are
  * checked on a virtual thread; the upstream WebSocket is opened on the client's own event loop and the
- * client's handshake completes only once the browser accepted, so a client never sees a half relay.
+ * client's handshake completes only once the browser accepted, so a client never sees a half relay. Every CDP
+ * call from the client passes the {@link CdpGuard} first (no host files, no other session's data, no way around
+ * the device).
  */
 public final class CdpRelay {
     private static final Logger log = LoggerFactory.getLogger(CdpRelay.class);
@@ -357,8 +359,10 @@ public final class CdpRelay {
                 upstream.config().setWriteBufferWaterMark(RELAY_WATER_MARK);
                 client.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
                 upstream.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
-                client.pipeline().addLast("relay", new FrameRelay(upstream, toBrowser));
-                upstream.pipeline().addLast("relay", new FrameRelay(client, fromBrowser));
+                FrameRelay browserToClient = new FrameRelay(client, fromBrowser);
+                client.pipeline().addLast("relay", new GuardedFrameRelay(upstream, toBrowser, new CdpGuard(target.downloadsDir()),
+                        browserToClient, id.toString()));
+                upstream.pipeline().addLast("relay", browserToClient);
                 upstream.config().setAutoRead(true);
                 client.config().setAutoRead(true);
             });

@@ -66,6 +66,7 @@ public final class BrowserSessions implements GatewayLink {
     private final Map<UUID, AtomicInteger> relayClients = new ConcurrentHashMap<>();
     private final Map<UUID, Instant> touched = new ConcurrentHashMap<>();
     private final ArrayDeque<Long> bootMillis = new ArrayDeque<>();
+    private final SessionProfiles profiles = new SessionProfiles(java.nio.file.Path.of("/usr/bin/chromium"));
 
     public BrowserSessions(Database db, SecretBox box, Clock clock, BrowserSettings settings, boolean autoBrowserSession,
                            int maxTabs, Supplier<String> wsBase, ExecutorService blocking) {
@@ -91,7 +92,7 @@ public final class BrowserSessions implements GatewayLink {
         return jdbi;
     }
 
-    /** What POST asked for, after defaults and clamps that do not need the database. */
+    /** What POST asked for, after defaults and clamps that do not need the database; the profile is validated. */
     public record CreateRequest(int ttlSeconds, int idleTimeoutSeconds, boolean sticky, ObjectNode profile) {
     }
 
@@ -127,7 +128,7 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     private Claimed claim(Handle h, UUID customerId, UUID deviceId, CreateRequest req, Instant now) {
-        Map<String, Object> device = h.createQuery("SELECT name, region, max_browser_sessions, monthly_cap_bytes FROM devices WHERE id = :d FOR UPDATE")
+        Map<String, Object> device = h.createQuery("SELECT name, region, timezone, locale, max_browser_sessions, monthly_cap_bytes FROM devices WHERE id = :d FOR UPDATE")
                 .bind("d", deviceId).mapToMap().findOne()
                 .orElseThrow(() -> ApiException.shortForm(404, "device not found"));
         h.createQuery("SELECT id FROM customers WHERE id = :c FOR UPDATE").bind("c", customerId).mapTo(UUID.class).one();
@@ -172,6 +173,8 @@ public final class BrowserSessions implements GatewayLink {
                 .mapTo(UUID.class).list().stream().findFirst()
                 .orElseThrow(() -> new ApiException(503, "capacity_unavailable", "no browser host capacity in region"));
 
+        ObjectNode resolved = profiles.resolve(h, hostId, region, (String) device.get("timezone"), (String) device.get("locale"),
+                req.profile());
         String token = Secrets.randomHex(24);
         Instant expires = now.plusSeconds(req.ttlSeconds());
         if (lease.endsAt() != null && lease.endsAt().isBefore(expires)) {
@@ -184,6 +187,7 @@ public final class BrowserSessions implements GatewayLink {
         binds.put("idle", req.idleTimeoutSeconds());
         binds.put("sticky", req.sticky());
         binds.put("profile", req.profile().toString());
+        binds.put("resolved", resolved.toString());
         binds.put("cap", cap);
         binds.put("expires", Timestamp.from(expires));
         binds.put("now", Timestamp.from(now));
@@ -193,7 +197,7 @@ public final class BrowserSessions implements GatewayLink {
                         .bind("l", lease.leaseId()).mapToMap().findOne()
                 : Optional.empty();
         String set = "host_id = :host, connect_token_hash = :hash, ttl_s = :ttl, idle_timeout_s = :idle, sticky = :sticky, "
-                + "profile = CAST(:profile AS jsonb), data_cap_bytes = :cap, expires_at = :expires, last_activity_at = :now, "
+                + "profile = CAST(:profile AS jsonb), resolved_profile = CAST(:resolved AS jsonb), data_cap_bytes = :cap, expires_at = :expires, last_activity_at = :now, "
                 + "boot_started_at = :now";
         if (prebound.isPresent()) {
             sessionId = (UUID) prebound.get().get("id");
@@ -207,14 +211,15 @@ public final class BrowserSessions implements GatewayLink {
             sessionId = UUID.randomUUID();
             var u = h.createUpdate("""
                     INSERT INTO browser_sessions (id, customer_id, device_id, lease_id, host_id, status, connect_token_hash,
-                        ttl_s, idle_timeout_s, sticky, profile, data_cap_bytes, expires_at, last_activity_at, boot_started_at, created_at)
+                        ttl_s, idle_timeout_s, sticky, profile, resolved_profile, data_cap_bytes, expires_at, last_activity_at,
+                        boot_started_at, created_at)
                     VALUES (:sid, :customer, :device, :lease, :host, 'requested', :hash, :ttl, :idle, :sticky, CAST(:profile AS jsonb),
-                        :cap, :expires, :now, :now, :now)""")
+                        CAST(:resolved AS jsonb), :cap, :expires, :now, :now, :now)""")
                     .bind("customer", customerId).bind("device", deviceId).bind("lease", lease.leaseId());
             withId(binds, sessionId).forEach(u::bind);
             u.execute();
         }
-        BootOrder order = new BootOrder(sessionId, (String) device.get("name"), req.profile(), cap,
+        BootOrder order = new BootOrder(sessionId, (String) device.get("name"), resolved, cap,
                 lease.proxyUsername(), box.open(lease.proxyPasswordEnc()));
         return new Claimed(sessionId, hostId, token, region, expires, order);
     }
@@ -356,9 +361,13 @@ public final class BrowserSessions implements GatewayLink {
 
     // ---- relay ----
 
-    /** Where the relay connects for an authorized client: the browser's CDP endpoint on its host. */
-    /** Where a relay client goes, and whose it is (suspension and lease end close the relay by these). */
-    public record RelayTarget(UUID sessionId, String hostAddress, int cdpPort, String cdpPath, UUID leaseId, UUID customerId) {
+    /**
+     * Where the relay connects for an authorized client: the browser's CDP endpoint on its host, and the session's
+     * own downloads directory there (null if the host did not report one: then no host path is allowed at all);
+     * and whose it is (suspension and lease end close the relay by these).
+     */
+    public record RelayTarget(UUID sessionId, String hostAddress, int cdpPort, String cdpPath, String downloadsDir,
+                              UUID leaseId, UUID customerId) {
     }
 
     /** Checks a relay client's session id and connect token; the documented relay error otherwise. Blocking. */
@@ -370,7 +379,7 @@ public final class BrowserSessions implements GatewayLink {
         UUID sid = id;
         Instant now = clock.instant();
         Map<String, Object> row = jdbi.withHandle(h -> h.createQuery("""
-                        SELECT s.status, s.connect_token_hash, s.expires_at, s.cdp_port, s.cdp_path, s.host_id, s.lease_id, s.customer_id,
+                        SELECT s.status, s.connect_token_hash, s.expires_at, s.cdp_port, s.cdp_path, s.downloads_dir, s.host_id, s.lease_id, s.customer_id,
                                hst.address, hst.status AS host_status, hst.last_heartbeat_at,
                                (c.status = 'active' AND l.status = 'active' AND (l.ends_at IS NULL OR l.ends_at > :now)
                                 AND EXISTS (SELECT 1 FROM proxies p WHERE p.lease_id = l.id AND p.status = 'active')) AS lease_ok
@@ -401,7 +410,7 @@ public final class BrowserSessions implements GatewayLink {
                 || beat == null || beat.toInstant().isBefore(now.minus(settings.heartbeatTimeout()))) {
             throw new ApiException(503, "host_unavailable", "the session's browser host is not reachable");
         }
-        return new RelayTarget(sid, (String) row.get("address"), port, (String) row.get("cdp_path"),
+        return new RelayTarget(sid, (String) row.get("address"), port, (String) row.get("cdp_path"), (String) row.get("downloads_dir"),
                 (UUID) row.get("lease_id"), (UUID) row.get("customer_id"));
     }
 
@@ -476,17 +485,18 @@ public final class BrowserSessions implements GatewayLink {
     // ---- host reports (GatewayLink) ----
 
     @Override
-    public UUID register(String name, String region, String address, int capacity, HostLink link) {
+    public UUID register(String name, String region, String address, int capacity, String chromeVersion, HostLink link) {
         Instant now = clock.instant();
         UUID id = jdbi.inTransaction(h -> {
             UUID hostId = h.createQuery("""
-                            INSERT INTO browser_hosts (id, name, region, address, capacity, status, last_heartbeat_at)
-                            VALUES (:id, :name, :region, :address, :capacity, 'up', :now)
+                            INSERT INTO browser_hosts (id, name, region, address, capacity, chrome_version, status, last_heartbeat_at)
+                            VALUES (:id, :name, :region, :address, :capacity, :chrome, 'up', :now)
                             ON CONFLICT (name) DO UPDATE SET region = EXCLUDED.region, address = EXCLUDED.address,
-                                capacity = EXCLUDED.capacity, status = 'up', last_heartbeat_at = EXCLUDED.last_heartbeat_at
+                                capacity = EXCLUDED.capacity, chrome_version = EXCLUDED.chrome_version, status = 'up',
+                                last_heartbeat_at = EXCLUDED.last_heartbeat_at
                             RETURNING id""")
                     .bind("id", UUID.randomUUID()).bind("name", name).bind("region", region).bind("address", address)
-                    .bind("capacity", capacity).bind("now", Timestamp.from(now)).mapTo(UUID.class).one();
+                    .bind("capacity", capacity).bind("chrome", chromeVersion).bind("now", Timestamp.from(now)).mapTo(UUID.class).one();
             // A host that (re)registers runs no browsers: whatever it had before is gone.
             List<SessionStateMachine.Moved> failed = SessionStateMachine.moveWhere(h, LIVE, FAILED,
                     "s.host_id = :host", "failure_reason = 'host restarted'", Map.of("host", hostId));
@@ -497,7 +507,7 @@ public final class BrowserSessions implements GatewayLink {
             return hostId;
         });
         hosts.put(id, link);
-        log.info("browser host registered host={} name={} region={} capacity={}", id, name, region, capacity);
+        log.info("browser host registered host={} name={} region={} capacity={} chrome={}", id, name, region, capacity, chromeVersion);
         return id;
     }
 
@@ -514,12 +524,12 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     @Override
-    public void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long boot) {
+    public void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long boot, String downloadsDir) {
         Instant now = clock.instant();
         boolean ok = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(PROVISIONING), READY,
-                "cdp_port = :port, cdp_path = :path, egress_ip = COALESCE(:egress, (SELECT current_egress_ip FROM devices d WHERE d.id = b.device_id)), "
-                        + "resolved_profile = CAST(:resolved AS jsonb), started_at = :now, ready_at = :now, last_activity_at = :now",
-                mapOf("port", cdpPort, "path", cdpPath, "egress", egressIp, "resolved", resolvedProfile.toString(), "now", Timestamp.from(now))));
+                "cdp_port = :port, cdp_path = :path, downloads_dir = :downloads, egress_ip = COALESCE(:egress, (SELECT current_egress_ip FROM devices d WHERE d.id = b.device_id)), "
+                        + "resolved_profile = COALESCE(b.resolved_profile, CAST(:resolved AS jsonb)), started_at = :now, ready_at = :now, last_activity_at = :now",
+                mapOf("port", cdpPort, "path", cdpPath, "downloads", downloadsDir, "egress", egressIp, "resolved", resolvedProfile.toString(), "now", Timestamp.from(now))));
         synchronized (bootMillis) {
             bootMillis.addLast(boot);
             while (bootMillis.size() > 20) {

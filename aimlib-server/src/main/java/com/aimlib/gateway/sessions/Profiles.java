@@ -2,6 +2,9 @@ package com.aimlib.gateway.sessions;
 
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Json;
+import com.aimlib.protocol.identity.DeviceCatalogue;
+import com.aimlib.protocol.identity.ProfileInvalidException;
+import com.aimlib.protocol.identity.ProfileOverrides;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,7 +12,10 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 
-/** The server-side profile sanitizer: a JSON object of at most 4 KiB, only allow-listed keys kept. */
+/**
+ * The server-side profile check: a JSON object of at most 4 KiB, only allow-listed keys kept, each value
+ * validated ({@link ProfileOverrides}); anything else is 400 {@code profile_invalid} naming the key.
+ */
 public final class Profiles {
     public static final int MAX_BYTES = 4096;
     public static final Set<String> ALLOWED = Set.of("device", "timezone", "locale", "cores", "ram_gb", "screen", "dpi",
@@ -45,6 +51,15 @@ public final class Profiles {
             }
         }
         return out;
+    }
+
+    /** The sanitized profile with every value validated and normalised, or 400 {@code profile_invalid}. */
+    public static ObjectNode validate(JsonNode profile) {
+        try {
+            return ProfileOverrides.validate(sanitize(profile), DeviceCatalogue.bundled());
+        } catch (ProfileInvalidException e) {
+            throw invalid(e.getMessage());
+        }
     }
 
     static ApiException invalid(String message) {

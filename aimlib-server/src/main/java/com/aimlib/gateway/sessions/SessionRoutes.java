@@ -8,6 +8,8 @@ import com.aimlib.gateway.http.Request;
 import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.http.StrictUtf8;
+import com.aimlib.protocol.ProfilesBody;
+import com.aimlib.protocol.identity.DeviceCatalogue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.UUID;
@@ -18,6 +20,7 @@ import java.util.UUID;
  *   <li>{@code POST /v1/devices/{id}/browser} (sessions.write) — create or adopt, 201 provisioning</li>
  *   <li>{@code GET /v1/devices/{id}/browser} (proxies.read) — the device's current session</li>
  *   <li>{@code DELETE /v1/devices/{id}/browser} (sessions.write) — 200 stopping, torn down asynchronously</li>
+ *   <li>{@code GET /v1/profiles} (proxies.read) — the device catalogue a profile's {@code device} names</li>
  * </ul>
  */
 public final class SessionRoutes {
@@ -25,6 +28,8 @@ public final class SessionRoutes {
     }
 
     public static void register(Router router, ApiKeyAuth auth, BrowserSessions sessions) {
+        ProfilesBody profiles = ProfilesBody.of(DeviceCatalogue.bundled());
+        router.get("/v1/profiles", auth.customer("proxies.read", r -> Response.ok(profiles)));
         router.post("/v1/devices/{id}/browser", auth.customer("sessions.write", r -> create(r, sessions)));
         router.get("/v1/devices/{id}/browser", auth.customer("proxies.read", r -> {
             UUID device = r.uuidParam("id");
@@ -40,7 +45,7 @@ public final class SessionRoutes {
         UUID device = r.uuidParam("id");
         JsonNode body = body(r);
         BrowserSessions.CreateRequest req = sessions.request(integer(body, "ttl"), integer(body, "idle_timeout"),
-                body.hasNonNull("sticky") ? body.get("sticky").asBoolean() : null, Profiles.sanitize(body.get("profile")));
+                body.hasNonNull("sticky") ? body.get("sticky").asBoolean() : null, Profiles.validate(body.get("profile")));
         return Response.created(sessions.create(r.principal(CustomerPrincipal.class).customerId(), device, req));
     }
 

@@ -162,6 +162,14 @@ class AdminApiTest {
         assertThat(api.post("/admin/v1/devices", op, "{\"name\":\"x\",\"max_browser_sessions\":1.5}").body())
                 .isEqualTo("{\"error\":\"bad_request\",\"message\":\"max_browser_sessions must be an integer\"}");
         assertThat(api.send("PATCH", "/admin/v1/devices/" + UUID.randomUUID(), op, "{}").statusCode()).isEqualTo(404);
+
+        JsonNode located = ok(api.send("PATCH", "/admin/v1/devices/" + id, op, "{\"timezone\":\"US/Pacific\",\"locale\":\"en_us\"}"), 200);
+        assertThat(located.get("timezone").asText()).isEqualTo("America/Los_Angeles");
+        assertThat(located.get("locale").asText()).isEqualTo("en-US");
+        assertThat(located.get("carrier").asText()).as("other fields untouched").isEqualTo("verizon");
+        assertThat(api.send("PATCH", "/admin/v1/devices/" + id, op, "{\"timezone\":\"Mars/Olympus\"}").body())
+                .startsWith("{\"error\":\"bad_request\",\"message\":\"timezone: ");
+        assertThat(ok(api.send("PATCH", "/admin/v1/devices/" + id, op, "{\"timezone\":null}"), 200).get("timezone").isNull()).isTrue();
     }
 
     @Test

@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The egress policy end to end: a customer's SOCKS5 and HTTP proxy, through the real tunnel and agent, cannot
- * reach what listens on the device machine's loopback (the embedded PostgreSQL, the gateway's own ports, a
+ * reach what listens on the device machine's loopback (the gateway's own ports, a service, a
  * DevTools-like port) by any spelling, while an operator's allow entry opens exactly what it names.
  */
 class EgressThroughProxyTest {
@@ -54,7 +54,6 @@ class EgressThroughProxyTest {
     static Accounts.Proxy strict;
     static Accounts.Proxy cidr;
     static Accounts.Proxy hostPort;
-    static int postgresPort;
 
     /** A loopback TCP listener that greets with "hello" and counts what it accepted. */
     static final class Listener implements AutoCloseable {
@@ -93,9 +92,9 @@ class EgressThroughProxyTest {
         accounts = new Accounts(db, box);
         service = new Listener();
         devtools = new Listener();
+        // The embedded PostgreSQL listens on a Unix socket only: there is no TCP port a proxy could even name.
         Integer pg = db.jdbi().withHandle(h -> h.createQuery("SELECT inet_server_port()").mapTo(Integer.class).one());
-        assertThat(pg).as("the test database listens on a TCP port").isNotNull();
-        postgresPort = pg;
+        assertThat(pg).as("the embedded PostgreSQL has no TCP listener").isNull();
         strict = device(EgressPolicy.strict());
         cidr = device(EgressPolicy.parse("127.0.0.0/8"));
         hostPort = device(EgressPolicy.parse("127.0.0.1:" + service.port()));
@@ -189,7 +188,7 @@ class EgressThroughProxyTest {
     void everyServiceOnTheDeviceMachinesLoopbackIsRefusedWithSocksReply2AndHttp403() throws Exception {
         double before = refusedAtGateway();
         int seen = service.accepted.get() + devtools.accepted.get();
-        int[] targets = {postgresPort, gateway.httpPort(), gateway.tunnelPort(), gateway.socksPort(), gateway.httpProxyPort(),
+        int[] targets = {gateway.httpPort(), gateway.tunnelPort(), gateway.socksPort(), gateway.httpProxyPort(),
                 service.port(), devtools.port()};
         for (int port : targets) {
             assertThat(socks(strict, "127.0.0.1", port)).as("SOCKS5 to 127.0.0.1:%d", port).isEqualTo(2);
@@ -235,7 +234,7 @@ class EgressThroughProxyTest {
         assertThat(socks(cidr, "localhost", devtools.port())).isZero();
         assertThat(socks(cidr, "2130706433", service.port())).as("any spelling of an allowed address").isZero();
         assertThat(httpConnect(cidr, "127.0.0.1", service.port())).startsWith("HTTP/1.1 200");
-        assertThat(socks(cidr, "127.0.0.1", postgresPort)).isZero();
+        assertThat(socks(cidr, "127.0.0.1", gateway.httpPort())).as("the gateway itself, when an operator allows it").isZero();
         assertThat(socks(cidr, "[::1]", service.port())).as("::1 is not in 127.0.0.0/8").isEqualTo(2);
         assertThat(socks(cidr, "10.0.0.1", service.port())).as("nor is 10.0.0.1").isEqualTo(2);
         awaitAccepted(service, before + 3);
@@ -249,7 +248,7 @@ class EgressThroughProxyTest {
         assertThat(socks(hostPort, "127.0.0.1", service.port())).isZero();
         assertThat(httpConnect(hostPort, "127.0.0.1", service.port())).startsWith("HTTP/1.1 200");
         assertThat(socks(hostPort, "127.0.0.1", devtools.port())).isEqualTo(2);
-        assertThat(socks(hostPort, "127.0.0.1", postgresPort)).isEqualTo(2);
+        assertThat(socks(hostPort, "127.0.0.1", gateway.tunnelPort())).isEqualTo(2);
         assertThat(httpConnect(hostPort, "127.0.0.1", gateway.httpPort())).startsWith("HTTP/1.1 403");
         awaitAccepted(service, before + 2);
         assertThat(devtools.accepted.get()).isEqualTo(devtoolsBefore);

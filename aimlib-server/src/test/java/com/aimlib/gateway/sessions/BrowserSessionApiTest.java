@@ -136,8 +136,11 @@ class BrowserSessionApiTest {
     @Test
     void profileAtTheLimitIsAcceptedAndUnknownKeysDropped() throws Exception {
         BrowserFixture.Tenant t = fx.tenant();
-        String prefix = "{\"device\":\"pixel-8\",\"unknown\":1,\"fonts\":\"";
-        String profile = prefix + "f".repeat(4096 - prefix.length() - 2) + "\"}";
+        StringBuilder fonts = new StringBuilder("{\"device\":\"pixel-8\",\"unknown\":1,\"fonts\":[");
+        while (fonts.length() < 4096 - 2 - 67) {
+            fonts.append('"').append("f".repeat(60)).append("\",");
+        }
+        String profile = fonts + "\"" + "f".repeat(4096 - fonts.length() - 4) + "\"]}";
         assertThat(profile.length()).isEqualTo(4096);
         HttpResponse<String> r = post(t, "{\"sticky\":true,\"profile\":" + profile + "}");
         assertThat(r.statusCode()).isEqualTo(201);

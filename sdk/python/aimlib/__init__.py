@@ -1,0 +1,743 @@
+"""aimlib: the Python SDK for leased mobile devices, their raw mobile proxies and managed browsers.
+
+Async only. The proxy surface needs only httpx; the managed browser additionally needs Playwright
+(``pip install "aimlib[browser]"``), which is imported lazily, on the first ``connect()``.
+
+    async with Aimlib() as ai:                      # AIMLIB_API_KEY, AIMLIB_BASE_URL
+        device = (await ai.devices.list())[0]
+        print(device.proxy.url)                     # socks5h://user:pass@host:port
+        async with await device.browser(profile="pixel-8-pro", ttl="10m") as session:
+            page = await session.new_page()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Union
+
+import httpx
+
+if TYPE_CHECKING:  # Playwright is optional and imported lazily at runtime.
+    from playwright.async_api import Browser, Page, Playwright
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "Aimlib",
+    "Device",
+    "Proxy",
+    "Profile",
+    "BrowserSession",
+    "Ticket",
+    "AimlibError",
+    "CapacityError",
+    "LeaseInactiveError",
+    "DataCapError",
+    "SessionExpiredError",
+    "SessionTimeout",
+    "TabLimitError",
+    "DEFAULT_BASE_URL",
+]
+
+DEFAULT_BASE_URL = "https://uswest1.aimlib.com"
+
+# --------------------------------------------------------------------------------------------------
+# Exceptions
+# --------------------------------------------------------------------------------------------------
+
+
+class AimlibError(Exception):
+    """Base class of every SDK error; also any API error without a typed class.
+
+    ``status_code`` is the HTTP status (None for client-side errors), ``code`` the server's error
+    code (``"capacity_unavailable"``, ``"bad id"``, … or None), ``message`` the server's detail.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: Optional[int] = None,
+        code: Optional[str] = None,
+        detail: Optional[str] = None,
+        retry_after: Optional[float] = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = detail
+        self.retry_after = retry_after
+
+
+class CapacityError(AimlibError):
+    """``capacity_unavailable``: a device or customer session cap, or no browser-host capacity."""
+
+
+class LeaseInactiveError(AimlibError):
+    """``lease_inactive``: no active lease with a proxy on the device, or the account is not active."""
+
+
+class DataCapError(AimlibError):
+    """``data_cap_exceeded``: the device's monthly cellular cap is reached."""
+
+
+class SessionExpiredError(AimlibError):
+    """``session_expired``; also raised locally when the session 404s while waiting for it."""
+
+
+class SessionTimeout(AimlibError):
+    """``session_provisioning``, or the readiness wait exceeded its timeout."""
+
+
+class TabLimitError(AimlibError):
+    """Raised client-side when ``new_page()`` would open more than ``session.max_tabs`` tabs."""
+
+
+# The documented code -> exception table ("SDK Exception Mapping"). Anything else: AimlibError.
+_ERROR_BY_CODE: dict[str, type[AimlibError]] = {
+    "capacity_unavailable": CapacityError,
+    "lease_inactive": LeaseInactiveError,
+    "data_cap_exceeded": DataCapError,
+    "session_expired": SessionExpiredError,
+    "session_provisioning": SessionTimeout,
+}
+
+# Retried with a bounded back-off (honouring Retry-After) instead of raised at once:
+# 503 capacity_unavailable (no host capacity in the region, or the adoption race) and the rate
+# limiter's 429 rate_limited. A 429 capacity_unavailable is a device/customer cap: raised at once.
+_RETRYABLE = {(503, "capacity_unavailable"), (429, "rate_limited")}
+_MAX_RETRY_SLEEP = 30.0  # total seconds one call may spend sleeping between retries
+
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]*)@")
+
+
+def _redact(text: str, secrets: Sequence[Optional[str]] = ()) -> str:
+    """Removes passwords of ``scheme://user:pass@`` URLs and the given secrets from ``text``."""
+    text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:***@", text)
+    for s in secrets:
+        if s and len(s) >= 6:
+            text = text.replace(s, "***")
+    return text
+
+
+def _parse_retry_after(value: Optional[str]) -> Optional[float]:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _error_from_response(resp: httpx.Response, secrets: Sequence[Optional[str]] = ()) -> AimlibError:
+    """Maps an error response to its exception (the documented table; AimlibError otherwise)."""
+    status = resp.status_code
+    retry_after = _parse_retry_after(resp.headers.get("Retry-After"))
+    text = resp.text.strip() if resp.content else ""
+    code: Optional[str] = None
+    detail: Optional[str] = None
+    try:
+        body = resp.json() if text else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        code = body["error"]
+        if isinstance(body.get("message"), str):
+            detail = body["message"]
+        message = f"{code}: {detail}" if detail else code
+        message = f"{message} (HTTP {status})"
+        cls = _ERROR_BY_CODE.get(code, AimlibError)
+    else:
+        message = text if text else f"HTTP {status}"
+        cls = AimlibError
+    return cls(_redact(message, secrets), status_code=status, code=code, detail=detail, retry_after=retry_after)
+
+
+# --------------------------------------------------------------------------------------------------
+# Values
+# --------------------------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([smhSMH]?)\s*$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def _duration_seconds(value: Union[int, float, str, None], name: str = "duration") -> Optional[int]:
+    """int/float seconds, or "30s" / "10m" / "1h" / a bare number string (seconds), as whole seconds.
+
+    Fractions are rounded up (the server counts whole seconds and would treat 0 as "default").
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number of seconds or a duration string, not a bool")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        m = _DURATION.match(value)
+        if not m:
+            raise ValueError(f"{name} must be seconds or a duration like '30s', '10m', '1h', got {value!r}")
+        seconds = float(m.group(1)) * _UNIT[m.group(2).lower()]
+    else:
+        raise TypeError(f"{name} must be int, float or str, not {type(value).__name__}")
+    if math.isnan(seconds) or math.isinf(seconds):
+        raise ValueError(f"{name} must be finite")
+    return int(math.ceil(seconds))
+
+
+@dataclass
+class Profile:
+    """Typed device-profile overrides; a field left as None is omitted and keeps the profile default.
+
+    Only these seven fields are serialised; pass a plain dict for any other allow-listed key.
+    """
+
+    device: Optional[str] = None
+    timezone: Optional[str] = None
+    locale: Optional[str] = None
+    cores: Optional[int] = None
+    ram_gb: Optional[int] = None
+    screen: Optional[tuple[int, int]] = None
+    dpi: Optional[int] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The request's ``profile`` object: the fields that are set, ``screen`` as a JSON array."""
+        out: dict[str, Any] = {}
+        for key in ("device", "timezone", "locale", "cores", "ram_gb", "screen", "dpi"):
+            value = getattr(self, key)
+            if value is None:
+                continue
+            out[key] = [int(v) for v in value] if key == "screen" else value
+        return out
+
+
+ProfileLike = Union[str, Profile, Mapping[str, Any], None]
+DurationLike = Union[int, float, str, None]
+
+
+def _profile_body(profile: ProfileLike) -> Optional[dict[str, Any]]:
+    if profile is None:
+        return None
+    if isinstance(profile, str):
+        return {"device": profile}
+    if isinstance(profile, Profile):
+        return profile.to_dict()
+    if isinstance(profile, Mapping):
+        return dict(profile)  # passed through as-is; the server sanitises it
+    raise TypeError(f"profile must be a device name, a Profile or a dict, not {type(profile).__name__}")
+
+
+@dataclass(repr=False)
+class Proxy:
+    """The raw mobile proxy of a lease. ``url`` carries the credentials; ``repr()`` hides the password."""
+
+    id: str
+    url: str
+    protocol: str
+    status: str
+
+    def __repr__(self) -> str:
+        return f"Proxy(id={self.id!r}, protocol={self.protocol!r}, url={_redact(self.url)!r}, status={self.status!r})"
+
+    __str__ = __repr__
+
+
+@dataclass(repr=False)
+class Device:
+    """A device leased to the caller (one entry of ``GET /v1/devices``)."""
+
+    id: str
+    region: Optional[str] = None
+    carrier: Optional[str] = None
+    current_egress_ip: Optional[str] = None
+    proxy: Optional[Proxy] = None
+    lease_id: Optional[str] = None
+    lease_ends_at: Optional[str] = None
+    browser_available: bool = True
+    _client: Optional["Aimlib"] = field(default=None, compare=False)
+
+    @classmethod
+    def _from_json(cls, data: Mapping[str, Any], client: "Aimlib") -> "Device":
+        p = data.get("proxy")
+        proxy = None
+        if isinstance(p, Mapping):
+            proxy = Proxy(id=p.get("id"), url=p.get("url"), protocol=p.get("protocol"), status=p.get("status"))
+        lease = data.get("lease") if isinstance(data.get("lease"), Mapping) else {}
+        browser = data.get("browser") if isinstance(data.get("browser"), Mapping) else {}
+        return cls(
+            id=data.get("device_id") or data.get("id"),
+            region=data.get("region"),
+            carrier=data.get("carrier"),
+            current_egress_ip=data.get("current_egress_ip"),
+            proxy=proxy,
+            lease_id=lease.get("id"),
+            lease_ends_at=lease.get("ends_at"),
+            browser_available=bool(browser.get("available", True)),
+            _client=client,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Device(id={self.id!r}, region={self.region!r}, carrier={self.carrier!r}, "
+            f"current_egress_ip={self.current_egress_ip!r}, proxy={self.proxy!r})"
+        )
+
+    __str__ = __repr__
+
+    async def browser(
+        self,
+        profile: ProfileLike = None,
+        ttl: DurationLike = None,
+        idle_timeout: DurationLike = None,
+        sticky: Optional[bool] = None,
+    ) -> "BrowserSession":
+        """Provisions a managed browser on this device (``POST /v1/devices/{id}/browser``).
+
+        Returns an unconnected :class:`BrowserSession`; ``async with await device.browser(...)``
+        connects on entry and stops on exit. Omitted arguments are left to the server's defaults.
+        """
+        if self._client is None:
+            raise AimlibError("this Device is not bound to a client; get it from ai.devices.list()")
+        body: dict[str, Any] = {}
+        prof = _profile_body(profile)
+        if prof is not None:
+            body["profile"] = prof
+        t = _duration_seconds(ttl, "ttl")
+        if t is not None:
+            body["ttl"] = t
+        it = _duration_seconds(idle_timeout, "idle_timeout")
+        if it is not None:
+            body["idle_timeout"] = it
+        if sticky is not None:
+            body["sticky"] = bool(sticky)
+        resp = await self._client._request("POST", f"/v1/devices/{self.id}/browser", json=body)
+        return BrowserSession._from_create(resp.json(), self, self._client)
+
+
+@dataclass(repr=False)
+class Ticket:
+    """A support ticket with its whole thread."""
+
+    id: str
+    subject: str
+    status: str
+    customer_closed: bool = False
+    operator_closed: bool = False
+    awaiting_close_from: Optional[str] = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = False
+    created_at: Optional[str] = None
+    updated_at: Optional[str] = None
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "Ticket":
+        return cls(
+            id=d["id"],
+            subject=d.get("subject", ""),
+            status=d.get("status", ""),
+            customer_closed=bool(d.get("customer_closed", False)),
+            operator_closed=bool(d.get("operator_closed", False)),
+            awaiting_close_from=d.get("awaiting_close_from"),
+            messages=list(d.get("messages") or []),
+            complete=bool(d.get("complete", d.get("status") == "closed")),
+            created_at=d.get("created_at"),
+            updated_at=d.get("updated_at"),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Ticket(id={self.id!r}, subject={self.subject!r}, status={self.status!r}, "
+            f"awaiting_close_from={self.awaiting_close_from!r}, messages={len(self.messages)})"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Browser sessions
+# --------------------------------------------------------------------------------------------------
+
+_CONNECTABLE = {"ready", "active", "idle"}
+_FIRST_POLL_S = 0.0       # the first readiness poll goes out at once (well within 50 ms)
+_FAST_POLL_S = 0.1        # first 10 s, and around the expected boot time: 100 ms between polls
+_FAST_WINDOW_S = 10.0
+_FIRST_SECONDS_POLL_S = 0.05  # the first 5 s (a warm boot is ~0.3-2 s): 50 ms
+_SLOW_POLL_S = 2.0        # between them (a 60 s cold boot): spare the 1000/h rate limit
+_LATE_POLL_S = 1.0        # long after the expected time
+
+
+def _poll_interval(elapsed: float, expected: float) -> float:
+    """Seconds until the next readiness poll, ``elapsed`` seconds into a boot expected (``ready_in_s``)
+    to take ``expected``: every 50 ms for the first 5 s, every 100 ms until 10 s (warm boots take well under a second), sparse
+    until 3 s before the expected time, every 100 ms from then until 10 s past it, then every second."""
+    if elapsed < 5.0:
+        return _FIRST_SECONDS_POLL_S
+    if elapsed < _FAST_WINDOW_S:
+        return _FAST_POLL_S
+    if elapsed < expected - 3.0:
+        return max(_FAST_POLL_S, min(_SLOW_POLL_S, (expected - 3.0 - elapsed) / 2))
+    if elapsed < max(expected, _FAST_WINDOW_S) + 10.0:
+        return _FAST_POLL_S
+    return _LATE_POLL_S
+
+
+def _discovery_url(connect_url: str) -> str:
+    """``wss://gw/cdp/<id>`` → ``https://gw/cdp/<id>`` (``ws://`` → ``http://``): Playwright's CDP endpoint."""
+    if connect_url.startswith("wss://"):
+        return "https://" + connect_url[len("wss://"):]
+    if connect_url.startswith("ws://"):
+        return "http://" + connect_url[len("ws://"):]
+    return connect_url
+
+
+class BrowserSession:
+    """A managed browser on a device, driven with Playwright over the gateway's CDP relay."""
+
+    id: str
+    device: Device
+    status: str
+    connect_url: str
+    connect_token: Optional[str]
+    max_tabs: int
+    egress_ip: Optional[str]
+    fingerprint: dict[str, Any]
+    browser: Optional["Browser"]
+
+    def __init__(self, data: Mapping[str, Any], device: Device, client: "Aimlib") -> None:
+        self.id = data["session_id"]
+        self.device = device
+        self.status = data.get("status", "provisioning")
+        self.connect_url = data.get("connect_url", "")
+        self.connect_token = data.get("connect_token")
+        self.max_tabs = int(data.get("max_tabs") or 5)
+        self.egress_ip = data.get("egress_ip")
+        self.fingerprint = dict(data.get("resolved_profile") or {})
+        self.region: Optional[str] = data.get("region")
+        self.expires_at: Optional[str] = data.get("expires_at")
+        self.started_at: Optional[str] = data.get("started_at")
+        self.ready_in_s: Optional[float] = data.get("ready_in_s")
+        self.browser = None
+        self._client = client
+        self._playwright: Optional["Playwright"] = None
+        self._handed_out: list["Page"] = []
+        self._initial_tab_used = False
+        self._connect_lock = asyncio.Lock()
+
+    @classmethod
+    def _from_create(cls, data: Mapping[str, Any], device: Device, client: "Aimlib") -> "BrowserSession":
+        return cls(data, device, client)
+
+    def __repr__(self) -> str:
+        return (
+            f"BrowserSession(id={self.id!r}, device={self.device.id!r}, status={self.status!r}, "
+            f"connect_url={self.connect_url!r}, max_tabs={self.max_tabs}, egress_ip={self.egress_ip!r}, "
+            f"connected={self.browser is not None})"
+        )
+
+    __str__ = __repr__
+
+    @property
+    def _path(self) -> str:
+        return f"/v1/devices/{self.device.id}/browser"
+
+    def _update(self, data: Mapping[str, Any]) -> None:
+        self.status = data.get("status", self.status)
+        if data.get("connect_url"):
+            self.connect_url = data["connect_url"]
+        if "egress_ip" in data:
+            self.egress_ip = data.get("egress_ip")
+        if data.get("resolved_profile") is not None:
+            self.fingerprint = dict(data["resolved_profile"])
+        self.expires_at = data.get("expires_at", self.expires_at)
+        self.started_at = data.get("started_at", self.started_at)
+
+    async def wait_until_ready(self, timeout: float = 180) -> None:
+        """Polls ``GET /v1/devices/{id}/browser`` until the session is ``ready``.
+
+        Raises SessionExpiredError (404, or the session was stopped/replaced), AimlibError
+        (``failed``/``gone``), SessionTimeout (not ready within ``timeout`` seconds).
+        """
+        start = time.monotonic()
+        deadline = start + max(0.0, float(timeout))
+        expected = float(self.ready_in_s) if self.ready_in_s else 60.0
+        delay = _FIRST_POLL_S
+        while True:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                resp = await self._client._request("GET", self._path, deadline=deadline)
+            except AimlibError as e:
+                if e.status_code == 404:
+                    raise SessionExpiredError(
+                        f"session {self.id} not found (expired or stopped)", status_code=404, code=e.code
+                    ) from None
+                raise
+            data = resp.json()
+            if data.get("session_id") not in (None, self.id):
+                raise SessionExpiredError(f"session {self.id} is no longer the device's session", status_code=404)
+            self._update(data)
+            if self.status in _CONNECTABLE:
+                return
+            if self.status in ("failed", "gone"):
+                raise AimlibError(f"session {self.id} is {self.status}")
+            if self.status == "expiring":
+                raise SessionExpiredError(f"session {self.id} is expiring")
+            now = time.monotonic()
+            if now >= deadline:
+                raise SessionTimeout(f"session {self.id} not ready within {timeout:g} s (status {self.status})")
+            delay = _poll_interval(now - start, expected)
+            retry_after = _parse_retry_after(resp.headers.get("Retry-After"))
+            if retry_after:
+                delay = max(delay, retry_after)
+            delay = min(delay, max(0.0, deadline - now))
+
+    async def _probe_relay(self, deadline: float) -> None:
+        """Asks the relay's discovery endpoint first, so its refusals become typed errors
+        (425 → retried until the deadline, then SessionTimeout; 410 → SessionExpiredError; …)."""
+        url = _discovery_url(self.connect_url).rstrip("/") + "/json/version"
+        headers = {"Authorization": f"Bearer {self.connect_token}"} if self.connect_token else {}
+        while True:
+            try:
+                resp = await self._client._http.get(url, headers=headers)
+            except httpx.HTTPError as e:
+                raise AimlibError(_redact(f"CDP relay unreachable: {type(e).__name__}: {e}", self._client._secrets(self))) from None
+            if resp.status_code < 400:
+                return
+            err = _error_from_response(resp, self._client._secrets(self))
+            transient = resp.status_code == 425 or (resp.status_code == 503 and err.code == "host_unavailable")
+            now = time.monotonic()
+            if not transient or now >= deadline:
+                raise err
+            wait = err.retry_after if resp.status_code == 425 and err.retry_after is not None else 0.1
+            await asyncio.sleep(min(max(wait, 0.05), max(0.0, deadline - now)))
+
+    async def connect(self, timeout: float = 180) -> "Browser":
+        """Waits until ready, then connects Playwright over CDP and returns the live ``Browser``."""
+        async with self._connect_lock:
+            if self.browser is not None and self.browser.is_connected():
+                return self.browser
+            deadline = time.monotonic() + max(0.0, float(timeout))
+            await self.wait_until_ready(timeout=timeout)
+            await self._probe_relay(deadline)
+            try:
+                from playwright.async_api import async_playwright
+            except ImportError as e:  # pragma: no cover - depends on the extra
+                raise AimlibError(
+                    'the managed browser needs Playwright: pip install "aimlib[browser]"'
+                ) from e
+            headers = {"Authorization": f"Bearer {self.connect_token}"} if self.connect_token else {}
+            pw = await async_playwright().start()
+            try:
+                remaining_ms = max(1000.0, (deadline - time.monotonic()) * 1000)
+                self.browser = await pw.chromium.connect_over_cdp(
+                    _discovery_url(self.connect_url), headers=headers, timeout=remaining_ms
+                )
+            except Exception as e:
+                await pw.stop()
+                raise AimlibError(
+                    _redact(f"could not connect to session {self.id}: {e}", self._client._secrets(self))
+                ) from None
+            self._playwright = pw
+            return self.browser
+
+    def _open_pages(self) -> list["Page"]:
+        assert self.browser is not None
+        return [p for ctx in self.browser.contexts for p in ctx.pages if not p.is_closed()]
+
+    async def new_page(self) -> "Page":
+        """Opens a tab (connecting first if needed): the initial tab on the first call, then new ones
+        up to ``max_tabs``; past it TabLimitError. Closing a page frees its slot."""
+        if self.browser is None or not self.browser.is_connected():
+            await self.connect()
+        assert self.browser is not None
+        open_pages = self._open_pages()
+        if not self._initial_tab_used:
+            self._initial_tab_used = True
+            for p in open_pages:
+                if p not in self._handed_out:
+                    self._handed_out.append(p)
+                    return p
+        if len(open_pages) >= self.max_tabs:
+            raise TabLimitError(
+                f"session {self.id} already has {len(open_pages)} open tabs (max_tabs={self.max_tabs}); "
+                "close a page or start a separate session"
+            )
+        context = self.browser.contexts[0] if self.browser.contexts else await self.browser.new_context()
+        page = await context.new_page()
+        self._handed_out = [p for p in self._handed_out if not p.is_closed()] + [page]
+        return page
+
+    async def stop(self) -> None:
+        """Closes the browser, stops Playwright and DELETEs the session. Best effort: never raises."""
+        browser, pw = self.browser, self._playwright
+        self.browser, self._playwright = None, None
+        self._handed_out = []
+        if browser is not None:
+            try:
+                await browser.close()
+            except Exception:
+                pass
+        if pw is not None:
+            try:
+                await pw.stop()
+            except Exception:
+                pass
+        try:
+            await self._client._request("DELETE", self._path, retry=False)
+            self.status = "expiring"
+        except Exception:
+            pass
+
+    async def __aenter__(self) -> "BrowserSession":
+        try:
+            await self.connect()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+# --------------------------------------------------------------------------------------------------
+# Client
+# --------------------------------------------------------------------------------------------------
+
+
+class _Devices:
+    def __init__(self, client: "Aimlib") -> None:
+        self._client = client
+
+    async def list(self) -> list[Device]:
+        """The devices the caller holds an active lease on (``GET /v1/devices``)."""
+        resp = await self._client._request("GET", "/v1/devices")
+        return [Device._from_json(d, self._client) for d in resp.json()]
+
+    async def get(self, device_id: str) -> Device:
+        """One leased device, found client-side in ``list()``; AimlibError if it is not leased."""
+        for d in await self.list():
+            if d.id == device_id:
+                return d
+        raise AimlibError(f"device {device_id} is not leased to this account")
+
+
+class _Tickets:
+    def __init__(self, client: "Aimlib") -> None:
+        self._client = client
+
+    async def create(self, subject: str, body: str) -> Ticket:
+        resp = await self._client._request("POST", "/v1/tickets", json={"subject": subject, "body": body})
+        return Ticket._from_json(resp.json())
+
+    async def list(self) -> list[Ticket]:
+        resp = await self._client._request("GET", "/v1/tickets")
+        return [Ticket._from_json(t) for t in resp.json()]
+
+    async def get(self, ticket_id: str) -> Ticket:
+        resp = await self._client._request("GET", f"/v1/tickets/{ticket_id}")
+        return Ticket._from_json(resp.json())
+
+    async def reply(self, ticket_id: str, body: str) -> Ticket:
+        resp = await self._client._request("POST", f"/v1/tickets/{ticket_id}/messages", json={"body": body})
+        return Ticket._from_json(resp.json())
+
+    async def close(self, ticket_id: str) -> Ticket:
+        resp = await self._client._request("POST", f"/v1/tickets/{ticket_id}/close")
+        return Ticket._from_json(resp.json())
+
+
+class Aimlib:
+    """The aimlib client. ``Aimlib()`` reads ``AIMLIB_API_KEY`` (required) and ``AIMLIB_BASE_URL``
+    (default ``https://uswest1.aimlib.com``); ``timeout`` is the HTTP request timeout in seconds.
+
+    ``max_retries`` (keyword only, an addition to the documented signature) bounds the retries of a
+    503 ``capacity_unavailable`` and of the rate limiter's 429; 0 disables them.
+    """
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        timeout: float = 60,
+        *,
+        max_retries: int = 3,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("AIMLIB_API_KEY")
+        if not key:
+            raise AimlibError("no API key: pass api_key= or set AIMLIB_API_KEY")
+        self._api_key = key
+        self.base_url = (base_url or os.environ.get("AIMLIB_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max(0, int(max_retries))
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {key}", "User-Agent": f"aimlib-python/{__version__}"},
+        )
+        self.devices = _Devices(self)
+        self.tickets = _Tickets(self)
+
+    def __repr__(self) -> str:
+        return f"Aimlib(base_url={self.base_url!r})"
+
+    def _secrets(self, session: Optional[BrowserSession] = None) -> list[Optional[str]]:
+        return [self._api_key, session.connect_token if session else None]
+
+    async def device(self, device_id: str) -> Device:
+        """Shorthand for ``devices.get(device_id)``."""
+        return await self.devices.get(device_id)
+
+    async def aclose(self) -> None:
+        """Closes the underlying HTTP client."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "Aimlib":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        retry: bool = True,
+        deadline: Optional[float] = None,
+    ) -> httpx.Response:
+        attempt = 0
+        slept = 0.0
+        while True:
+            try:
+                resp = await self._http.request(method, path, json=json)
+            except httpx.HTTPError as e:
+                raise AimlibError(
+                    _redact(f"{method} {self.base_url}{path} failed: {type(e).__name__}: {e}", self._secrets())
+                ) from None
+            if resp.status_code < 400:
+                return resp
+            err = _error_from_response(resp, self._secrets())
+            if retry and attempt < self.max_retries and (resp.status_code, err.code) in _RETRYABLE:
+                wait = err.retry_after if err.retry_after is not None else 0.5 * (2 ** attempt)
+                budget = _MAX_RETRY_SLEEP - slept
+                if deadline is not None:
+                    budget = min(budget, deadline - time.monotonic())
+                if wait <= budget:
+                    await asyncio.sleep(wait)
+                    slept += wait
+                    attempt += 1
+                    continue
+            raise err
