@@ -31,6 +31,8 @@ async function windowSignals() {
   o.screen = screen.width + 'x' + screen.height;
   o.dpr = String(devicePixelRatio);
   o.orientation = screen.orientation.type;
+  o.windowOrientation = 'onorientationchange' in window ? window.orientation : 'absent';
+  o.androidOnly = [!('sinkId' in new Audio()), 'ontypechange' in navigator.connection].join();
   o.touchPoints = navigator.maxTouchPoints;
   o.pointerCoarse = matchMedia('(pointer: coarse)').matches;
   o.hoverNone = matchMedia('(hover: none)').matches;

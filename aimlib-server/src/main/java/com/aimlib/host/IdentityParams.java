@@ -34,10 +34,18 @@ final class IdentityParams {
     /** Launch flags that are process-wide (everything else is applied per target). */
     List<String> flags() {
         List<String> f = new ArrayList<>();
-        f.add("--disable-blink-features=AutomationControlled");
+        // Blink's runtime features as Android Chrome ships them: no automation flag, no audio output device selection
+        // (HTMLMediaElement.sinkId); window.orientation with onorientationchange, and NetworkInformation's type,
+        // downlinkMax and ontypechange.
+        f.add("--disable-blink-features=AutomationControlled,AudioOutputDevices");
+        f.add("--enable-blink-features=OrientationEvent,NetInfoDownlinkMax");
         f.add("--user-agent=" + clean(profile.path("user_agent").asText()));
         int[] vp = pair("viewport");
         f.add("--window-size=" + vp[0] + "," + vp[1]);
+        // The headless screen itself (physical pixels and DPR; portrait because taller than wide): what out-of-process
+        // iframes report, since Emulation.setDeviceMetricsOverride reaches only the page's own frame tree.
+        int[] screen = pair("screen");
+        f.add("--screen-info={0,0 " + screen[0] + "x" + screen[1] + " devicePixelRatio=" + profile.path("dpr").asDouble(2.625) + "}");
         String langs = languages();
         if (!langs.isEmpty()) {
             f.add("--lang=" + clean(profile.path("languages").path(0).asText()));

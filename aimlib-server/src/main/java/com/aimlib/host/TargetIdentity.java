@@ -70,6 +70,7 @@ final class TargetIdentity implements AutoCloseable {
         try {
             work.execute(() -> {
                 try {
+                    log.debug("attached type={} waiting={}", p.path("targetInfo").path("type").asText(), p.path("waitingForDebugger"));
                     apply(p.path("sessionId").asText(), p.path("targetInfo").path("type").asText());
                 } finally {
                     inflight.decrementAndGet();
@@ -107,17 +108,20 @@ final class TargetIdentity implements AutoCloseable {
                 // Children (out-of-process iframes, dedicated workers) attach to this session, paused like their parent.
                 sent.add(cdp.send("Target.setAutoAttach", autoAttach(), session));
             }
-            // A paused service worker answers Runtime.evaluate only once it runs: the script is queued ahead of the
-            // worker's own script (one session's commands run in order), and nothing waits for it before resuming.
-            CompletableFuture<JsonNode> script = worker
-                    ? cdp.send("Runtime.evaluate", CdpClient.params().put("expression", identity.script()).put("silent", true), session)
-                    : null;
-            if (script != null) {
-                script.thenAccept(r -> {
-                    if (r.has("error") || r.path("result").has("exceptionDetails")) {
-                        log.warn("identity script failed in a worker type={} reply={}", type, r);
-                    }
-                });
+            if (worker) {
+                // A paused worker's renderer side runs nothing before it is resumed (a service worker has not even
+                // started): its commands are queued ahead of the resume and of its own script, in order, and waiting
+                // for their replies here would only hold the worker (a service worker's replies never came).
+                sent.add(cdp.send("Runtime.evaluate", CdpClient.params().put("expression", identity.script()).put("silent", true), session));
+                for (CompletableFuture<JsonNode> f : sent) {
+                    f.thenAccept(r -> {
+                        if (r.has("error") || r.path("result").has("exceptionDetails")) {
+                            log.debug("identity step failed type={} reply={}", type, r);
+                        }
+                    });
+                }
+                applied.incrementAndGet();
+                return;
             }
             for (CompletableFuture<JsonNode> f : sent) {
                 JsonNode r = f.get(STEP.toMillis(), TimeUnit.MILLISECONDS);
@@ -125,7 +129,7 @@ final class TargetIdentity implements AutoCloseable {
                     log.debug("identity step failed type={} error={}", type, r.get("error"));
                 }
             }
-            if (document || worker) {
+            if (document) {
                 applied.incrementAndGet();
             }
         } catch (Exception e) {
