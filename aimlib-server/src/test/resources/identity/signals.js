@@ -19,6 +19,10 @@ async function signals() {
     const gl = new OffscreenCanvas(1, 1).getContext('webgl');
     const e = gl.getExtension('WEBGL_debug_renderer_info');
     o.webgl = gl.getParameter(e.UNMASKED_VENDOR_WEBGL) + ' / ' + gl.getParameter(e.UNMASKED_RENDERER_WEBGL) + ' / ' + gl.getParameter(gl.MAX_TEXTURE_SIZE);
+    o.webglLimits = JSON.stringify(['MAX_TEXTURE_SIZE', 'MAX_CUBE_MAP_TEXTURE_SIZE', 'MAX_RENDERBUFFER_SIZE', 'MAX_VIEWPORT_DIMS',
+      'MAX_VERTEX_ATTRIBS', 'MAX_VERTEX_UNIFORM_VECTORS', 'MAX_FRAGMENT_UNIFORM_VECTORS', 'MAX_VARYING_VECTORS', 'MAX_TEXTURE_IMAGE_UNITS',
+      'MAX_VERTEX_TEXTURE_IMAGE_UNITS', 'MAX_COMBINED_TEXTURE_IMAGE_UNITS', 'ALIASED_LINE_WIDTH_RANGE', 'ALIASED_POINT_SIZE_RANGE']
+      .map(n => { const x = gl.getParameter(gl[n]); return typeof x === 'object' && x !== null ? [x.constructor.name, ...x] : x; }));
   } catch (x) { o.webgl = 'error ' + x; }
   o.quota = (await n.storage.estimate()).quota;
   const proto = Object.getPrototypeOf(n);

@@ -259,7 +259,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         UUID id = order.sessionId();
         try {
             w.bridge.bind(order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
-            r.identity = TargetIdentity.start(URI.create("ws://127.0.0.1:" + w.port + w.path), new IdentityParams(resolved));
+            r.identity = applyIdentity(w.port, w.path, resolved);
             String egress = null;
             if (settings.probeUrl() != null) {
                 try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
@@ -281,8 +281,16 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
+    /** Applies the profile to every target of the browser from now on (null when the host applies no identity). */
+    private TargetIdentity applyIdentity(int port, String path, ObjectNode resolved) throws IOException, InterruptedException {
+        return settings.identity() ? TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), new IdentityParams(resolved)) : null;
+    }
+
     /** The process-wide settings a profile implies; a warm browser serves a session only if they are equal. */
-    private static String flags(ObjectNode resolved) {
+    private String flags(ObjectNode resolved) {
+        if (!settings.identity()) {
+            return "";
+        }
         IdentityParams p = new IdentityParams(resolved);
         return String.join("|", p.flags()) + "|TZ=" + p.timezone();
     }
@@ -320,7 +328,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(command(dir, bridgePort, profile, firstUrl))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         String tz = new IdentityParams(profile).timezone();
-        if (!tz.isEmpty()) {
+        if (settings.identity() && !tz.isEmpty()) {
             pb.environment().put("TZ", tz);
         }
         return pb.start();
@@ -363,7 +371,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             long cdpAt;
             try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10))) {
                 cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
-                r.identity = TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), new IdentityParams(resolved));
+                r.identity = applyIdentity(port, path, resolved);
                 cdpAt = System.nanoTime();
                 if (settings.probeUrl() != null) {
                     egress = probeEgress(cdp, false);
@@ -395,7 +403,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 // Chromium never proxies loopback unless told so: without this, a page's fetch to 127.0.0.1:<port>
                 // would reach the host's own ports (other sessions' DevTools and bridges, the database) directly.
                 "--proxy-bypass-list=<-loopback>"));
-        cmd.addAll(new IdentityParams(profile).flags());
+        if (settings.identity()) {
+            cmd.addAll(new IdentityParams(profile).flags());
+        }
         cmd.add(firstUrl);
         return cmd;
     }

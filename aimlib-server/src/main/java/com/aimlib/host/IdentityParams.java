@@ -21,6 +21,16 @@ final class IdentityParams {
     /** Real 64-bit Chrome on a 64-bit-only Android phone (every device of the catalogue) reports this. */
     static final String NAVIGATOR_PLATFORM = "Linux aarch64";
 
+    /** resolved_profile.webgl keys and the getParameter enums they answer. */
+    private static final java.util.Map<String, Integer> GL_LIMITS = java.util.Map.ofEntries(
+            java.util.Map.entry("max_texture_size", 0x0D33), java.util.Map.entry("max_cube_map_texture_size", 0x851C),
+            java.util.Map.entry("max_renderbuffer_size", 0x84E8), java.util.Map.entry("max_viewport_dims", 0x0D3A),
+            java.util.Map.entry("max_vertex_attribs", 0x8869), java.util.Map.entry("max_vertex_uniform_vectors", 0x8DFB),
+            java.util.Map.entry("max_fragment_uniform_vectors", 0x8DFD), java.util.Map.entry("max_varying_vectors", 0x8DFC),
+            java.util.Map.entry("max_texture_image_units", 0x8872), java.util.Map.entry("max_vertex_texture_image_units", 0x8B4C),
+            java.util.Map.entry("max_combined_texture_image_units", 0x8B4D), java.util.Map.entry("aliased_line_width_range", 0x846E),
+            java.util.Map.entry("aliased_point_size_range", 0x846D));
+
     private final ObjectNode profile;
 
     IdentityParams(ObjectNode profile) {
@@ -129,7 +139,12 @@ final class IdentityParams {
         JsonNode gl = profile.path("webgl");
         v.put("glVendor", gl.path("vendor").asText());
         v.put("glRenderer", gl.path("renderer").asText());
-        v.put("maxTextureSize", gl.path("max_texture_size").asInt(8192));
+        ObjectNode limits = v.putObject("glLimits");
+        GL_LIMITS.forEach((key, pname) -> {
+            if (gl.has(key)) {
+                limits.set(Integer.toString(pname), gl.get(key));
+            }
+        });
         v.put("sampleRate", profile.path("audio_sample_rate").asInt(48000));
         v.put("quota", profile.path("storage_quota").asLong(64L << 30));
         v.put("batteryLevel", profile.path("battery").path("level").asDouble(1));

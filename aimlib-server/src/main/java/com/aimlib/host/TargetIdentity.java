@@ -28,6 +28,8 @@ final class TargetIdentity implements AutoCloseable {
 
     private final CdpClient cdp;
     private final IdentityParams identity;
+    /** The profile's script, built once: it is sent to every target. */
+    private final String script;
     private final ExecutorService work = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("identity-", 0).factory());
     private final AtomicInteger inflight = new AtomicInteger();
     private final AtomicInteger applied = new AtomicInteger();
@@ -35,6 +37,7 @@ final class TargetIdentity implements AutoCloseable {
     private TargetIdentity(CdpClient cdp, IdentityParams identity) {
         this.cdp = cdp;
         this.identity = identity;
+        this.script = identity.script();
     }
 
     /** Connects to the browser endpoint, attaches to every existing and future target, and returns once the existing ones are done. */
@@ -61,17 +64,31 @@ final class TargetIdentity implements AutoCloseable {
         return CdpClient.params().put("autoAttach", true).put("waitForDebuggerOnStart", true).put("flatten", true);
     }
 
+    /**
+     * Sends the overrides right here, on the socket's thread, the moment a target attaches: a client that resumes or
+     * navigates the target itself (Playwright navigates its new page at once) must find them in effect, so no thread
+     * hop comes before them. Only the waiting for replies and the resume run on a worker thread.
+     */
     private void event(JsonNode e) {
         if (!"Target.attachedToTarget".equals(e.path("method").asText())) {
             return;
         }
         JsonNode p = e.path("params");
+        String session = p.path("sessionId").asText();
+        String type = p.path("targetInfo").path("type").asText();
         inflight.incrementAndGet();
+        List<CompletableFuture<JsonNode>> sent;
+        try {
+            sent = send(session, type);
+        } catch (RuntimeException x) {
+            log.warn("identity not applied type={} cause={}", type, x.toString());
+            sent = List.of();
+        }
+        List<CompletableFuture<JsonNode>> replies = sent;
         try {
             work.execute(() -> {
                 try {
-                    log.debug("attached type={} waiting={}", p.path("targetInfo").path("type").asText(), p.path("waitingForDebugger"));
-                    apply(p.path("sessionId").asText(), p.path("targetInfo").path("type").asText());
+                    finish(session, type, replies);
                 } finally {
                     inflight.decrementAndGet();
                 }
@@ -81,61 +98,66 @@ final class TargetIdentity implements AutoCloseable {
         }
     }
 
-    /** Sends every override to the paused target at once (CDP runs one session's commands in order), then resumes it. */
-    private void apply(String session, String type) {
+    /** Sends every override to the paused target at once (CDP runs one session's commands in order). */
+    private List<CompletableFuture<JsonNode>> send(String session, String type) {
         List<CompletableFuture<JsonNode>> sent = new ArrayList<>();
         boolean document = "page".equals(type) || "iframe".equals(type);
         boolean worker = type.endsWith("worker");
+        if (document) {
+            // Page.enable is what makes Blink run scripts added for new documents; it is not Runtime.
+            sent.add(cdp.send("Page.enable", null, session));
+            sent.add(cdp.send("Page.addScriptToEvaluateOnNewDocument",
+                    CdpClient.params().put("source", script).put("runImmediately", true), session));
+            sent.add(cdp.send("Emulation.setUserAgentOverride", identity.userAgentOverride(), session));
+            if ("page".equals(type)) {
+                sent.add(cdp.send("Emulation.setDeviceMetricsOverride", identity.deviceMetrics(), session));
+            }
+            sent.add(cdp.send("Emulation.setTouchEmulationEnabled", identity.touch(), session));
+            sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", identity.cores(), session));
+            sent.add(cdp.send("Emulation.setLocaleOverride", identity.locale(), session));
+        } else if (worker) {
+            sent.add(cdp.send("Network.setUserAgentOverride", identity.userAgentOverride(), session));
+            sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", identity.cores(), session));
+            sent.add(cdp.send("Emulation.setLocaleOverride", identity.locale(), session));
+        }
+        if (document || worker) {
+            // Children (out-of-process iframes, dedicated workers) attach to this session, paused like their parent.
+            sent.add(cdp.send("Target.setAutoAttach", autoAttach(), session));
+        }
+        if (worker) {
+            sent.add(cdp.send("Runtime.evaluate", CdpClient.params().put("expression", script).put("silent", true), session));
+        }
+        return sent;
+    }
+
+    /**
+     * Resumes the target: a page or iframe once its overrides are confirmed; a worker at once, since a paused
+     * worker's renderer side runs nothing before it is resumed (a service worker has not even started) — its
+     * commands are queued ahead of the resume and of its own script, and waiting for their replies only held it.
+     */
+    private void finish(String session, String type, List<CompletableFuture<JsonNode>> sent) {
+        boolean worker = type.endsWith("worker");
         try {
-            if (document) {
-                // Page.enable is what makes Blink run scripts added for new documents; it is not Runtime.
-                sent.add(cdp.send("Page.enable", null, session));
-                sent.add(cdp.send("Page.addScriptToEvaluateOnNewDocument",
-                        CdpClient.params().put("source", identity.script()).put("runImmediately", true), session));
-                sent.add(cdp.send("Emulation.setUserAgentOverride", identity.userAgentOverride(), session));
-                if ("page".equals(type)) {
-                    sent.add(cdp.send("Emulation.setDeviceMetricsOverride", identity.deviceMetrics(), session));
-                }
-                sent.add(cdp.send("Emulation.setTouchEmulationEnabled", identity.touch(), session));
-                sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", identity.cores(), session));
-                sent.add(cdp.send("Emulation.setLocaleOverride", identity.locale(), session));
-            } else if (worker) {
-                sent.add(cdp.send("Network.setUserAgentOverride", identity.userAgentOverride(), session));
-                sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", identity.cores(), session));
-                sent.add(cdp.send("Emulation.setLocaleOverride", identity.locale(), session));
-            }
-            if (document || worker) {
-                // Children (out-of-process iframes, dedicated workers) attach to this session, paused like their parent.
-                sent.add(cdp.send("Target.setAutoAttach", autoAttach(), session));
-            }
-            if (worker) {
-                // A paused worker's renderer side runs nothing before it is resumed (a service worker has not even
-                // started): its commands are queued ahead of the resume and of its own script, in order, and waiting
-                // for their replies here would only hold the worker (a service worker's replies never came).
-                sent.add(cdp.send("Runtime.evaluate", CdpClient.params().put("expression", identity.script()).put("silent", true), session));
-                for (CompletableFuture<JsonNode> f : sent) {
-                    f.thenAccept(r -> {
-                        if (r.has("error") || r.path("result").has("exceptionDetails")) {
-                            log.debug("identity step failed type={} reply={}", type, r);
-                        }
-                    });
-                }
-                applied.incrementAndGet();
-                return;
-            }
             for (CompletableFuture<JsonNode> f : sent) {
-                JsonNode r = f.get(STEP.toMillis(), TimeUnit.MILLISECONDS);
-                if (r.has("error")) {
-                    log.debug("identity step failed type={} error={}", type, r.get("error"));
+                if (worker) {
+                    f.thenAccept(r -> logFailure(type, r));
+                } else {
+                    logFailure(type, f.get(STEP.toMillis(), TimeUnit.MILLISECONDS));
                 }
             }
-            if (document) {
+            if (!sent.isEmpty()) {
                 applied.incrementAndGet();
             }
         } catch (Exception e) {
             log.warn("identity not applied type={} cause={}", type, e.toString());
         } finally {
             cdp.send("Runtime.runIfWaitingForDebugger", null, session);
+        }
+    }
+
+    private static void logFailure(String type, JsonNode reply) {
+        if (reply.has("error") || reply.path("result").has("exceptionDetails")) {
+            log.debug("identity step failed type={} reply={}", type, reply);
         }
     }
 

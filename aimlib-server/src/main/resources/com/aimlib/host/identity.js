@@ -44,13 +44,17 @@ function (v) {
   // override can replace it; the getter keeps every context equal.
   getter(nav, 'platform', () => v.platform);
 
-  // WebGL strings and limits of the phone's GPU, in the window and in OffscreenCanvas (also in workers).
-  const gl = { 0x9245: v.glVendor, 0x9246: v.glRenderer, 0x0D33: v.maxTextureSize, 0x84E8: v.maxTextureSize };
+  // WebGL strings and limits of the phone's GPU, in the window and in OffscreenCanvas (also in workers). Array-valued
+  // limits are new typed arrays on every call, as the native getParameter returns them.
+  const gl = { 0x9245: v.glVendor, 0x9246: v.glRenderer };
+  for (const [k, x] of Object.entries(v.glLimits)) gl[k] = x;
   for (const C of [G.WebGLRenderingContext, G.WebGL2RenderingContext]) {
     if (!C) continue;
     method(C.prototype, 'getParameter', function (orig, args) {
       const r = Reflect.apply(orig, this, args);
-      return Object.prototype.hasOwnProperty.call(gl, args[0]) && r !== null ? gl[args[0]] : r;
+      if (r === null || !Object.prototype.hasOwnProperty.call(gl, args[0])) return r;
+      const x = gl[args[0]];
+      return Array.isArray(x) ? new r.constructor(x) : x;
     });
   }
 

@@ -276,6 +276,20 @@ class IdentityTest {
         o.put("connection", "cellular");
         JsonNode gl = p.path("webgl");
         o.put("webgl", gl.path("vendor").asText() + " / " + gl.path("renderer").asText() + " / " + gl.path("max_texture_size").asInt());
+        var limits = JSON.createArrayNode();
+        for (String k : List.of("max_texture_size", "max_cube_map_texture_size", "max_renderbuffer_size", "max_viewport_dims",
+                "max_vertex_attribs", "max_vertex_uniform_vectors", "max_fragment_uniform_vectors", "max_varying_vectors",
+                "max_texture_image_units", "max_vertex_texture_image_units", "max_combined_texture_image_units",
+                "aliased_line_width_range", "aliased_point_size_range")) {
+            JsonNode x = gl.path(k);
+            if (x.isArray()) {
+                var typed = limits.addArray().add(k.startsWith("aliased") ? "Float32Array" : "Int32Array");
+                x.forEach(typed::add);
+            } else {
+                limits.add(x);
+            }
+        }
+        o.put("webglLimits", limits.toString());
         o.put("quota", p.path("storage_quota").asLong());
         o.put("getterSource", "function get deviceMemory() { [native code] } function toString() { [native code] }");
         return o;
