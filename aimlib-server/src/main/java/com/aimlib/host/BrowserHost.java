@@ -263,7 +263,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             String egress = null;
             if (settings.probeUrl() != null) {
                 try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
-                    egress = probeEgress(cdp, true);
+                    egress = probeEgress(cdp, true, () -> { });
                 }
             }
             if (r.stopping) {
@@ -278,6 +278,31 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 gateway.failed(id, "boot failed: " + e.getClass().getSimpleName());
                 teardown(id, false);
             }
+        }
+    }
+
+    /** Waits for the identity to be in effect on the browser's existing targets. */
+    @FunctionalInterface
+    private interface IdentityWait {
+        void run() throws IOException, InterruptedException;
+    }
+
+    private static TargetIdentity joined(java.util.concurrent.Future<TargetIdentity> f) throws IOException, InterruptedException {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException("identity not applied", e.getCause());
+        }
+    }
+
+    private static void closeQuietly(java.util.concurrent.Future<TargetIdentity> f) {
+        try {
+            TargetIdentity t = joined(f);
+            if (t != null) {
+                t.close();
+            }
+        } catch (IOException | InterruptedException e) {
+            // Never applied: nothing to close.
         }
     }
 
@@ -371,10 +396,21 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             long cdpAt;
             try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10))) {
                 cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
-                r.identity = applyIdentity(port, path, resolved);
                 cdpAt = System.nanoTime();
-                if (settings.probeUrl() != null) {
-                    egress = probeEgress(cdp, false);
+                // The identity is applied while the probe page loads; the probe waits for it before it blanks the
+                // tab, so the customer's first document already has it.
+                java.util.concurrent.Future<TargetIdentity> identity = work.submit(() -> applyIdentity(port, path, resolved));
+                IdentityWait await = () -> r.identity = joined(identity);
+                try {
+                    if (settings.probeUrl() != null) {
+                        egress = probeEgress(cdp, false, await);
+                    } else {
+                        await.run();
+                    }
+                } finally {
+                    if (r.identity == null) {
+                        closeQuietly(identity); // the probe failed before the tab was blanked
+                    }
                 }
             }
             long probed = System.nanoTime();
@@ -435,7 +471,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
      * Reads the address the probe page (the browser's first tab, loaded through the bridge and the
      * device) shows, then replaces that tab with a blank one, so the customer starts from about:blank.
      */
-    private String probeEgress(CdpClient cdp, boolean navigate) throws IOException, InterruptedException {
+    private String probeEgress(CdpClient cdp, boolean navigate, IdentityWait identity) throws IOException, InterruptedException {
         Duration t = Duration.ofSeconds(15);
         String target = null;
         long deadline = System.nanoTime() + t.toNanos();
@@ -475,6 +511,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             throw new IOException("egress probe timed out");
         } finally {
             // Same renderer, no new tab: the customer's first tab is blank again.
+            identity.run();
             cdp.call("Page.navigate", CdpClient.params().put("url", "about:blank"), sid, t);
             cdp.call("Target.detachFromTarget", CdpClient.params().put("sessionId", sid), null, t);
         }

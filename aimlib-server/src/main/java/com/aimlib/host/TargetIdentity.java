@@ -8,8 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -30,7 +28,6 @@ final class TargetIdentity implements AutoCloseable {
     private final IdentityParams identity;
     /** The profile's script, built once: it is sent to every target. */
     private final String script;
-    private final ExecutorService work = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("identity-", 0).factory());
     private final AtomicInteger inflight = new AtomicInteger();
     private final AtomicInteger applied = new AtomicInteger();
 
@@ -65,9 +62,10 @@ final class TargetIdentity implements AutoCloseable {
     }
 
     /**
-     * Sends the overrides right here, on the socket's thread, the moment a target attaches: a client that resumes or
-     * navigates the target itself (Playwright navigates its new page at once) must find them in effect, so no thread
-     * hop comes before them. Only the waiting for replies and the resume run on a worker thread.
+     * Sends the overrides and then the resume right here, on the socket's thread, the moment a target attaches: CDP
+     * runs one session's commands in order, so the target runs only after they took effect, and a client that
+     * resumes or navigates the target itself (Playwright navigates its new page at once) finds them as early as
+     * possible. Nothing waits for the replies (that cost a round trip per target); failures are logged.
      */
     private void event(JsonNode e) {
         if (!"Target.attachedToTarget".equals(e.path("method").asText())) {
@@ -77,25 +75,31 @@ final class TargetIdentity implements AutoCloseable {
         String session = p.path("sessionId").asText();
         String type = p.path("targetInfo").path("type").asText();
         inflight.incrementAndGet();
-        List<CompletableFuture<JsonNode>> sent;
+        List<CompletableFuture<JsonNode>> sent = List.of();
         try {
             sent = send(session, type);
         } catch (RuntimeException x) {
             log.warn("identity not applied type={} cause={}", type, x.toString());
-            sent = List.of();
+        } finally {
+            cdp.send("Runtime.runIfWaitingForDebugger", null, session);
         }
-        List<CompletableFuture<JsonNode>> replies = sent;
-        try {
-            work.execute(() -> {
-                try {
-                    finish(session, type, replies);
-                } finally {
-                    inflight.decrementAndGet();
+        for (CompletableFuture<JsonNode> f : sent) {
+            f.thenAccept(r -> {
+                if (r.has("error") || r.path("result").has("exceptionDetails")) {
+                    log.debug("identity step failed type={} reply={}", type, r);
                 }
             });
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            inflight.decrementAndGet();
         }
+        boolean any = !sent.isEmpty();
+        CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).orTimeout(STEP.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((ok, x) -> {
+                    if (x != null) {
+                        log.warn("identity not confirmed type={} cause={}", type, x.toString());
+                    } else if (any) {
+                        applied.incrementAndGet();
+                    }
+                    inflight.decrementAndGet();
+                });
     }
 
     /** Sends every override to the paused target at once (CDP runs one session's commands in order). */
@@ -130,37 +134,6 @@ final class TargetIdentity implements AutoCloseable {
         return sent;
     }
 
-    /**
-     * Resumes the target: a page or iframe once its overrides are confirmed; a worker at once, since a paused
-     * worker's renderer side runs nothing before it is resumed (a service worker has not even started) — its
-     * commands are queued ahead of the resume and of its own script, and waiting for their replies only held it.
-     */
-    private void finish(String session, String type, List<CompletableFuture<JsonNode>> sent) {
-        boolean worker = type.endsWith("worker");
-        try {
-            for (CompletableFuture<JsonNode> f : sent) {
-                if (worker) {
-                    f.thenAccept(r -> logFailure(type, r));
-                } else {
-                    logFailure(type, f.get(STEP.toMillis(), TimeUnit.MILLISECONDS));
-                }
-            }
-            if (!sent.isEmpty()) {
-                applied.incrementAndGet();
-            }
-        } catch (Exception e) {
-            log.warn("identity not applied type={} cause={}", type, e.toString());
-        } finally {
-            cdp.send("Runtime.runIfWaitingForDebugger", null, session);
-        }
-    }
-
-    private static void logFailure(String type, JsonNode reply) {
-        if (reply.has("error") || reply.path("result").has("exceptionDetails")) {
-            log.debug("identity step failed type={} reply={}", type, reply);
-        }
-    }
-
     private void awaitIdle(Duration within) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         while (inflight.get() > 0) {
@@ -173,7 +146,6 @@ final class TargetIdentity implements AutoCloseable {
 
     @Override
     public void close() {
-        work.shutdownNow();
         cdp.close();
     }
 }

@@ -36,6 +36,8 @@ class IdentityBench {
         int tabs = Integer.getInteger("aimlib.bench.tabs", 10);
         long[][] ready = {new long[rounds * sessions], new long[rounds * sessions]};
         long[][] tab = {new long[rounds * sessions * tabs], new long[rounds * sessions * tabs]};
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("com.aimlib.host.BrowserHost"))
+                .setLevel(ch.qos.logback.classic.Level.INFO);
         try (BrowserFixture fx = new BrowserFixture(4)) {
             report("# identity bench  %s  cores=%d  load average at start %s", java.time.Instant.now(),
                     Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
