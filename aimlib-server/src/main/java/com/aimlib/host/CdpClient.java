@@ -62,12 +62,18 @@ final class CdpClient implements AutoCloseable {
      * {@code error}). Commands to one session are executed in the order they are sent.
      */
     CompletableFuture<JsonNode> send(String method, ObjectNode params, String sessionId) {
+        return send(method, params == null ? "{}" : params.toString(), sessionId);
+    }
+
+    /** As {@link #send(String, ObjectNode, String)}, with the parameters already serialised (sent often, built once). */
+    CompletableFuture<JsonNode> send(String method, String paramsJson, String sessionId) {
         int id = ids.incrementAndGet();
-        ObjectNode msg = MAPPER.createObjectNode().put("id", id).put("method", method);
-        msg.set("params", params == null ? MAPPER.createObjectNode() : params);
+        StringBuilder msg = new StringBuilder(paramsJson.length() + 100).append("{\"id\":").append(id)
+                .append(",\"method\":\"").append(method).append('"');
         if (sessionId != null) {
-            msg.put("sessionId", sessionId);
+            msg.append(",\"sessionId\":").append(MAPPER.getNodeFactory().textNode(sessionId));
         }
+        msg.append(",\"params\":").append(paramsJson).append('}');
         CompletableFuture<JsonNode> f = new CompletableFuture<>();
         calls.put(id, f);
         f.whenComplete((r, e) -> calls.remove(id));

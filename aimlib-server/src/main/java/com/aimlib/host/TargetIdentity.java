@@ -25,16 +25,13 @@ final class TargetIdentity implements AutoCloseable {
     private static final Duration STEP = Duration.ofSeconds(10);
 
     private final CdpClient cdp;
-    private final IdentityParams identity;
-    /** The profile's script, built once: it is sent to every target. */
-    private final String script;
+    private final Commands commands;
     private final AtomicInteger inflight = new AtomicInteger();
     private final AtomicInteger applied = new AtomicInteger();
 
     private TargetIdentity(CdpClient cdp, IdentityParams identity) {
         this.cdp = cdp;
-        this.identity = identity;
-        this.script = identity.script();
+        this.commands = Commands.of(identity);
     }
 
     /** Connects to the browser endpoint, attaches to every existing and future target, and returns once the existing ones are done. */
@@ -81,7 +78,7 @@ final class TargetIdentity implements AutoCloseable {
         } catch (RuntimeException x) {
             log.warn("identity not applied type={} cause={}", type, x.toString());
         } finally {
-            cdp.send("Runtime.runIfWaitingForDebugger", null, session);
+            cdp.send("Runtime.runIfWaitingForDebugger", "{}", session);
         }
         for (CompletableFuture<JsonNode> f : sent) {
             f.thenAccept(r -> {
@@ -108,30 +105,43 @@ final class TargetIdentity implements AutoCloseable {
         boolean document = "page".equals(type) || "iframe".equals(type);
         boolean worker = type.endsWith("worker");
         if (document) {
+            // The user agent first: it is what the target's first request carries.
+            sent.add(cdp.send("Emulation.setUserAgentOverride", commands.userAgent, session));
             // Page.enable is what makes Blink run scripts added for new documents; it is not Runtime.
-            sent.add(cdp.send("Page.enable", null, session));
-            sent.add(cdp.send("Page.addScriptToEvaluateOnNewDocument",
-                    CdpClient.params().put("source", script).put("runImmediately", true), session));
-            sent.add(cdp.send("Emulation.setUserAgentOverride", identity.userAgentOverride(), session));
+            sent.add(cdp.send("Page.enable", "{}", session));
+            sent.add(cdp.send("Page.addScriptToEvaluateOnNewDocument", commands.documentScript, session));
             if ("page".equals(type)) {
-                sent.add(cdp.send("Emulation.setDeviceMetricsOverride", identity.deviceMetrics(), session));
+                sent.add(cdp.send("Emulation.setDeviceMetricsOverride", commands.metrics, session));
             }
-            sent.add(cdp.send("Emulation.setTouchEmulationEnabled", identity.touch(), session));
-            sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", identity.cores(), session));
-            sent.add(cdp.send("Emulation.setLocaleOverride", identity.locale(), session));
+            sent.add(cdp.send("Emulation.setTouchEmulationEnabled", commands.touch, session));
+            sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", commands.cores, session));
+            sent.add(cdp.send("Emulation.setLocaleOverride", commands.locale, session));
         } else if (worker) {
-            sent.add(cdp.send("Network.setUserAgentOverride", identity.userAgentOverride(), session));
-            sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", identity.cores(), session));
-            sent.add(cdp.send("Emulation.setLocaleOverride", identity.locale(), session));
+            sent.add(cdp.send("Network.setUserAgentOverride", commands.userAgent, session));
+            sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", commands.cores, session));
+            sent.add(cdp.send("Emulation.setLocaleOverride", commands.locale, session));
         }
         if (document || worker) {
             // Children (out-of-process iframes, dedicated workers) attach to this session, paused like their parent.
-            sent.add(cdp.send("Target.setAutoAttach", autoAttach(), session));
+            sent.add(cdp.send("Target.setAutoAttach", commands.autoAttach, session));
         }
         if (worker) {
-            sent.add(cdp.send("Runtime.evaluate", CdpClient.params().put("expression", script).put("silent", true), session));
+            sent.add(cdp.send("Runtime.evaluate", commands.workerScript, session));
         }
         return sent;
+    }
+
+    /** Every command's parameters, serialised once per session: a target's commands go out without building JSON. */
+    private record Commands(String userAgent, String documentScript, String metrics, String touch, String cores,
+                            String locale, String autoAttach, String workerScript) {
+        static Commands of(IdentityParams identity) {
+            String script = identity.script();
+            return new Commands(identity.userAgentOverride().toString(),
+                    CdpClient.params().put("source", script).put("runImmediately", true).toString(),
+                    identity.deviceMetrics().toString(), identity.touch().toString(), identity.cores().toString(),
+                    identity.locale().toString(), TargetIdentity.autoAttach().toString(),
+                    CdpClient.params().put("expression", script).put("silent", true).toString());
+        }
     }
 
     private void awaitIdle(Duration within) throws IOException, InterruptedException {
