@@ -116,6 +116,12 @@ class IdentityTest {
                      new BrowserType.ConnectOverCDPOptions().setHeaders(Map.of("Authorization", "Bearer " + s.token())));
              DatagramSocket stun = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             Page page = browser.contexts().getFirst().newPage();
+            // A new page's first request can leave before the host's overrides reach Chromium (docs/identity.md, Known
+            // gaps: the host's attach event arrives after Playwright's); it is printed, not asserted, and the signals are
+            // read from the page's second document.
+            page.navigate(base + "/identity/frame.html?first");
+            System.out.println("identity device=" + device + " first navigation sec-ch-ua-mobile="
+                    + headers.get("127.0.0.1:" + port + "/identity/frame.html?first").get("sec-ch-ua-mobile"));
             page.navigate(base + "/");
             try {
                 page.waitForFunction("() => " + ALL_REPORTED,
@@ -156,7 +162,9 @@ class IdentityTest {
                 soft.assertThat(h.get("accept-language")).as(device + " " + script).isEqualTo("de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7");
                 soft.assertThat(h.keySet()).as(device + " " + script).noneMatch(k -> k.startsWith("sec-ch-ua"));
             }
-            soft.assertThat(doc.get("sec-ch-ua-model")).isNull();
+            // High-entropy hints: none before the origin asked with Accept-CH, then on every request, documents included.
+            soft.assertThat(headers.get("127.0.0.1:" + port + "/identity/frame.html?first").get("sec-ch-ua-model")).isNull();
+            soft.assertThat(doc.get("sec-ch-ua-model")).isEqualTo("\"" + profile.path("model").asText() + "\"");
             soft.assertThat(later.get("sec-ch-ua-model")).isEqualTo("\"" + profile.path("model").asText() + "\"");
             soft.assertThat(later.get("sec-ch-ua-platform-version")).isEqualTo("\"" + profile.path("ua_ch").path("platform_version").asText() + "\"");
             soft.assertThat(later.get("sec-ch-ua-full-version-list")).isEqualTo(secChUa(profile.path("ua_ch").path("full_version_list")));
@@ -222,13 +230,17 @@ class IdentityTest {
 
     /** Opens {@code url} in a new tab with raw CDP (no Runtime.enable) and returns what main.html collected. */
     private static JsonNode rawCdpResults(CdpClient cdp, String url) throws Exception {
+        // about:blank first, then navigate, as Playwright and Puppeteer do: Target.createTarget{url} starts the request
+        // before the host's attach (docs/identity.md, Known gaps).
         String target = JSON.readTree(cdp.call(JSON.createObjectNode().put("id", 1).put("method", "Target.createTarget")
-                .set("params", JSON.createObjectNode().put("url", url)).toString())).path("result").path("targetId").asText();
+                .set("params", JSON.createObjectNode().put("url", "about:blank")).toString())).path("result").path("targetId").asText();
         String session = JSON.readTree(cdp.call(JSON.createObjectNode().put("id", 2).put("method", "Target.attachToTarget")
                 .set("params", JSON.createObjectNode().put("targetId", target).put("flatten", true)).toString()))
                 .path("result").path("sessionId").asText();
+        cdp.call(JSON.createObjectNode().put("id", 3).put("sessionId", session).put("method", "Page.navigate")
+                .set("params", JSON.createObjectNode().put("url", url)).toString());
         long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
-        for (int id = 3; ; id++) {
+        for (int id = 4; ; id++) {
             var call = JSON.createObjectNode().put("id", id).put("sessionId", session).put("method", "Runtime.evaluate");
             call.set("params", JSON.createObjectNode().put("returnByValue", true)
                     .put("expression", "window.results && " + ALL_REPORTED + " ? JSON.stringify(results) : ''"));
