@@ -27,7 +27,6 @@ final class TargetIdentity implements AutoCloseable {
     private final CdpClient cdp;
     private final Commands commands;
     private final AtomicInteger inflight = new AtomicInteger();
-    private final AtomicInteger applied = new AtomicInteger();
 
     private TargetIdentity(CdpClient cdp, IdentityParams identity) {
         this.cdp = cdp;
@@ -47,11 +46,6 @@ final class TargetIdentity implements AutoCloseable {
             throw e;
         }
         return t;
-    }
-
-    /** Targets this connection has applied the identity to so far. */
-    int applied() {
-        return applied.get();
     }
 
     private static ObjectNode autoAttach() {
@@ -87,13 +81,10 @@ final class TargetIdentity implements AutoCloseable {
                 }
             });
         }
-        boolean any = !sent.isEmpty();
         CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).orTimeout(STEP.toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((ok, x) -> {
                     if (x != null) {
                         log.warn("identity not confirmed type={} cause={}", type, x.toString());
-                    } else if (any) {
-                        applied.incrementAndGet();
                     }
                     inflight.decrementAndGet();
                 });
