@@ -54,6 +54,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         final UUID id;
         volatile Process process;
         volatile SessionBridge bridge;
+        volatile TargetIdentity identity;
         final Path dir;
         volatile boolean stopping;
         volatile long reportedBytes;
@@ -266,10 +267,11 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         UUID id = order.sessionId();
         try {
             w.bridge.bind(order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
+            r.identity = applyIdentity(w.port, w.path, resolved);
             String egress = null;
             if (settings.probeUrl() != null) {
                 try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
-                    egress = probeEgress(cdp, true);
+                    egress = probeEgress(cdp, true, () -> { });
                 }
             }
             if (r.stopping) {
@@ -287,11 +289,43 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    /** The launch flags a profile implies; a warm browser serves a session only if they are equal. */
-    private static String flags(ObjectNode resolved) {
-        int[] vp = DeviceProfiles.viewport(resolved);
-        return DeviceProfiles.userAgent(resolved) + "|" + vp[0] + "x" + vp[1] + "|" + DeviceProfiles.clean(resolved.path("locale").asText(""))
-                + "|" + DeviceProfiles.clean(resolved.path("timezone").asText("UTC"));
+    /** Waits for the identity to be in effect on the browser's existing targets. */
+    @FunctionalInterface
+    private interface IdentityWait {
+        void run() throws IOException, InterruptedException;
+    }
+
+    private static TargetIdentity joined(java.util.concurrent.Future<TargetIdentity> f) throws IOException, InterruptedException {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException("identity not applied", e.getCause());
+        }
+    }
+
+    private static void closeQuietly(java.util.concurrent.Future<TargetIdentity> f) {
+        try {
+            TargetIdentity t = joined(f);
+            if (t != null) {
+                t.close();
+            }
+        } catch (IOException | InterruptedException e) {
+            // Never applied: nothing to close.
+        }
+    }
+
+    /** Applies the profile to every target of the browser from now on (null when the host applies no identity). */
+    private TargetIdentity applyIdentity(int port, String path, ObjectNode resolved) throws IOException, InterruptedException {
+        return settings.identity() ? TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), new IdentityParams(resolved)) : null;
+    }
+
+    /** The process-wide settings a profile implies; a warm browser serves a session only if they are equal. */
+    private String flags(ObjectNode resolved) {
+        if (!settings.identity()) {
+            return "";
+        }
+        IdentityParams p = new IdentityParams(resolved);
+        return String.join("|", p.flags()) + "|TZ=" + p.timezone();
     }
 
     /** The session's own downloads directory: the only place the relay lets downloads land and file inputs read from. */
@@ -315,6 +349,8 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         prefs.putObject("download").put("default_directory", downloads.toString()).put("prompt_for_download", false)
                 .put("directory_upgrade", true);
         prefs.putObject("savefile").put("default_directory", downloads.toString());
+        // Android Chrome has no PDF viewer plugin: navigator.plugins and mimeTypes are empty, pdfViewerEnabled false.
+        prefs.putObject("plugins").put("always_open_pdf_externally", true);
         prefs.putObject("webrtc").put("ip_handling_policy", "disable_non_proxied_udp").put("multiple_routes_enabled", false)
                 .put("nonproxied_udp_enabled", false);
         Files.writeString(dir.resolve("Default").resolve("Preferences"), prefs.toString());
@@ -324,8 +360,8 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         prepareProfile(dir);
         ProcessBuilder pb = new ProcessBuilder(command(dir, bridgePort, profile, firstUrl))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        String tz = DeviceProfiles.clean(profile.path("timezone").asText("UTC"));
-        if (!tz.isEmpty()) {
+        String tz = new IdentityParams(profile).timezone();
+        if (settings.identity() && !tz.isEmpty()) {
             pb.environment().put("TZ", tz);
         }
         return pb.start();
@@ -369,8 +405,20 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10))) {
                 cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
                 cdpAt = System.nanoTime();
-                if (settings.probeUrl() != null) {
-                    egress = probeEgress(cdp, false);
+                // The identity is applied while the probe page loads; the probe waits for it before it blanks the
+                // tab, so the customer's first document already has it.
+                java.util.concurrent.Future<TargetIdentity> identity = work.submit(() -> applyIdentity(port, path, resolved));
+                IdentityWait await = () -> r.identity = joined(identity);
+                try {
+                    if (settings.probeUrl() != null) {
+                        egress = probeEgress(cdp, false, await);
+                    } else {
+                        await.run();
+                    }
+                } finally {
+                    if (r.identity == null) {
+                        closeQuietly(identity); // the probe failed before the tab was blanked
+                    }
                 }
             }
             long probed = System.nanoTime();
@@ -391,7 +439,6 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     }
 
     private List<String> command(Path dir, int bridgePort, ObjectNode profile, String firstUrl) {
-        int[] vp = DeviceProfiles.viewport(profile);
         List<String> cmd = new ArrayList<>(List.of("setsid", settings.chromium().toString(),
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
@@ -399,12 +446,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 "--remote-debugging-address=127.0.0.1", "--proxy-server=http://127.0.0.1:" + bridgePort,
                 // Chromium never proxies loopback unless told so: without this, a page's fetch to 127.0.0.1:<port>
                 // would reach the host's own ports (other sessions' DevTools and bridges, the database) directly.
-                "--proxy-bypass-list=<-loopback>",
-                "--user-agent=" + DeviceProfiles.userAgent(profile),
-                "--window-size=" + vp[0] + "," + vp[1]));
-        String locale = DeviceProfiles.clean(profile.path("locale").asText(""));
-        if (!locale.isEmpty()) {
-            cmd.add("--lang=" + locale);
+                "--proxy-bypass-list=<-loopback>"));
+        if (settings.identity()) {
+            cmd.addAll(new IdentityParams(profile).flags());
         }
         cmd.add(firstUrl);
         return cmd;
@@ -435,7 +479,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
      * Reads the address the probe page (the browser's first tab, loaded through the bridge and the
      * device) shows, then replaces that tab with a blank one, so the customer starts from about:blank.
      */
-    private String probeEgress(CdpClient cdp, boolean navigate) throws IOException, InterruptedException {
+    private String probeEgress(CdpClient cdp, boolean navigate, IdentityWait identity) throws IOException, InterruptedException {
         Duration t = Duration.ofSeconds(15);
         String target = null;
         long deadline = System.nanoTime() + t.toNanos();
@@ -475,6 +519,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             throw new IOException("egress probe timed out");
         } finally {
             // Same renderer, no new tab: the customer's first tab is blank again.
+            identity.run();
             cdp.call("Page.navigate", CdpClient.params().put("url", "about:blank"), sid, t);
             cdp.call("Target.detachFromTarget", CdpClient.params().put("sessionId", sid), null, t);
         }
@@ -504,6 +549,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             return;
         }
         r.stopping = true;
+        TargetIdentity identity = r.identity;
+        if (identity != null) {
+            identity.close();
+        }
         Process p = r.process;
         if (p != null) {
             ProcessTree.kill(p.toHandle());

@@ -25,6 +25,7 @@ final class CdpClient implements AutoCloseable {
     private final WebSocket ws;
     private final Map<Integer, CompletableFuture<JsonNode>> calls = new ConcurrentHashMap<>();
     private final AtomicInteger ids = new AtomicInteger();
+    private volatile java.util.function.Consumer<JsonNode> events = e -> { };
 
     private CdpClient(WebSocket ws) {
         this.ws = ws;
@@ -45,28 +46,46 @@ final class CdpClient implements AutoCloseable {
 
     /** Sends {@code method} (to a flat session when {@code sessionId} is set) and waits for its result. */
     JsonNode call(String method, ObjectNode params, String sessionId, Duration timeout) throws IOException, InterruptedException {
-        int id = ids.incrementAndGet();
-        ObjectNode msg = MAPPER.createObjectNode().put("id", id).put("method", method);
-        msg.set("params", params == null ? MAPPER.createObjectNode() : params);
-        if (sessionId != null) {
-            msg.put("sessionId", sessionId);
-        }
-        CompletableFuture<JsonNode> f = new CompletableFuture<>();
-        calls.put(id, f);
-        synchronized (ws) {
-            ws.sendText(msg.toString(), true).join();
-        }
         try {
-            JsonNode reply = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            JsonNode reply = send(method, params, sessionId).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (reply.has("error")) {
                 throw new IOException(method + ": " + reply.get("error"));
             }
             return reply.path("result");
         } catch (ExecutionException | TimeoutException e) {
             throw new IOException(method + " failed: " + e, e);
-        } finally {
-            calls.remove(id);
         }
+    }
+
+    /**
+     * Sends {@code method} without waiting: the future completes with the whole reply ({@code result} or
+     * {@code error}). Commands to one session are executed in the order they are sent.
+     */
+    CompletableFuture<JsonNode> send(String method, ObjectNode params, String sessionId) {
+        return send(method, params == null ? "{}" : params.toString(), sessionId);
+    }
+
+    /** As {@link #send(String, ObjectNode, String)}, with the parameters already serialised (sent often, built once). */
+    CompletableFuture<JsonNode> send(String method, String paramsJson, String sessionId) {
+        int id = ids.incrementAndGet();
+        StringBuilder msg = new StringBuilder(paramsJson.length() + 100).append("{\"id\":").append(id)
+                .append(",\"method\":\"").append(method).append('"');
+        if (sessionId != null) {
+            msg.append(",\"sessionId\":").append(MAPPER.getNodeFactory().textNode(sessionId));
+        }
+        msg.append(",\"params\":").append(paramsJson).append('}');
+        CompletableFuture<JsonNode> f = new CompletableFuture<>();
+        calls.put(id, f);
+        f.whenComplete((r, e) -> calls.remove(id));
+        synchronized (ws) {
+            ws.sendText(msg.toString(), true).join();
+        }
+        return f;
+    }
+
+    /** Receives every event (a message without an id); runs on the socket's thread, so it must not block. */
+    void onEvent(java.util.function.Consumer<JsonNode> listener) {
+        this.events = listener;
     }
 
     static ObjectNode params() {
@@ -97,6 +116,8 @@ final class CdpClient implements AutoCloseable {
                         if (f != null) {
                             f.complete(node);
                         }
+                    } else if (c != null && node.has("method")) {
+                        c.events.accept(node);
                     }
                 } catch (IOException ignored) {
                     // Not a protocol message; nothing waits for it.

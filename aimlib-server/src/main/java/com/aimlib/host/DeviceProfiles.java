@@ -25,19 +25,4 @@ public final class DeviceProfiles {
         return new ProfileResolver(DeviceCatalogue.bundled()).resolve(JsonNodeFactory.instance.objectNode(),
                 new ProfileResolver.Context(zoneAndLocale[0], zoneAndLocale[1], chromeFullVersion, new Random(0)));
     }
-
-    /** The mobile user agent of the profile. */
-    static String userAgent(ObjectNode p) {
-        return clean(p.path("user_agent").asText(""));
-    }
-
-    /** The CSS-pixel viewport width and height of the profile. */
-    static int[] viewport(ObjectNode p) {
-        return new int[] {p.path("viewport").path(0).asInt(412), p.path("viewport").path(1).asInt(839)};
-    }
-
-    /** Keeps a value safe for a command-line flag or an environment variable. */
-    static String clean(String s) {
-        return s.replaceAll("[^A-Za-z0-9 ._/+:;(),-]", "").trim();
-    }
 }

@@ -35,7 +35,7 @@ class HostOrdersTest {
         BrowserSessions dbLink = new BrowserSessions(fx.db, fx.box, Clock.systemUTC(), BrowserSettings.defaults(), false, 5, () -> "", null);
         HostSettings s = fx.hostSettings(2);
         s = new HostSettings("remote-" + UUID.randomUUID(), s.region(), s.address(), 2, s.chromium(), Files.createTempDirectory("remote-host"),
-                s.upstreamType(), s.upstream(), s.probeUrl(), s.heartbeatInterval(), s.bytesReportInterval(), 0);
+                s.upstreamType(), s.upstream(), s.probeUrl(), s.heartbeatInterval(), s.bytesReportInterval(), 0, true);
         try (BrowserHost remote = BrowserHost.start(s, dbLink); HostOrders orders = new HostOrders(fx.db, fx.box, remote, 50)) {
             BrowserFixture.Tenant t = fx.tenant();
             JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));

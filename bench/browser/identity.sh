@@ -1,0 +1,11 @@
+#!/bin/sh
+# What the device identity costs: POST -> ready (cold) and opening a new tab, with the host applying the identity
+# and without (HostSettings.withIdentity(false), bench only), alternating rounds. One run, one machine.
+# Usage: bench/browser/identity.sh [rounds] [sessions per round] [tabs per session]
+set -e
+cd "$(dirname "$0")/../.."
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+./mvnw -B -q -o test -pl aimlib-server -am -Dtest=IdentityBench -Daimlib.bench=true \
+  -Daimlib.bench.rounds="${1:-3}" -Daimlib.bench.sessions="${2:-4}" -Daimlib.bench.tabs="${3:-10}" \
+  -Dsurefire.failIfNoSpecifiedTests=false
+cat aimlib-server/target/bench-identity.txt
