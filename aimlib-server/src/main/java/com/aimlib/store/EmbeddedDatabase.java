@@ -68,6 +68,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
         Path socketDir = privateDir(sibling(dataDir, "-run"));
 
         new PostmasterPidFile(dataDir).clearLeftover();
+        removeStaleSocketLocks(socketDir);
         if (!Files.exists(dataDir.resolve("PG_VERSION"))) {
             initdb(binaries, dataDir, password);
         } else if (!passwordMarked(dataDir, password)) {
@@ -217,7 +218,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
         while (!pidFile.ready(p.pid())) {
             if (!p.isAlive() || System.nanoTime() > deadline) {
                 p.destroyForcibly();
-                throw new IOException("embedded postgres did not start (exit=" + (p.isAlive() ? "timeout" : p.exitValue()) + "); see " + logFile);
+                throw new IOException("embedded postgres did not start (exit=" + (p.isAlive() ? "timeout" : p.exitValue()) + ")"
+                        + lastFatal(logFile) + "; see " + logFile);
             }
             try {
                 Thread.sleep(20);
@@ -227,6 +229,37 @@ public final class EmbeddedDatabase implements AutoCloseable {
                 throw new IOException("interrupted while starting postgres", e);
             }
         }
+    }
+
+    /**
+     * After a kill -9 the socket's lock file ({@code .s.PGSQL.<port>.lock}) still names the dead postmaster.
+     * PostgreSQL treats a pid that still exists as a live owner, and where PID 1 does not reap orphans the dead
+     * postmaster stays a zombie, so the next start failed with "lock file … already exists". No server of this
+     * data dir runs any more (cleared above) and the socket directory is ours alone: what is in it is stale.
+     */
+    private static void removeStaleSocketLocks(Path socketDir) throws IOException {
+        try (var entries = Files.newDirectoryStream(socketDir, ".s.PGSQL.*")) {
+            for (Path e : entries) {
+                log.warn("removing stale postgres socket file {}", e.getFileName());
+                Files.deleteIfExists(e);
+            }
+        }
+    }
+
+    /** PostgreSQL's own reason from the end of its log (": FATAL: …"), or nothing. */
+    private static String lastFatal(Path logFile) {
+        try {
+            List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+            for (int i = lines.size() - 1; i >= Math.max(0, lines.size() - 50); i--) {
+                String l = lines.get(i);
+                if (l.contains("FATAL") || l.contains("PANIC")) {
+                    return ": " + l.strip();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the log is only for the message
+        }
+        return "";
     }
 
     /** The socket directory, mode 0700; a short one under /tmp when the data dir's path is too long for a socket. */
