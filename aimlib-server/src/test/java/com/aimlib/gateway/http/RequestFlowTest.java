@@ -39,12 +39,18 @@ class RequestFlowTest {
         assertThat(((HttpRequest) ch.readInbound()).uri()).isEqualTo("/a");
         assertThat((Object) ch.readInbound()).isInstanceOf(LastHttpContent.class);
         assertThat((Object) ch.readInbound()).as("/b waits for /a's answer").isNull();
-        assertThat(ch.config().isAutoRead()).as("no reading while a handler works").isFalse();
+        assertThat(ch.config().isAutoRead()).as("one request queued: the socket is still read").isTrue();
 
+        ch.writeInbound(get("/c"), LastHttpContent.EMPTY_LAST_CONTENT, get("/d"), LastHttpContent.EMPTY_LAST_CONTENT);
+        assertThat(ch.config().isAutoRead()).as("three queued: reading stops until the queue is worked off").isFalse();
+
+        for (String next : new String[] {"/b", "/c", "/d"}) {
+            ch.writeOutbound(ok());
+            assertThat(((HttpRequest) ch.readInbound()).uri()).isEqualTo(next);
+            assertThat((Object) ch.readInbound()).isInstanceOf(LastHttpContent.class);
+        }
         ch.writeOutbound(ok());
-        assertThat(((HttpRequest) ch.readInbound()).uri()).isEqualTo("/b");
-        ch.writeOutbound(ok());
-        assertThat(ch.config().isAutoRead()).isTrue();
+        assertThat(ch.config().isAutoRead()).as("all answered").isTrue();
         ch.finishAndReleaseAll();
     }
 
