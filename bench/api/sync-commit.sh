@@ -68,7 +68,9 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds of (off, on),
 for r in $(seq 1 "$ROUNDS"); do
     for mode in off on; do
         start_server "$mode" "server-$mode-r$r"
-        KEY="$(sed -n 's/^export AIMLIB_API_KEY=//p' "$OUT/server-$mode-r$r.out")"
+        # Only the first start prints the demo's key; every start keeps it in <data-dir>/demo.env.
+        KEY="$(sed -n 's/^export AIMLIB_API_KEY=//p' "$DATA/demo.env" 2>/dev/null)"
+        [[ -n "$KEY" ]] || KEY="$(sed -n 's/^export AIMLIB_API_KEY=//p' "$OUT/server-$mode-r$r.out")"
         cat >"$OUT/tickets.lua" <<LUAEOF
 wrk.method = "POST"
 wrk.body = '{"subject":"bench","body":"synchronous commit costs what?"}'
