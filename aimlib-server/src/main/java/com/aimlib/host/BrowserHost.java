@@ -58,6 +58,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         final Path dir;
         volatile boolean stopping;
         volatile long reportedBytes;
+        /** The browser's DevTools endpoint once it is ready (a saved context is read through it). */
+        volatile int port;
+        volatile String path;
 
         Running(UUID id, Path dir) {
             this.id = id;
@@ -163,8 +166,14 @@ public final class BrowserHost implements HostLink, AutoCloseable {
 
     @Override
     public void boot(BootOrder order) {
+        boot(order, BootExtras.NONE);
+    }
+
+    /** A session with a saved context or extensions starts cold: a warm browser has neither and cannot get them. */
+    @Override
+    public void boot(BootOrder order, BootExtras extras) {
         ObjectNode resolved = order.profile();
-        Warm w = takeWarm(flags(resolved));
+        Warm w = extras.isEmpty() ? takeWarm(flags(resolved)) : null;
         Running r = new Running(order.sessionId(), w == null ? settings.workDir().resolve(order.sessionId().toString()) : w.dir);
         if (running.putIfAbsent(order.sessionId(), r) != null) {
             if (w != null) {
@@ -174,7 +183,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
         owned.add(r.dir);
         if (w == null) {
-            work.execute(() -> launch(order, r, resolved));
+            work.execute(() -> launch(order, r, resolved, extras));
             return;
         }
         r.process = w.process;
@@ -277,6 +286,8 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             if (r.stopping) {
                 return;
             }
+            r.port = w.port;
+            r.path = w.path;
             long ms = (System.nanoTime() - t0) / 1_000_000;
             log.info("browser boot session={} warm=true probe_ms={}", id, ms);
             gateway.ready(id, w.port, w.path, egress, resolved, ms, downloads(w.dir).toString());
@@ -341,7 +352,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
      * STUN to a loopback server with {@code --force-webrtc-ip-handling-policy} or {@code --webrtc-ip-handling-policy}
      * (tried by hand; {@code BrowserPathGuardTest} proves the preference).
      */
-    private static void prepareProfile(Path dir) throws IOException {
+    private static void prepareProfile(Path dir, LoadedExtensions extensions) throws IOException {
         Path downloads = downloads(dir);
         Files.createDirectories(downloads);
         Files.createDirectories(dir.resolve("Default"));
@@ -353,12 +364,17 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         prefs.putObject("plugins").put("always_open_pdf_externally", true);
         prefs.putObject("webrtc").put("ip_handling_policy", "disable_non_proxied_udp").put("multiple_routes_enabled", false)
                 .put("nonproxied_udp_enabled", false);
+        extensions.denyFileAccess(prefs);
         Files.writeString(dir.resolve("Default").resolve("Preferences"), prefs.toString());
     }
 
     private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl) throws IOException {
-        prepareProfile(dir);
-        ProcessBuilder pb = new ProcessBuilder(command(dir, bridgePort, profile, firstUrl))
+        return process(dir, bridgePort, profile, firstUrl, new LoadedExtensions());
+    }
+
+    private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl, LoadedExtensions extensions) throws IOException {
+        prepareProfile(dir, extensions);
+        ProcessBuilder pb = new ProcessBuilder(command(dir, bridgePort, profile, firstUrl, extensions))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         String tz = new IdentityParams(profile).timezone();
         if (settings.identity() && !tz.isEmpty()) {
@@ -372,11 +388,64 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         work.execute(() -> teardown(sessionId, true));
     }
 
-    private void launch(BootOrder order, Running r, ObjectNode resolved) {
+    @Override
+    public boolean savesState() {
+        return true;
+    }
+
+    /**
+     * Reads every cookie over CDP, then (with {@code stop}) closes the browser cleanly with {@code Browser.close}, so
+     * LevelDB and SQLite stores are flushed, and packs the storage directories; the teardown follows. Without
+     * {@code stop} the directories are copied from the running browser: what it has not written yet is missing.
+     */
+    @Override
+    public byte[] saveState(UUID sessionId, boolean stop, long maxBytes) throws IOException {
+        Running r = running.get(sessionId);
+        if (r == null || r.port == 0 || r.stopping) {
+            throw new IOException("the session's browser is not running");
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode cookies;
+            try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + r.port + r.path), Duration.ofSeconds(10))) {
+                cookies = cdp.call("Storage.getCookies", null, null, Duration.ofSeconds(10)).path("cookies");
+                if (stop) {
+                    r.stopping = true; // its exit is ours now, not a crash to report
+                    TargetIdentity identity = r.identity;
+                    r.identity = null;
+                    if (identity != null) {
+                        identity.close();
+                    }
+                    cdp.send("Browser.close", (ObjectNode) null, null);
+                }
+            }
+            if (stop) {
+                Process p = r.process;
+                try {
+                    p.onExit().get(15, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                    log.warn("browser did not close cleanly; its storage may be partial session={}", sessionId);
+                }
+            }
+            return SavedState.capture(r.dir, cookies, maxBytes);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } finally {
+            if (stop) {
+                teardown(sessionId, true);
+            }
+        }
+    }
+
+    private void launch(BootOrder order, Running r, ObjectNode resolved, BootExtras extras) {
         long t0 = System.nanoTime();
         UUID id = order.sessionId();
         try {
             Files.createDirectories(r.dir);
+            // A saved context's storage is in place before Chromium opens the profile; its cookies are set over CDP below.
+            com.fasterxml.jackson.databind.node.ArrayNode cookies = extras.savedState() == null ? null
+                    : SavedState.restore(extras.savedState(), r.dir);
+            LoadedExtensions extensions = LoadedExtensions.unpack(extras.extensions(), r.dir);
             SessionBridge bridge = new SessionBridge(group, settings.upstreamType(), settings.upstream(),
                     order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
             r.bridge = bridge;
@@ -385,7 +454,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 return;
             }
             // The egress probe starts loading with the browser itself, overlapping the DevTools start-up.
-            Process p = process(r.dir, bridgePort, resolved, settings.probeUrl() != null ? settings.probeUrl() : "about:blank");
+            Process p = process(r.dir, bridgePort, resolved, settings.probeUrl() != null ? settings.probeUrl() : "about:blank", extensions);
             r.process = p;
             if (r.stopping) {
                 // A teardown ran while we started it and saw no process: this side kills it (both fields are volatile).
@@ -404,6 +473,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             long cdpAt;
             try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10))) {
                 cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
+                if (cookies != null && !cookies.isEmpty()) {
+                    cdp.call("Storage.setCookies", CdpClient.params().set("cookies", SavedState.cookieParams(cookies)), null, Duration.ofSeconds(10));
+                }
                 cdpAt = System.nanoTime();
                 // The identity is applied while the probe page loads; the probe waits for it before it blanks the
                 // tab, so the customer's first document already has it.
@@ -427,6 +499,8 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             if (r.stopping) {
                 return;
             }
+            r.port = port;
+            r.path = path;
             long ms = (System.nanoTime() - t0) / 1_000_000;
             gateway.ready(id, port, path, egress, resolved, ms, downloads(r.dir).toString());
         } catch (Exception e) {
@@ -438,7 +512,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    private List<String> command(Path dir, int bridgePort, ObjectNode profile, String firstUrl) {
+    private List<String> command(Path dir, int bridgePort, ObjectNode profile, String firstUrl, LoadedExtensions extensions) {
         List<String> cmd = new ArrayList<>(List.of("setsid", settings.chromium().toString(),
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
@@ -450,6 +524,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         if (settings.identity()) {
             cmd.addAll(new IdentityParams(profile).flags());
         }
+        cmd.addAll(extensions.flags());
         cmd.add(firstUrl);
         return cmd;
     }

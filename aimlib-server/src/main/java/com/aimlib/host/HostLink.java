@@ -10,6 +10,30 @@ public interface HostLink {
     /** Launches a browser for the session in {@code order}; reports ready or failed later. */
     void boot(BootOrder order);
 
+    /**
+     * Launches a browser that also restores a saved context and loads extensions (issue 14). Hosts that cannot
+     * (the database-driven remote host) say so with {@link #savesState()} false and are never sent extras.
+     */
+    default void boot(BootOrder order, BootExtras extras) {
+        if (!extras.isEmpty()) {
+            throw new UnsupportedOperationException("this host restores no contexts and loads no extensions");
+        }
+        boot(order);
+    }
+
+    /** Whether {@link #saveState} and {@link #boot(BootOrder, BootExtras)} with extras work on this host. */
+    default boolean savesState() {
+        return false;
+    }
+
+    /**
+     * The session's cookies and origin storage as a {@link SavedState} zip; with {@code stop}, the browser is first
+     * shut down cleanly (so its storage is on disk) and then torn down, reporting stopped. Blocking.
+     */
+    default byte[] saveState(UUID sessionId, boolean stop, long maxBytes) throws java.io.IOException {
+        throw new UnsupportedOperationException("this host saves no contexts");
+    }
+
     /** Tears the session's browser down (idempotent); reports stopped when done. */
     void stop(UUID sessionId);
 }

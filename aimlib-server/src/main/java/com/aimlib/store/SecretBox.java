@@ -56,6 +56,35 @@ public final class SecretBox {
         }
     }
 
+    /**
+     * Seals bytes (a saved browser context) bound to {@code aad}: the box opens only with the same {@code aad}, so a
+     * row's ciphertext copied onto another customer's row does not open there.
+     */
+    public byte[] seal(byte[] plaintext, byte[] aad) {
+        try {
+            byte[] nonce = Secrets.randomBytes(NONCE);
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+            cipher.updateAAD(aad);
+            byte[] sealed = cipher.doFinal(plaintext);
+            return ByteBuffer.allocate(NONCE + sealed.length).put(nonce).put(sealed).array();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("encryption failed", e);
+        }
+    }
+
+    /** Opens what {@link #seal(byte[], byte[])} sealed with the same {@code aad}. */
+    public byte[] open(byte[] box, byte[] aad) {
+        try {
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, box, 0, NONCE));
+            cipher.updateAAD(aad);
+            return cipher.doFinal(box, NONCE, box.length - NONCE);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("decryption failed: wrong server key or moved row?", e);
+        }
+    }
+
     public String open(byte[] box) {
         try {
             Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
