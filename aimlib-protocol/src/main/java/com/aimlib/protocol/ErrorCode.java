@@ -26,7 +26,11 @@ public enum ErrorCode {
     CONFLICT("conflict"),
     PAYLOAD_TOO_LARGE("payload_too_large"),
     RATE_LIMITED("rate_limited"),
-    EGRESS_FORBIDDEN("egress_forbidden");
+    EGRESS_FORBIDDEN("egress_forbidden"),
+    /** Issue 14: a saved context over the per-context size cap (413). */
+    CONTEXT_TOO_LARGE("context_too_large"),
+    /** Issue 14: an uploaded extension refused: not a zip or form, bad manifest, refused permission or path (400). */
+    EXTENSION_INVALID("extension_invalid");
 
     private final String wire;
 

@@ -143,12 +143,18 @@ public final class Gateway implements AutoCloseable {
         String publicWs = config.publicWsBase();
         sessions = new BrowserSessions(db, secrets, config.clock(), browserSettings, config.autoBrowserSession(),
                 config.maxTabs(), () -> publicWs != null ? publicWs : "ws://" + authority.get(), blocking);
-        SessionRoutes.register(router, auth, sessions);
+        com.aimlib.gateway.sessions.SessionContexts contexts = new com.aimlib.gateway.sessions.SessionContexts(sessions, secrets, config.contextMaxBytes());
+        com.aimlib.gateway.extensions.Extensions extensions = new com.aimlib.gateway.extensions.Extensions(db, config.clock());
+        SessionRoutes.register(router, auth, sessions, contexts, extensions);
+        com.aimlib.gateway.sessions.ContextRoutes.register(router, auth, contexts);
+        com.aimlib.gateway.extensions.ExtensionRoutes.register(router, auth, extensions);
         cdpRelay = new CdpRelay(sessions, blocking, authority, publicWs);
         cdpRelay.register(router);
         reaper = new SessionReaper(sessions);
 
-        http = bind(() -> HttpServer.start("api", config.bindHost(), config.httpPort(), config.maxBodyBytes(), config.httpLimits(), router,
+        java.util.Map<String, Integer> uploads = java.util.Map.of("POST " + com.aimlib.gateway.extensions.ExtensionRoutes.UPLOAD_PATH,
+                Math.max(config.maxBodyBytes(), config.extensionMaxBytes()));
+        http = bind(() -> HttpServer.start("api", config.bindHost(), config.httpPort(), config.maxBodyBytes(), uploads, config.httpLimits(), router,
                 blocking, meters, workers), "--port", config.httpPort());
         if (config.metricsPort() != null) {
             Router scrape = new Router();

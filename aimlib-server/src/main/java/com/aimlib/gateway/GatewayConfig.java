@@ -26,7 +26,9 @@ public record GatewayConfig(
         HttpLimits httpLimits,
         String metricsHost,
         Integer metricsPort,
-        Clock clock) {
+        Clock clock,
+        long contextMaxBytes,
+        int extensionMaxBytes) {
 
     /**
      * The base of the WebSocket URLs customers get ({@code connect_url}, discovery): {@code wss://host} for an
@@ -67,6 +69,9 @@ public record GatewayConfig(
         private String metricsHost = "127.0.0.1";
         private Integer metricsPort = null;
         private Clock clock = Clock.systemUTC();
+        /** Issue 14: a saved context's packed size, and an extension upload's body. */
+        private long contextMaxBytes = 20L << 20;
+        private int extensionMaxBytes = 10 << 20;
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder publicHost(String v) { publicHost = v; return this; }
@@ -88,6 +93,8 @@ public record GatewayConfig(
         public Builder metricsHost(String v) { metricsHost = v; return this; }
         public Builder metricsPort(Integer v) { metricsPort = v; return this; }
         public Builder clock(Clock v) { clock = v; return this; }
+        public Builder contextMaxBytes(long v) { contextMaxBytes = v; return this; }
+        public Builder extensionMaxBytes(int v) { extensionMaxBytes = v; return this; }
 
         /** All listeners on free ports: what tests use. */
         public Builder ephemeralPorts() {
@@ -109,7 +116,7 @@ public record GatewayConfig(
             return new GatewayConfig(bindHost, publicHost, url, httpPort, socksPort, httpProxyPort, tunnelPort, region,
                     maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads,
                     new HttpLimits(httpIdleTimeout, httpHeaderTimeout, httpBodyTimeout, httpMaxConnections),
-                    metricsHost, metricsPort, clock);
+                    metricsHost, metricsPort, clock, contextMaxBytes, extensionMaxBytes);
         }
     }
 }

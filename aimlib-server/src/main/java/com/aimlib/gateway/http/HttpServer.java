@@ -47,6 +47,13 @@ public final class HttpServer implements AutoCloseable {
     /** {@code name} tags the listener's connection metrics ({@code api}, {@code metrics}). */
     public static HttpServer start(String name, String host, int port, int maxBodyBytes, HttpLimits limits, Router router,
                                    ExecutorService blocking, MeterRegistry meters, EventLoopGroup workers) throws InterruptedException {
+        return start(name, host, port, maxBodyBytes, java.util.Map.of(), limits, router, blocking, meters, workers);
+    }
+
+    /** As above, with larger body limits for a few routes ({@code "POST /v1/extensions"} → bytes). */
+    public static HttpServer start(String name, String host, int port, int maxBodyBytes, java.util.Map<String, Integer> largerBodies,
+                                   HttpLimits limits, Router router, ExecutorService blocking, MeterRegistry meters,
+                                   EventLoopGroup workers) throws InterruptedException {
         EventLoopGroup boss = EventLoops.group(1, "http-accept");
         HttpDispatcher dispatcher = new HttpDispatcher(router, blocking, meters);
         ConnectionCap cap = new ConnectionCap(limits.maxConnections(), meters, name);
@@ -68,6 +75,9 @@ public final class HttpServer implements AutoCloseable {
                                 .addLast("flow", flow)
                                 .addLast("aggregate", new BoundedAggregator(maxBodyBytes))
                                 .addLast("dispatch", dispatcher);
+                        if (!largerBodies.isEmpty()) {
+                            ch.pipeline().addBefore("aggregate", BodyLimitSwitch.NAME, new BodyLimitSwitch(maxBodyBytes, largerBodies));
+                        }
                     }
                 });
         Channel ch = b.bind(host, port).sync().channel();
@@ -98,6 +108,10 @@ public final class HttpServer implements AutoCloseable {
             // may send anyway, and which must never be read as the next request.
             super(max, true);
             this.max = max;
+        }
+
+        int max() {
+            return max;
         }
 
         @Override

@@ -111,15 +111,20 @@ public final class BrowserSessions implements GatewayLink {
 
     /** POST /v1/devices/{id}/browser: the documented 201 body, or the documented error. */
     public BrowserSessionCreated create(UUID customerId, UUID deviceId, CreateRequest req) {
+        return create(customerId, deviceId, req, SessionExtras.NONE);
+    }
+
+    /** As above, starting from a saved context and/or loading extensions (issue 14). */
+    public BrowserSessionCreated create(UUID customerId, UUID deviceId, CreateRequest req, SessionExtras extras) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-        Claimed c = jdbi.inTransaction(h -> claim(h, customerId, deviceId, req, now));
+        Claimed c = jdbi.inTransaction(h -> claim(h, customerId, deviceId, req, extras, now));
         boolean moved = jdbi.withHandle(h -> SessionStateMachine.move(h, c.sessionId(), EnumSet.of(REQUESTED), PROVISIONING));
         if (!moved) {
             throw new ApiException(503, "capacity_unavailable", "session changed during provisioning, retry");
         }
         HostLink link = hosts.get(c.hostId());
         if (link != null) {
-            link.boot(c.order());
+            link.boot(c.order(), extras.boot());
         }
         // else: a host in another process, which takes its boot orders from the database (HostOrders)
         log.info("session provisioning session={} device={} host={}", c.sessionId(), deviceId, c.hostId());
@@ -127,7 +132,7 @@ public final class BrowserSessions implements GatewayLink {
                 readyInSeconds(), null, seconds(c.expiresAt()), maxTabs);
     }
 
-    private Claimed claim(Handle h, UUID customerId, UUID deviceId, CreateRequest req, Instant now) {
+    private Claimed claim(Handle h, UUID customerId, UUID deviceId, CreateRequest req, SessionExtras extras, Instant now) {
         Map<String, Object> device = h.createQuery("SELECT name, region, timezone, locale, max_browser_sessions, monthly_cap_bytes FROM devices WHERE id = :d FOR UPDATE")
                 .bind("d", deviceId).mapToMap().findOne()
                 .orElseThrow(() -> ApiException.shortForm(404, "device not found"));
@@ -173,8 +178,12 @@ public final class BrowserSessions implements GatewayLink {
                 .mapTo(UUID.class).list().stream().findFirst()
                 .orElseThrow(() -> new ApiException(503, "capacity_unavailable", "no browser host capacity in region"));
 
-        ObjectNode resolved = profiles.resolve(h, hostId, region, (String) device.get("timezone"), (String) device.get("locale"),
-                req.profile());
+        if (!extras.isEmpty() && (hosts.get(hostId) == null || !hosts.get(hostId).savesState())) {
+            throw new ApiException(503, "host_unavailable", "the region's browser host cannot restore contexts or load extensions");
+        }
+        // A saved context keeps the profile it was saved with: the site sees the same phone again.
+        ObjectNode resolved = extras.profile() != null ? extras.profile().deepCopy()
+                : profiles.resolve(h, hostId, region, (String) device.get("timezone"), (String) device.get("locale"), req.profile());
         String token = Secrets.randomHex(24);
         Instant expires = now.plusSeconds(req.ttlSeconds());
         if (lease.endsAt() != null && lease.endsAt().isBefore(expires)) {
@@ -218,6 +227,10 @@ public final class BrowserSessions implements GatewayLink {
                     .bind("customer", customerId).bind("device", deviceId).bind("lease", lease.leaseId());
             withId(binds, sessionId).forEach(u::bind);
             u.execute();
+        }
+        if (!extras.isEmpty()) {
+            h.createUpdate("UPDATE browser_sessions SET context_id = :ctx, extension_ids = CAST(:ext AS uuid[]) WHERE id = :sid")
+                    .bind("ctx", extras.contextId()).bind("ext", extras.extensionIds().toArray(UUID[]::new)).bind("sid", sessionId).execute();
         }
         BootOrder order = new BootOrder(sessionId, (String) device.get("name"), resolved, cap,
                 lease.proxyUsername(), box.open(lease.proxyPasswordEnc()));

@@ -28,25 +28,38 @@ public final class SessionRoutes {
     }
 
     public static void register(Router router, ApiKeyAuth auth, BrowserSessions sessions) {
+        register(router, auth, sessions, null, null);
+    }
+
+    /** With saved contexts and extensions (issue 14): {@code context_id}/{@code extensions} at create, {@code persist} at DELETE. */
+    public static void register(Router router, ApiKeyAuth auth, BrowserSessions sessions, SessionContexts contexts,
+                                com.aimlib.gateway.extensions.Extensions extensions) {
         ProfilesBody profiles = ProfilesBody.of(DeviceCatalogue.bundled());
         router.get("/v1/profiles", auth.customer("proxies.read", r -> Response.ok(profiles)));
-        router.post("/v1/devices/{id}/browser", auth.customer("sessions.write", r -> create(r, sessions)));
+        router.post("/v1/devices/{id}/browser", auth.customer("sessions.write", r -> create(r, sessions, contexts, extensions)));
         router.get("/v1/devices/{id}/browser", auth.customer("proxies.read", r -> {
             UUID device = r.uuidParam("id");
             return Response.ok(sessions.get(r.principal(CustomerPrincipal.class).customerId(), device));
         }));
         router.delete("/v1/devices/{id}/browser", auth.customer("sessions.write", r -> {
             UUID device = r.uuidParam("id");
+            SessionContexts.SaveRequest persist = contexts == null ? null : ContextRoutes.persist(r);
+            if (persist != null) {
+                return Response.ok(contexts.stopAndSave(r.principal(CustomerPrincipal.class).customerId(), device, persist));
+            }
             return Response.ok(sessions.stop(r.principal(CustomerPrincipal.class).customerId(), device));
         }));
     }
 
-    private static Response create(Request r, BrowserSessions sessions) {
+    private static Response create(Request r, BrowserSessions sessions, SessionContexts contexts,
+                                   com.aimlib.gateway.extensions.Extensions extensions) {
         UUID device = r.uuidParam("id");
         JsonNode body = body(r);
         BrowserSessions.CreateRequest req = sessions.request(integer(body, "ttl"), integer(body, "idle_timeout"),
                 body.hasNonNull("sticky") ? body.get("sticky").asBoolean() : null, Profiles.validate(body.get("profile")));
-        return Response.created(sessions.create(r.principal(CustomerPrincipal.class).customerId(), device, req));
+        UUID customer = r.principal(CustomerPrincipal.class).customerId();
+        SessionExtras extras = contexts == null ? SessionExtras.NONE : ContextRoutes.extras(body, req.profile(), customer, contexts, extensions);
+        return Response.created(sessions.create(customer, device, req, extras));
     }
 
     /** The body as a JSON object ({} when empty); anything unparseable is the documented profile_invalid. */
