@@ -65,15 +65,20 @@ public final class BrowserFixture implements AutoCloseable {
     private static final java.util.concurrent.atomic.AtomicInteger N = new java.util.concurrent.atomic.AtomicInteger();
 
     public BrowserFixture(int hostCapacity) throws Exception {
-        this(hostCapacity, TestDatabases.fresh(), null);
+        this(hostCapacity, TestDatabases.fresh(), null, b -> b);
     }
 
-    private BrowserFixture(int hostCapacity, Database db, Path workDir) throws Exception {
+    /** With gateway settings changed from the defaults (limits under test). */
+    public BrowserFixture(int hostCapacity, java.util.function.UnaryOperator<GatewayConfig.Builder> config) throws Exception {
+        this(hostCapacity, TestDatabases.fresh(), null, config);
+    }
+
+    private BrowserFixture(int hostCapacity, Database db, Path workDir, java.util.function.UnaryOperator<GatewayConfig.Builder> config) throws Exception {
         this.db = db;
         this.accounts = new Accounts(db, box);
         this.whoami = new WhoAmI();
         this.operatorKey = accounts.mintKey(null, "ops", Set.of(), null).plaintext();
-        this.gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().clock(clock).build(), db, box,
+        this.gateway = Gateway.start(config.apply(GatewayConfig.builder().ephemeralPorts().clock(clock)).build(), db, box,
                 BrowserSettings.defaults().manualReaper());
         this.workDir = workDir != null ? workDir : Files.createTempDirectory("aimlib-host");
         this.host = BrowserHost.start(hostSettings(hostCapacity), gateway.sessions());
