@@ -229,7 +229,7 @@ public final class BrowserSessions implements GatewayLink {
             u.execute();
         }
         if (!extras.isEmpty()) {
-            h.createUpdate("UPDATE browser_sessions SET context_id = :ctx, extension_ids = CAST(:ext AS uuid[]) WHERE id = :sid")
+            h.createUpdate("UPDATE browser_sessions SET context_id = CAST(:ctx AS uuid), extension_ids = CAST(:ext AS uuid[]) WHERE id = :sid")
                     .bind("ctx", extras.contextId()).bind("ext", extras.extensionIds().toArray(UUID[]::new)).bind("sid", sessionId).execute();
         }
         BootOrder order = new BootOrder(sessionId, (String) device.get("name"), resolved, cap,
