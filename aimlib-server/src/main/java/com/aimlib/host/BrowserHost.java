@@ -55,6 +55,8 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         volatile Process process;
         volatile SessionBridge bridge;
         volatile TargetIdentity identity;
+        /** Sessions with extensions: closes tabs an extension opens on browser-internal pages. */
+        volatile BrowserPageWatch pageWatch;
         final Path dir;
         volatile boolean stopping;
         volatile long reportedBytes;
@@ -473,6 +475,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             long cdpAt;
             try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10))) {
                 cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
+                if (!extensions.ids.isEmpty()) {
+                    r.pageWatch = BrowserPageWatch.start(URI.create("ws://127.0.0.1:" + port + path), id);
+                }
                 if (cookies != null && !cookies.isEmpty()) {
                     cdp.call("Storage.setCookies", CdpClient.params().set("cookies", SavedState.cookieParams(cookies)), null, Duration.ofSeconds(10));
                 }
@@ -627,6 +632,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         TargetIdentity identity = r.identity;
         if (identity != null) {
             identity.close();
+        }
+        BrowserPageWatch watch = r.pageWatch;
+        if (watch != null) {
+            watch.close();
         }
         Process p = r.process;
         if (p != null) {

@@ -54,6 +54,7 @@ class ExtensionsTest {
                   try { await fetch("file:///etc/hostname"); file = "read"; } catch (e) {}
                   let tab = "blocked";
                   try { await chrome.tabs.create({url: "file:///etc/hostname"}); tab = "opened"; } catch (e) {}
+                  try { await chrome.tabs.create({url: "chrome://extensions"}); } catch (e) {}
                   await fetch("%s?fileaccess=" + fa + "&file=" + file + "&tab=" + tab, {mode: "no-cors"});
                 })();
                 """.formatted(fx.whoami.url("/from-extension"));
@@ -96,6 +97,31 @@ class ExtensionsTest {
         } finally {
             Files.deleteIfExists(f);
         }
+    }
+
+    /** The URLs of the session's tabs, read from its DevTools on the host (after any pending close, within 10 s). */
+    static List<String> pageUrls(UUID session) throws Exception {
+        Path dir = fx.host.browserOf(session).orElseThrow().getValue();
+        String port = Files.readAllLines(dir.resolve("DevToolsActivePort")).get(0).trim();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        List<String> urls = List.of();
+        Instant end = Instant.now().plusSeconds(10);
+        while (Instant.now().isBefore(end)) {
+            String list = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/json/list")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            List<String> now = new ArrayList<>();
+            for (JsonNode t : com.aimlib.gateway.http.Json.MAPPER.readTree(list)) {
+                if ("page".equals(t.path("type").asText())) {
+                    now.add(t.path("url").asText());
+                }
+            }
+            urls = now;
+            if (urls.stream().noneMatch(u -> u.startsWith("chrome:") || u.startsWith("file:"))) {
+                return urls;
+            }
+            Thread.sleep(100);
+        }
+        return urls;
     }
 
     static List<String> commandLineOf(UUID session) {
@@ -147,6 +173,8 @@ class ExtensionsTest {
         List<String> hits = fx.whoami.seen.subList(before, fx.whoami.seen.size()).stream().filter(x -> x.contains("/from-extension")).toList();
         // Through the device (its agent binds 127.0.0.2), and the extension could read no host file.
         assertThat(hits).containsExactly(BrowserFixture.EGRESS + " /from-extension?fileaccess=false&file=blocked&tab=blocked");
+        // The chrome://extensions tab the extension opened (where file access could be switched back on) is closed.
+        assertThat(pageUrls(s.id())).isNotEmpty().noneMatch(u -> u.startsWith("chrome:") || u.startsWith("file:"));
         List<String> withExtension = commandLineOf(s.id());
         assertThat(withExtension).anyMatch(x -> x.startsWith("--load-extension=/")).anyMatch(x -> x.startsWith("--disable-extensions-except="));
 
