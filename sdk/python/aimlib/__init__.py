@@ -36,6 +36,8 @@ __all__ = [
     "BrowserSession",
     "Ticket",
     "CatalogueProfile",
+    "Context",
+    "Extension",
     "AimlibError",
     "CapacityError",
     "LeaseInactiveError",
@@ -304,11 +306,21 @@ class Device:
         ttl: DurationLike = None,
         idle_timeout: DurationLike = None,
         sticky: Optional[bool] = None,
+        *,
+        context_id: Optional[str] = None,
+        extensions: Optional[Sequence[str]] = None,
+        persist: bool = False,
+        context_name: Optional[str] = None,
     ) -> "BrowserSession":
         """Provisions a managed browser on this device (``POST /v1/devices/{id}/browser``).
 
         Returns an unconnected :class:`BrowserSession`; ``async with await device.browser(...)``
         connects on entry and stops on exit. Omitted arguments are left to the server's defaults.
+
+        Additions (keyword only): ``context_id`` starts from a saved context (its cookies, storage and
+        profile; do not pass ``profile`` with it), ``extensions`` loads uploaded extensions by id, and
+        ``persist=True`` (with an optional ``context_name``) saves the session's state when it stops:
+        into the context it started from, else into a new one.
         """
         if self._client is None:
             raise AimlibError("this Device is not bound to a client; get it from ai.devices.list()")
@@ -324,8 +336,16 @@ class Device:
             body["idle_timeout"] = it
         if sticky is not None:
             body["sticky"] = bool(sticky)
+        if context_id is not None:
+            body["context_id"] = str(context_id)
+        if extensions:
+            body["extensions"] = [str(e) for e in extensions]
         resp = await self._client._request("POST", f"/v1/devices/{self.id}/browser", json=body)
-        return BrowserSession._from_create(resp.json(), self, self._client)
+        session = BrowserSession._from_create(resp.json(), self, self._client)
+        session.persist = bool(persist)
+        session.context_name = context_name
+        session.context_id = str(context_id) if context_id is not None else None
+        return session
 
 
 @dataclass(repr=False)
@@ -434,6 +454,9 @@ class BrowserSession:
         self._handed_out: list["Page"] = []
         self._initial_tab_used = False
         self._connect_lock = asyncio.Lock()
+        self.persist = False
+        self.context_name: Optional[str] = None
+        self.context_id: Optional[str] = None
 
     @classmethod
     def _from_create(cls, data: Mapping[str, Any], device: Device, client: "Aimlib") -> "BrowserSession":
@@ -579,8 +602,24 @@ class BrowserSession:
         self._handed_out = [p for p in self._handed_out if not p.is_closed()] + [page]
         return page
 
-    async def stop(self) -> None:
-        """Closes the browser, stops Playwright and DELETEs the session. Best effort: never raises."""
+    async def save_context(self, name: Optional[str] = None, context_id: Optional[str] = None) -> "Context":
+        """Saves the running session's cookies and storage now (``POST /v1/sessions/{id}/context``): into
+        ``context_id``, or a new context named ``name``, or the context the session started from."""
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        if context_id is not None:
+            body["context_id"] = str(context_id)
+        resp = await self._client._request("POST", f"/v1/sessions/{self.id}/context", json=body, retry=False)
+        return Context._from_json(resp.json())
+
+    async def stop(self, persist: Optional[bool] = None, context_name: Optional[str] = None) -> Optional[str]:
+        """Closes the browser, stops Playwright and DELETEs the session. Best effort: never raises —
+        except with ``persist`` (default: as given at create), which saves the session's state first and
+        raises when that fails (``context_too_large`` …); then it returns the saved context's id."""
+        keep = self.persist if persist is None else bool(persist)
+        if keep:
+            return await self._stop_persisting(context_name if context_name is not None else self.context_name)
         browser, pw = self.browser, self._playwright
         self.browser, self._playwright = None, None
         self._handed_out = []
@@ -599,6 +638,27 @@ class BrowserSession:
             self.status = "expiring"
         except Exception:
             pass
+        return None
+
+    async def _stop_persisting(self, context_name: Optional[str]) -> str:
+        browser, pw = self.browser, self._playwright
+        self.browser, self._playwright = None, None
+        self._handed_out = []
+        # Playwright's close() of a connected browser only disconnects: the browser keeps running until saved.
+        for closing in (browser.close if browser is not None else None, pw.stop if pw is not None else None):
+            if closing is not None:
+                try:
+                    await closing()
+                except Exception:
+                    pass
+        body: dict[str, Any] = {"persist": True}
+        if context_name is not None:
+            body["context_name"] = context_name
+        resp = await self._client._request("DELETE", self._path, json=body, retry=False)
+        self.status = "expiring"
+        self.persist = False
+        self.context_id = resp.json().get("context_id")
+        return self.context_id  # type: ignore[return-value]
 
     async def __aenter__(self) -> "BrowserSession":
         try:
@@ -668,6 +728,105 @@ class _Profiles:
         return [CatalogueProfile._from_json(p) for p in resp.json().get("profiles", [])]
 
 
+@dataclass(repr=False)
+class Context:
+    """A saved login (``/v1/contexts``): a session's cookies and storage with the profile it was saved with."""
+
+    id: str
+    name: str
+    size_bytes: int
+    source_session_id: Optional[str]
+    resolved_profile: dict[str, Any]
+    created_at: Optional[str]
+    updated_at: Optional[str]
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "Context":
+        return cls(d["id"], d["name"], int(d.get("size_bytes") or 0), d.get("source_session_id"),
+                   dict(d.get("resolved_profile") or {}), d.get("created_at"), d.get("updated_at"))
+
+    def __repr__(self) -> str:
+        return f"Context(id={self.id!r}, name={self.name!r}, size_bytes={self.size_bytes})"
+
+
+@dataclass(repr=False)
+class Extension:
+    """An uploaded Chrome extension (``/v1/extensions``), as the server validated it."""
+
+    id: str
+    name: str
+    version: str
+    permissions: list[str]
+    host_permissions: list[str]
+    size_bytes: int
+    file_count: int
+    created_at: Optional[str]
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "Extension":
+        return cls(d["id"], d["name"], d.get("version", ""), list(d.get("permissions") or []),
+                   list(d.get("host_permissions") or []), int(d.get("size_bytes") or 0), int(d.get("file_count") or 0),
+                   d.get("created_at"))
+
+    def __repr__(self) -> str:
+        return f"Extension(id={self.id!r}, name={self.name!r}, version={self.version!r})"
+
+
+class _Contexts:
+    def __init__(self, client: "Aimlib") -> None:
+        self._client = client
+
+    async def list(self) -> list[Context]:
+        """Your saved contexts, oldest first."""
+        resp = await self._client._request("GET", "/v1/contexts")
+        return [Context._from_json(d) for d in resp.json()]
+
+    async def get(self, context_id: str) -> Context:
+        resp = await self._client._request("GET", f"/v1/contexts/{context_id}")
+        return Context._from_json(resp.json())
+
+    async def delete(self, context_id: str) -> None:
+        await self._client._request("DELETE", f"/v1/contexts/{context_id}", retry=False)
+
+
+class _Extensions:
+    def __init__(self, client: "Aimlib") -> None:
+        self._client = client
+
+    async def upload(self, path: Union[str, "os.PathLike[str]"], name: Optional[str] = None) -> Extension:
+        """Uploads an unpacked extension directory (zipped here) or a ``.zip`` file (``POST /v1/extensions``)."""
+        import io
+        import zipfile
+        from pathlib import Path
+
+        p = Path(path)
+        if p.is_dir():
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+                for f in sorted(p.rglob("*")):
+                    if f.is_file() and not f.is_symlink():
+                        z.write(f, f.relative_to(p).as_posix())
+            data = buf.getvalue()
+        else:
+            data = p.read_bytes()
+        target = "/v1/extensions"
+        if name is not None:
+            target += "?" + str(httpx.QueryParams({"name": name}))
+        resp = await self._client._request("POST", target, content=data, headers={"Content-Type": "application/zip"}, retry=False)
+        return Extension._from_json(resp.json())
+
+    async def list(self) -> list[Extension]:
+        resp = await self._client._request("GET", "/v1/extensions")
+        return [Extension._from_json(d) for d in resp.json()]
+
+    async def get(self, extension_id: str) -> Extension:
+        resp = await self._client._request("GET", f"/v1/extensions/{extension_id}")
+        return Extension._from_json(resp.json())
+
+    async def delete(self, extension_id: str) -> None:
+        await self._client._request("DELETE", f"/v1/extensions/{extension_id}", retry=False)
+
+
 class _Tickets:
     def __init__(self, client: "Aimlib") -> None:
         self._client = client
@@ -724,6 +883,8 @@ class Aimlib:
         self.devices = _Devices(self)
         self.tickets = _Tickets(self)
         self.profiles = _Profiles(self)
+        self.contexts = _Contexts(self)
+        self.extensions = _Extensions(self)
 
     def __repr__(self) -> str:
         return f"Aimlib(base_url={self.base_url!r})"
@@ -753,12 +914,14 @@ class Aimlib:
         json: Any = None,
         retry: bool = True,
         deadline: Optional[float] = None,
+        content: Optional[bytes] = None,
+        headers: Optional[Mapping[str, str]] = None,
     ) -> httpx.Response:
         attempt = 0
         slept = 0.0
         while True:
             try:
-                resp = await self._http.request(method, path, json=json)
+                resp = await self._http.request(method, path, json=json, content=content, headers=headers)
             except httpx.HTTPError as e:
                 raise AimlibError(
                     _redact(f"{method} {self.base_url}{path} failed: {type(e).__name__}: {e}", self._secrets())

@@ -10,10 +10,17 @@ import java.util.Map;
  * whole seconds, the profile a JSON object of allow-listed spoof keys.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"ttl", "idle_timeout", "sticky", "profile"})
+@JsonPropertyOrder({"ttl", "idle_timeout", "sticky", "profile", "context_id", "extensions"})
 public record BrowserSessionRequest(
         @JsonProperty("ttl") Long ttl,
         @JsonProperty("idle_timeout") Long idleTimeout,
         @JsonProperty("sticky") Boolean sticky,
-        @JsonProperty("profile") Map<String, Object> profile) {
+        @JsonProperty("profile") Map<String, Object> profile,
+        @JsonProperty("context_id") String contextId,
+        @JsonProperty("extensions") java.util.List<String> extensions) {
+
+    /** The documented fields only (issue 14 added {@code context_id} and {@code extensions}). */
+    public BrowserSessionRequest(Long ttl, Long idleTimeout, Boolean sticky, Map<String, Object> profile) {
+        this(ttl, idleTimeout, sticky, profile, null, null);
+    }
 }

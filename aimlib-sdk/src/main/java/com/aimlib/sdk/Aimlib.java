@@ -24,12 +24,16 @@ public final class Aimlib implements AutoCloseable {
     private final Devices devices;
     private final Tickets tickets;
     private final Profiles profiles;
+    private final Contexts contexts;
+    private final Extensions extensions;
 
     private Aimlib(Transport transport) {
         this.transport = transport;
         this.devices = new Devices(transport);
         this.tickets = new Tickets(transport);
         this.profiles = new Profiles(transport);
+        this.contexts = new Contexts(transport);
+        this.extensions = new Extensions(transport);
     }
 
     /** A client from {@code AIMLIB_API_KEY} (required) and {@code AIMLIB_BASE_URL} (optional). */
@@ -57,6 +61,16 @@ public final class Aimlib implements AutoCloseable {
     }
 
     /** The device catalogue: the names and main traits a browser session's profile can ask for. */
+    /** Saved logins (issue 14). */
+    public Contexts contexts() {
+        return contexts;
+    }
+
+    /** Uploaded Chrome extensions (issue 14). */
+    public Extensions extensions() {
+        return extensions;
+    }
+
     public Profiles profiles() {
         return profiles;
     }

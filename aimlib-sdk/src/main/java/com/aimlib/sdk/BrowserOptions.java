@@ -17,7 +17,12 @@ public final class BrowserOptions {
     private static final BrowserOptions DEFAULTS = builder().build();
     private final BrowserSessionRequest request;
 
-    private BrowserOptions(BrowserSessionRequest request) {
+    private final boolean persist;
+    private final String contextName;
+
+    private BrowserOptions(BrowserSessionRequest request, boolean persist, String contextName) {
+        this.persist = persist;
+        this.contextName = contextName;
         this.request = request;
     }
 
@@ -28,6 +33,15 @@ public final class BrowserOptions {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** Whether stopping the session saves its state (issue 14). */
+    public boolean persist() {
+        return persist;
+    }
+
+    public String contextName() {
+        return contextName;
     }
 
     /** The request body these options send. */
@@ -46,6 +60,10 @@ public final class BrowserOptions {
         private Long idleTimeout;
         private Boolean sticky;
         private Map<String, Object> profile;
+        private String contextId;
+        private java.util.List<String> extensions;
+        private boolean persist;
+        private String contextName;
 
         private Builder() {
         }
@@ -110,8 +128,32 @@ public final class BrowserOptions {
             return this;
         }
 
+        /** Start from a saved context: its cookies, storage and resolved profile (do not set a profile too). */
+        public Builder contextId(String contextId) {
+            this.contextId = contextId;
+            return this;
+        }
+
+        /** Load these uploaded extensions (ids from {@link Extensions#upload}) in this session only. */
+        public Builder extensions(java.util.List<String> extensionIds) {
+            this.extensions = java.util.List.copyOf(extensionIds);
+            return this;
+        }
+
+        /** Save the session's state when it stops (into the context it started from, else a new one named {@code contextName}). */
+        public Builder persist(boolean persist) {
+            this.persist = persist;
+            return this;
+        }
+
+        public Builder contextName(String contextName) {
+            this.contextName = contextName;
+            return this;
+        }
+
         public BrowserOptions build() {
-            return new BrowserOptions(new BrowserSessionRequest(ttl, idleTimeout, sticky, profile));
+            return new BrowserOptions(new BrowserSessionRequest(ttl, idleTimeout, sticky, profile, contextId,
+                    extensions == null || extensions.isEmpty() ? null : extensions), persist, contextName);
         }
     }
 }

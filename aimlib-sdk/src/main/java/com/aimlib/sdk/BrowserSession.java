@@ -46,6 +46,9 @@ public final class BrowserSession implements AutoCloseable {
     private volatile Instant expiresAt;
     private CdpConnection cdp;
     private boolean stopped;
+    private volatile boolean persist;
+    private volatile String contextName;
+    private volatile String contextId;
 
     BrowserSession(Transport transport, Device device, BrowserSessionCreated created) {
         this.transport = transport;
@@ -289,9 +292,66 @@ public final class BrowserSession implements AutoCloseable {
         }
     }
 
-    /** {@link #stop()}: try-with-resources plays the role of Python's {@code async with}. */
+    void persistOnStop(boolean persist, String contextName) {
+        this.persist = persist;
+        this.contextName = contextName;
+    }
+
+    /** The context this session's state was saved into by a persisting stop; null before. */
+    public String contextId() {
+        return contextId;
+    }
+
+    /**
+     * Saves the running session's cookies and storage now ({@code POST /v1/sessions/{id}/context}) into a new
+     * context named {@code name} (null: into the context it started from, or a new one).
+     */
+    public Context saveContext(String name) {
+        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        if (name != null) {
+            body.put("name", name);
+        }
+        return new Context(transport.call("POST", "/v1/sessions/" + id() + "/context", body, Contexts.ONE));
+    }
+
+    /**
+     * Stops the session and saves its state first ({@code DELETE} with {@code persist}); unlike {@link #stop()} it
+     * throws when the save fails ({@code context_too_large} …). Returns the saved context's id.
+     */
+    public String stopAndPersist(String contextName) {
+        lock.lock();
+        try {
+            if (stopped) {
+                throw new AimlibException("session " + id() + " is already stopped");
+            }
+            stopped = true;
+            if (cdp != null) {
+                cdp.close();
+                cdp = null;
+            }
+            java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+            body.put("persist", true);
+            if (contextName != null) {
+                body.put("context_name", contextName);
+            }
+            com.aimlib.protocol.PersistedStopBody r = transport.call("DELETE", "/v1/devices/" + device.id() + "/browser", body,
+                    new com.fasterxml.jackson.core.type.TypeReference<com.aimlib.protocol.PersistedStopBody>() {
+                    });
+            status = "expiring";
+            contextId = r.contextId().toString();
+            return contextId;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@link #stop()}, or {@link #stopAndPersist} when the session was created with {@code persist(true)}. */
     @Override
     public void close() {
+        if (persist && !stopped) {
+            stopAndPersist(contextName);
+            return;
+        }
         stop();
     }
 

@@ -75,7 +75,9 @@ public final class Device {
      */
     public BrowserSession browser(BrowserOptions options) {
         BrowserSessionCreated c = transport.call("POST", "/v1/devices/" + id() + "/browser", options.request(), CREATED);
-        return new BrowserSession(transport, this, c);
+        BrowserSession s = new BrowserSession(transport, this, c);
+        s.persistOnStop(options.persist(), options.contextName());
+        return s;
     }
 
     @Override

@@ -108,6 +108,25 @@ final class Transport implements AutoCloseable {
         }
     }
 
+    /** Sends raw bytes ({@code POST /v1/extensions}); not retried. */
+    <T> T upload(String path, byte[] body, String contentType, TypeReference<T> type) {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).header("Accept", "application/json")
+                .header("Authorization", authorization).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        try {
+            HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() >= 400) {
+                throw Errors.from(MAPPER, r.statusCode(), r.body());
+            }
+            return MAPPER.readValue(r.body(), type);
+        } catch (IOException e) {
+            throw new AimlibException("POST " + path + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AimlibException("POST " + path + " interrupted", e);
+        }
+    }
+
     private Answer once(String method, URI uri, String bearer, Object body) {
         HttpRequest.BodyPublisher publisher = HttpRequest.BodyPublishers.noBody();
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout).header("Accept", "application/json");

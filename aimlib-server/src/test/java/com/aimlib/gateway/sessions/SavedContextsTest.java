@@ -129,8 +129,10 @@ class SavedContextsTest {
         assertThat(cookiesSeen).anyMatch(s -> s.startsWith(BrowserFixture.EGRESS + " /login"));
 
         // Stop with persist: 200 with the documented status and the context's id, once it is saved.
+        long t0 = System.nanoTime();
         HttpResponse<String> del = fx.call("DELETE", "/v1/devices/" + a.device() + "/browser", a.key(),
                 "{\"persist\":true,\"context_name\":\"shop login\"}");
+        long persistMs = (System.nanoTime() - t0) / 1_000_000;
         assertThat(del.statusCode()).as(del.body()).isEqualTo(200);
         JsonNode stopped = BrowserFixture.json(del);
         assertThat(stopped.get("status").asText()).isEqualTo("stopping");
@@ -142,6 +144,7 @@ class SavedContextsTest {
         assertThat(listed.get(0).get("id").asText()).isEqualTo(ctx);
         assertThat(listed.get(0).get("name").asText()).isEqualTo("shop login");
         assertThat(listed.get(0).get("size_bytes").asLong()).isBetween(1L, CAP);
+        System.out.println("measure: persisting DELETE took " + persistMs + " ms; context " + listed.get(0).get("size_bytes").asLong() + " bytes");
         assertThat(listed.get(0).get("source_session_id").asText()).isEqualTo(first.id().toString());
         assertThat(listed.get(0).get("resolved_profile")).isEqualTo(firstProfile);
 
@@ -162,7 +165,9 @@ class SavedContextsTest {
                 "{\"context_id\":\"" + ctx + "\",\"profile\":{\"device\":\"pixel-8\"}}").statusCode()).isEqualTo(400);
 
         // A new session from the context: the same phone, and the site sees the login.
+        long t1 = System.nanoTime();
         BrowserFixture.Live second = fx.ready(a, "{\"ttl\":600,\"context_id\":\"" + ctx + "\"}");
+        System.out.println("measure: create from the context to ready " + (System.nanoTime() - t1) / 1_000_000 + " ms");
         assertThat(fx.awaitStatus(a, "ready", Duration.ofSeconds(5)).get("resolved_profile")).isEqualTo(firstProfile);
         try (Playwright pw = Playwright.create()) {
             Browser browser = connect(pw, second);
