@@ -237,5 +237,11 @@ class SavedContextsTest {
         Integer rows = fx.db.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM browser_contexts WHERE customer_id = :c")
                 .bind("c", t.customer()).mapTo(Integer.class).one());
         assertThat(rows).isZero();
+
+        // Scopes: reading needs proxies.read, changing needs sessions.write.
+        String readOnly = fx.accounts.mintKey(t.customer(), "ro", java.util.Set.of("proxies.read"), null).plaintext();
+        assertThat(fx.call("GET", "/v1/contexts", readOnly, null).statusCode()).isEqualTo(200);
+        assertThat(fx.call("DELETE", "/v1/contexts/" + java.util.UUID.randomUUID(), readOnly, null).statusCode()).isEqualTo(403);
+        assertThat(fx.call("POST", "/v1/sessions/" + s.id() + "/context", readOnly, "{}").statusCode()).isEqualTo(403);
     }
 }
