@@ -114,7 +114,9 @@ class SavedContextsTest {
     void aPersistedLoginComesBackInTheNextSessionWithTheSameProfileAndOnlyForItsCustomer() throws Exception {
         BrowserFixture.Tenant a = fx.tenant();
         BrowserFixture.Tenant b = fx.tenant();
+        long t00 = System.nanoTime();
         BrowserFixture.Live first = fx.ready(a, "{\"ttl\":600,\"profile\":{\"device\":\"pixel-7\",\"timezone\":\"Asia/Tokyo\"}}");
+        System.out.println("measure: create without a context to ready " + (System.nanoTime() - t00) / 1_000_000 + " ms");
         JsonNode firstProfile = fx.awaitStatus(a, "ready", Duration.ofSeconds(5)).get("resolved_profile");
         try (Playwright pw = Playwright.create()) {
             Browser browser = connect(pw, first);
