@@ -89,6 +89,18 @@ public final class GatewayOptions {
             defaultValue = "${env:AIMLIB_METRICS_HOST:-127.0.0.1}")
     String metricsHost;
 
+    @Option(names = "--context-max-bytes", paramLabel = "BYTES",
+            description = "Largest saved browser context (packed); above it a save is 413 context_too_large "
+                    + "(env AIMLIB_CONTEXT_MAX_BYTES, default ${DEFAULT-VALUE} = 20 MiB)",
+            defaultValue = "${env:AIMLIB_CONTEXT_MAX_BYTES:-20971520}")
+    long contextMaxBytes;
+
+    @Option(names = "--extension-max-bytes", paramLabel = "BYTES",
+            description = "Largest extension upload body (POST /v1/extensions only) (env AIMLIB_EXTENSION_MAX_BYTES, "
+                    + "default ${DEFAULT-VALUE} = 10 MiB)",
+            defaultValue = "${env:AIMLIB_EXTENSION_MAX_BYTES:-10485760}")
+    long extensionMaxBytes;
+
     public GatewayConfig config() {
         if (maxTabsPerSession < 1) {
             throw new IllegalArgumentException("--max-tabs-per-session (FARMCTL_MAX_TABS_PER_SESSION) must be at least 1, got "
@@ -102,7 +114,9 @@ public final class GatewayOptions {
                 .httpHeaderTimeout(seconds("--http-header-timeout (AIMLIB_HTTP_HEADER_TIMEOUT)", httpHeaderTimeout))
                 .httpBodyTimeout(seconds("--http-body-timeout (AIMLIB_HTTP_BODY_TIMEOUT)", httpBodyTimeout))
                 .httpMaxConnections(atLeastOne("--http-max-connections (AIMLIB_HTTP_MAX_CONNECTIONS)", httpMaxConnections))
-                .metricsHost(metricsHost).metricsPort(metricsPort).build();
+                .metricsHost(metricsHost).metricsPort(metricsPort)
+                .contextMaxBytes(atLeastOne("--context-max-bytes (AIMLIB_CONTEXT_MAX_BYTES)", contextMaxBytes))
+                .extensionMaxBytes(atLeastOne("--extension-max-bytes (AIMLIB_EXTENSION_MAX_BYTES)", extensionMaxBytes)).build();
     }
 
     private static Duration seconds(String option, long v) {

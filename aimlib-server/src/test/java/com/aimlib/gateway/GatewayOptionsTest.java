@@ -42,6 +42,18 @@ class GatewayOptionsTest {
     }
 
     @Test
+    void contextAndExtensionCapsHaveDocumentedDefaultsAndAreConfigurable() {
+        assertThat(System.getenv("AIMLIB_CONTEXT_MAX_BYTES")).as("test environment").isNull();
+        assertThat(System.getenv("AIMLIB_EXTENSION_MAX_BYTES")).as("test environment").isNull();
+        assertThat(parse().contextMaxBytes()).isEqualTo(20L << 20);
+        assertThat(parse().extensionMaxBytes()).isEqualTo(10 << 20);
+        GatewayConfig c = parse("--context-max-bytes", "1000", "--extension-max-bytes", "2000");
+        assertThat(c.contextMaxBytes()).isEqualTo(1000);
+        assertThat(c.extensionMaxBytes()).isEqualTo(2000);
+        assertThatThrownBy(() -> parse("--context-max-bytes", "0")).hasMessageContaining("AIMLIB_CONTEXT_MAX_BYTES");
+    }
+
+    @Test
     void publicUrlGivesTheWebSocketBase() {
         assertThat(parse().publicWsBase()).isNull();
         assertThat(parse("--public-url", "https://uswest1.aimlib.com/").publicWsBase()).isEqualTo("wss://uswest1.aimlib.com");
