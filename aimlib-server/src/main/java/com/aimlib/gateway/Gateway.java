@@ -259,6 +259,11 @@ public final class Gateway implements AutoCloseable {
         return sessions;
     }
 
+    /** The CDP relay (the identity bench switches its per-client identity off). */
+    public CdpRelay cdpRelay() {
+        return cdpRelay;
+    }
+
     /** The session reaper (tests run a pass by hand with an injected clock). */
     public SessionReaper reaper() {
         return reaper;

@@ -267,7 +267,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         UUID id = order.sessionId();
         try {
             w.bridge.bind(order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
-            r.identity = applyIdentity(w.port, w.path, resolved);
+            r.identity = applyIdentity(r.id, w.port, w.path, resolved);
             String egress = null;
             if (settings.probeUrl() != null) {
                 try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
@@ -315,8 +315,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     }
 
     /** Applies the profile to every target of the browser from now on (null when the host applies no identity). */
-    private TargetIdentity applyIdentity(int port, String path, ObjectNode resolved) throws IOException, InterruptedException {
-        return settings.identity() ? TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), new IdentityParams(resolved)) : null;
+    private TargetIdentity applyIdentity(UUID session, int port, String path, ObjectNode resolved) throws IOException, InterruptedException {
+        return settings.identity()
+                ? TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), com.aimlib.protocol.identity.TargetOverrides.of(resolved, session))
+                : null;
     }
 
     /** The process-wide settings a profile implies; a warm browser serves a session only if they are equal. */
@@ -407,7 +409,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 cdpAt = System.nanoTime();
                 // The identity is applied while the probe page loads; the probe waits for it before it blanks the
                 // tab, so the customer's first document already has it.
-                java.util.concurrent.Future<TargetIdentity> identity = work.submit(() -> applyIdentity(port, path, resolved));
+                java.util.concurrent.Future<TargetIdentity> identity = work.submit(() -> applyIdentity(r.id, port, path, resolved));
                 IdentityWait await = () -> r.identity = joined(identity);
                 try {
                     if (settings.probeUrl() != null) {

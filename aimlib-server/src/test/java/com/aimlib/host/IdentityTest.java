@@ -115,13 +115,27 @@ class IdentityTest {
              Browser browser = pw.chromium().connectOverCDP("http://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + s.id(),
                      new BrowserType.ConnectOverCDPOptions().setHeaders(Map.of("Authorization", "Bearer " + s.token())));
              DatagramSocket stun = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            Page page = browser.contexts().getFirst().newPage();
-            // A new page's first request can leave before the host's overrides reach Chromium (docs/identity.md, Known
-            // gaps: the host's attach event arrives after Playwright's); it is printed, not asserted, and the signals are
-            // read from the page's second document.
-            page.navigate(base + "/identity/frame.html?first");
-            System.out.println("identity device=" + device + " first navigation sec-ch-ua-mobile="
-                    + headers.get("127.0.0.1:" + port + "/identity/frame.html?first").get("sec-ch-ua-mobile"));
+            // The first document of fresh tabs already has the identity, headers and script: the relay applies it on
+            // Playwright's own session as its new page attaches (ClientIdentity), before Playwright resumes it.
+            for (int i = 0; i < 3; i++) {
+                Page fresh = browser.contexts().getFirst().newPage();
+                fresh.navigate(base + "/identity/frame.html?first" + i);
+                Map<String, String> h = headers.get("127.0.0.1:" + port + "/identity/frame.html?first" + i);
+                String what = device + " first document of new tab " + i;
+                assertThat(h.get("sec-ch-ua-mobile")).as(what).isEqualTo("?1");
+                assertThat(h.get("sec-ch-ua-platform")).as(what).isEqualTo("\"Android\"");
+                assertThat(h.get("user-agent")).as(what).isEqualTo(profile.path("user_agent").asText());
+                JsonNode js = JSON.readTree((String) fresh.evaluate("() => JSON.stringify([navigator.userAgentData.mobile, "
+                        + "navigator.platform, navigator.deviceMemory, screen.width, navigator.hardwareConcurrency, navigator.maxTouchPoints])"));
+                ((com.fasterxml.jackson.databind.node.ArrayNode) js).set(2, JSON.getNodeFactory().numberNode(js.get(2).asDouble()));
+                assertThat(js).as(what).isEqualTo(JSON.createArrayNode().add(true).add(IdentityParams.NAVIGATOR_PLATFORM)
+                        .add(profile.path("device_memory").asDouble()).add(profile.path("css_screen").path(0).asInt())
+                        .add(profile.path("cores").asInt()).add(profile.path("touch_points").asInt()));
+                if (i > 0) {
+                    fresh.close();
+                }
+            }
+            Page page = browser.contexts().getFirst().pages().getLast();
             page.navigate(base + "/");
             try {
                 page.waitForFunction("() => " + ALL_REPORTED,
@@ -163,7 +177,7 @@ class IdentityTest {
                 soft.assertThat(h.keySet()).as(device + " " + script).noneMatch(k -> k.startsWith("sec-ch-ua"));
             }
             // High-entropy hints: none before the origin asked with Accept-CH, then on every request, documents included.
-            soft.assertThat(headers.get("127.0.0.1:" + port + "/identity/frame.html?first").get("sec-ch-ua-model")).isNull();
+            soft.assertThat(headers.get("127.0.0.1:" + port + "/identity/frame.html?first0").get("sec-ch-ua-model")).isNull();
             soft.assertThat(doc.get("sec-ch-ua-model")).isEqualTo("\"" + profile.path("model").asText() + "\"");
             soft.assertThat(later.get("sec-ch-ua-model")).isEqualTo("\"" + profile.path("model").asText() + "\"");
             soft.assertThat(later.get("sec-ch-ua-platform-version")).isEqualTo("\"" + profile.path("ua_ch").path("platform_version").asText() + "\"");
