@@ -121,36 +121,42 @@ final class FrameRelay extends ChannelInboundHandlerAdapter {
                 if (!header.control()) {
                     inMessage = !header.fin;
                 }
+                int payloadStart = scan.readerIndex();
+                // A header begun in an earlier read has not been written: its bytes are in the FrameHeader.
+                byte[] carriedHeader = carried ? header.bytes() : null;
+                boolean inspect = watcher != null && header.opcode == 1 && header.fin && header.length <= INSPECT_LIMIT;
+                header.reset();
                 if (carried) {
                     from = write(bytes, from, headerStart);
-                    peer.write(Unpooled.wrappedBuffer(header.bytes()), peer.voidPromise());
-                    headerStart = scan.readerIndex();
+                    from = payloadStart;
                 }
-                boolean inspect = watcher != null && header.opcode == 1 && header.fin && header.length <= INSPECT_LIMIT;
-                int headerLength = scan.readerIndex() - headerStart;
-                header.reset();
-                if (inspect) {
+                if (!inspect) {
                     if (carried) {
-                        // Its header is already on its way; the message passes as it is.
-                    } else if (scan.readableBytes() >= payloadLeft) {
-                        int len = (int) payloadLeft;
-                        boolean drop = watcher.dropFromBrowser(scan.slice(scan.readerIndex(), len));
-                        scan.skipBytes(len);
-                        payloadLeft = 0;
-                        if (drop) {
-                            write(bytes, from, headerStart);
-                            from = scan.readerIndex();
-                        }
-                    } else {
-                        write(bytes, from, headerStart);
-                        gather = ctx.alloc().compositeBuffer();
-                        gather.addComponent(true, bytes.retainedSlice(headerStart, scan.writerIndex() - headerStart));
-                        gatherHeader = headerLength;
-                        gatherLeft = payloadLeft - scan.readableBytes();
-                        payloadLeft = 0;
-                        from = bytes.writerIndex();
-                        break;
+                        peer.write(Unpooled.wrappedBuffer(carriedHeader), peer.voidPromise());
                     }
+                } else if (scan.readableBytes() >= payloadLeft) {
+                    int len = (int) payloadLeft;
+                    boolean drop = watcher.dropFromBrowser(scan.slice(payloadStart, len));
+                    scan.skipBytes(len);
+                    payloadLeft = 0;
+                    if (drop) {
+                        from = write(bytes, from, carried ? payloadStart : headerStart);
+                        from = scan.readerIndex();
+                    } else if (carried) {
+                        peer.write(Unpooled.wrappedBuffer(carriedHeader), peer.voidPromise());
+                    }
+                } else {
+                    // The rest of this message comes in later reads: gather it whole, then judge it.
+                    write(bytes, from, carried ? payloadStart : headerStart);
+                    gather = ctx.alloc().compositeBuffer();
+                    gather.addComponent(true, carried ? Unpooled.wrappedBuffer(carriedHeader)
+                            : bytes.retainedSlice(headerStart, payloadStart - headerStart));
+                    gather.addComponent(true, bytes.retainedSlice(payloadStart, scan.writerIndex() - payloadStart));
+                    gatherHeader = carried ? carriedHeader.length : payloadStart - headerStart;
+                    gatherLeft = payloadLeft - scan.readableBytes();
+                    payloadLeft = 0;
+                    from = bytes.writerIndex();
+                    break;
                 }
             }
             if (atBoundary() && !pending.isEmpty()) {
