@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * {@code Target.attachedToTarget} for a new tab can arrive after the client that opened the tab has already resumed and
  * navigated it (measured: Playwright's first document of a new page went out with Chromium's own client hints in about
  * one run in three). The client's own attach event is the one moment that is certainly early enough: when the relay
- * sees it (browser → client), it writes the overrides to the browser on that session right away, before the event
+ * sees it for a target that waits for that client's resume (browser → client), it writes the overrides to the browser on that session right away, before the event
  * is even flushed to the client; CDP runs one session's commands in order, so whatever the client then sends
  * ({@code Runtime.runIfWaitingForDebugger}, a navigation) runs after them. Nothing waits: no round trip is added. The
  * replies carry ids from a range no client uses and are dropped on their way back. The in-page script applies itself
@@ -70,6 +70,11 @@ final class ClientIdentity implements FrameRelay.Watcher {
         try (ByteBufInputStream in = new ByteBufInputStream(payload.duplicate())) {
             p = MAPPER.readTree((java.io.InputStream) in).path("params");
         } catch (IOException e) {
+            return;
+        }
+        if (!p.path("waitingForDebugger").asBoolean(false)) {
+            // Running already (a client attached to an existing target): the host's own session applied the identity
+            // from the target's start; only where the client's resume gates the target is the relay's help needed.
             return;
         }
         String target = p.path("sessionId").asText("");

@@ -54,8 +54,12 @@ class FrameRelayWatchTest {
     }
 
     private static String attached(String session, String type) {
+        return attached(session, type, true);
+    }
+
+    private static String attached(String session, String type, boolean waiting) {
         return "{\"method\":\"Target.attachedToTarget\",\"params\":{\"sessionId\":\"" + session + "\",\"targetInfo\":{\"targetId\":\"T"
-                + session + "\",\"type\":\"" + type + "\",\"url\":\"about:blank\"},\"waitingForDebugger\":true}}";
+                + session + "\",\"type\":\"" + type + "\",\"url\":\"about:blank\"},\"waitingForDebugger\":" + waiting + "}}";
     }
 
     private static TargetOverrides overrides() {
@@ -145,7 +149,8 @@ class FrameRelayWatchTest {
         byte[] notOurs = text("{\"id\":" + (ClientIdentity.FIRST_ID + 999) + ",\"result\":{}}"); // never sent by the relay
         byte[] event = text("{\"method\":\"Page.loadEventFired\",\"params\":{}}");
         byte[] other = text(attached("S2", "browser")); // no commands for this type
-        for (byte[] f : List.of(ping, bin, large, notOurs, event, other)) {
+        byte[] running = text(attached("S3", "page", false)); // not waiting for the client: the host's session covers it
+        for (byte[] f : List.of(ping, bin, large, notOurs, event, other, running)) {
             frames.add(f);
             expected.add(f);
         }
