@@ -46,6 +46,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     private final java.util.concurrent.ConcurrentLinkedDeque<Warm> pool = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final java.util.concurrent.atomic.AtomicInteger warming = new java.util.concurrent.atomic.AtomicInteger();
     private final String chromeVersion;
+    private final HostFonts fonts;
     private volatile UUID hostId;
     private volatile boolean closed;
 
@@ -92,6 +93,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         this.gateway = gateway;
         this.group = EventLoops.group(1, "host-bridge-" + settings.name());
         this.chromeVersion = ChromiumVersion.of(settings.chromium());
+        this.fonts = HostFonts.detect(settings.workDir());
     }
 
     /** Stops the start-up with one line and the fix when {@code chromium} is not an executable file. */
@@ -327,7 +329,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             return "";
         }
         IdentityParams p = new IdentityParams(resolved);
-        return String.join("|", p.flags()) + "|TZ=" + p.timezone();
+        return String.join("|", p.flags()) + "|TZ=" + p.timezone() + "|FONTS=" + String.join(",", fonts.accepted(p.fonts()));
     }
 
     /** The session's own downloads directory: the only place the relay lets downloads land and file inputs read from. */
@@ -365,6 +367,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         String tz = new IdentityParams(profile).timezone();
         if (settings.identity() && !tz.isEmpty()) {
             pb.environment().put("TZ", tz);
+        }
+        Path fontConfig = settings.identity() ? fonts.config(new IdentityParams(profile).fonts()) : null;
+        if (fontConfig != null) {
+            pb.environment().put("FONTCONFIG_FILE", fontConfig.toString());
         }
         return pb.start();
     }

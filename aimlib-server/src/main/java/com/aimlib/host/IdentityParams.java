@@ -55,6 +55,13 @@ final class IdentityParams {
         return f;
     }
 
+    /** The phone's font families (resolved_profile.fonts). */
+    List<String> fonts() {
+        List<String> l = new ArrayList<>();
+        profile.path("fonts").forEach(n -> l.add(n.asText()));
+        return l;
+    }
+
     /** Chromium's environment: the time zone (Date, Intl, and every worker follow TZ). */
     String timezone() {
         return clean(profile.path("timezone").asText("UTC"));

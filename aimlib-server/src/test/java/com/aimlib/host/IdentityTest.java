@@ -171,6 +171,18 @@ class IdentityTest {
                 }
             }
             Page page = browser.contexts().getFirst().pages().getLast();
+            // Fonts: the phone's (Roboto as sans-serif, Noto), none of the desktop's (HostFonts' fontconfig file).
+            JsonNode fonts = JSON.readTree((String) page.evaluate("""
+                    () => { const c = document.createElement('canvas').getContext('2d'); const t = 'mmmmmmmmmmlli1WQ@#';
+                      const w = f => { c.font = '72px ' + f; return c.measureText(t).width; };
+                      const has = f => ['monospace', 'serif', 'sans-serif'].some(b => w('"' + f + '", ' + b) !== w(b));
+                      return JSON.stringify({ Roboto: has('Roboto'), 'Noto Sans': has('Noto Sans'), 'Noto Serif': has('Noto Serif'),
+                        'DejaVu Sans': has('DejaVu Sans'), 'Liberation Sans': has('Liberation Sans'), Arial: has('Arial'),
+                        'Times New Roman': has('Times New Roman'), 'Courier New': has('Courier New'), Ubuntu: has('Ubuntu'),
+                        sansSerifIsRoboto: w('sans-serif') === w('Roboto') }); }"""));
+            assertThat(fonts.toString()).as(device + " fonts").isEqualTo("{\"Roboto\":true,\"Noto Sans\":true,\"Noto Serif\":true,"
+                    + "\"DejaVu Sans\":false,\"Liberation Sans\":false,\"Arial\":false,\"Times New Roman\":false,\"Courier New\":false,"
+                    + "\"Ubuntu\":false,\"sansSerifIsRoboto\":true}");
             page.navigate(base + "/");
             try {
                 page.waitForFunction("() => " + ALL_REPORTED,
