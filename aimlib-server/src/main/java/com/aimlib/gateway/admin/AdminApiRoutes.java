@@ -296,6 +296,8 @@ public final class AdminApiRoutes {
             m.put("username", p.username());
             m.put("url", proxies.url(p.protocol(), p.username(), p.password()));
             m.put("status", p.status());
+            m.put("http_url", proxies.unifiedHttpUrl(p.username(), p.password()));
+            m.put("socks5h_url", proxies.unifiedSocks5hUrl(p.username(), p.password()));
             return m;
         }).orElse(null);
         return AdminViews.lease(l, proxy);
