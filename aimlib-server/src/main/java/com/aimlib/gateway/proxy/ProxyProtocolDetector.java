@@ -65,7 +65,7 @@ final class ProxyProtocolDetector extends ByteToMessageDecoder {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        startedAt = System.nanoTime();
+        startedAt = ctx.executor().ticker().nanoTime();
         if (ctx.channel().isActive()) {
             startTimer(ctx);
         }
@@ -103,7 +103,7 @@ final class ProxyProtocolDetector extends ByteToMessageDecoder {
             timer.cancel(false);
         }
         byte first = in.getByte(in.readerIndex());
-        long left = Math.max(1, handshakeTimeoutMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt));
+        long left = Math.max(1, handshakeTimeoutMillis - TimeUnit.NANOSECONDS.toMillis(ctx.executor().ticker().nanoTime() - startedAt));
         ChannelPipeline p = ctx.pipeline();
         if (first == SOCKS5) {
             Socks5FrontHandler.install(p, connector, left);
