@@ -20,10 +20,13 @@ import org.jdbi.v3.core.Jdbi;
 public final class DeviceHealthStore {
     /**
      * When the device's egress IP last changed: the newest history row, once there is more than the first sighting.
-     * A rotation by the operator, the customer or the carrier all show up here.
+     * A rotation by the operator, the customer or the carrier all show up here. Two index probes whatever the
+     * history's length ({@code device_egress_history_device_idx}).
      */
     public static final String LAST_ROTATION_SQL = """
-            (SELECT CASE WHEN count(*) > 1 THEN max(observed_at) END FROM device_egress_history x WHERE x.device_id = d.id)""";
+            (SELECT x.observed_at FROM device_egress_history x WHERE x.device_id = d.id
+               AND EXISTS (SELECT 1 FROM device_egress_history y WHERE y.device_id = d.id AND y.id <> x.id)
+             ORDER BY x.observed_at DESC, x.id DESC LIMIT 1)""";
 
     private final Jdbi jdbi;
 

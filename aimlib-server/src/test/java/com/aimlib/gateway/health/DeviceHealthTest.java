@@ -183,7 +183,11 @@ class DeviceHealthTest {
             assertThat(h.get("probe_error").isNull()).isTrue();
             assertThat(h.get("last_egress_at").isNull()).isFalse();
             assertThat(h.get("unhealthy_since").isNull()).isTrue();
-            assertThat(h.has("last_rotation_at")).isTrue();
+            assertThat(h.get("last_rotation_at").isNull()).as("only the first sighting of its IP so far").isTrue();
+            // The IP changes (as a rotation or the carrier would change it): last_rotation_at follows the history.
+            agentStore.report(l.device(), null, "127.0.0.9");
+            JsonNode rotated = adminDevice(l.device()).get("health");
+            assertThat(rotated.get("last_rotation_at").isNull()).isFalse();
 
             String table = cli("devices", "get", l.device().toString());
             assertThat(table.lines().findFirst().orElseThrow()).contains("HEALTH STATUS", "HEALTH NETWORK TYPE", "HEALTH RTT MS",
@@ -201,7 +205,7 @@ class DeviceHealthTest {
             assertThat(ch.get("battery_pct").asInt()).isEqualTo(64);
             assertThat(ch.get("temperature_c").asDouble()).isEqualTo(36.6);
             assertThat(ch.hasNonNull("rtt_ms")).isTrue();
-            assertThat(ch.has("last_rotation_at")).isTrue();
+            assertThat(ch.get("last_rotation_at").asText()).isEqualTo(rotated.get("last_rotation_at").asText());
             assertThat(ch.has("probe_error")).as("compact: operator details stay in /admin/v1").isFalse();
             // The documented fields are all still there, health comes last.
             List<String> fields = new java.util.ArrayList<>();
