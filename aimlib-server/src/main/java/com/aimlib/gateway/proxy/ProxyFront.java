@@ -182,6 +182,11 @@ public final class ProxyFront implements LeaseEndListener, AccessChangeListener,
         access.flushUsage();
     }
 
+    /** Client connections open on both listeners (tests: nothing is left behind). */
+    int openClients() {
+        return clients.size();
+    }
+
     int openConnections(UUID leaseId) {
         return access.openConnections(leaseId);
     }

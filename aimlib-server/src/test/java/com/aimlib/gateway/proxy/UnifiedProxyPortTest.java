@@ -175,6 +175,22 @@ class UnifiedProxyPortTest {
         Accounts.Proxy p = lease("socks5");
         CurlResult after = curl("-x", unified("http", p), "http://localhost:" + origin.http4Port() + "/hello");
         assertThat(after.text()).startsWith("hello GET");
+        // No client channel is left open by any of it.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (gateway.proxyFront().openClients() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(gateway.proxyFront().openClients()).isZero();
+    }
+
+    @Test
+    void aSilentClientIsClosedAtTheHandshakeDeadline() throws Exception {
+        try (Socket s = new Socket(InetAddress.getByName("127.0.0.1"), gateway.socksPort())) {
+            s.setSoTimeout(20_000);
+            long t0 = System.nanoTime();
+            assertThat(readOrReset(s.getInputStream())).isEqualTo(-1);
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("closed at the 10 s deadline, not before").isBetween(9_000L, 15_000L);
+        }
     }
 
     private static int readOrReset(InputStream in) throws Exception {
