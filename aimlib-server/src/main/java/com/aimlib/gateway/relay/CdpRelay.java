@@ -87,6 +87,14 @@ public final class CdpRelay {
     /** Open relay connections (client side) by lease and by customer: suspension and lease end close them. */
     private final Map<UUID, Set<Channel>> byLease = new ConcurrentHashMap<>();
     private final Map<UUID, Set<Channel>> byCustomer = new ConcurrentHashMap<>();
+    /** One tab counter per session with relay clients, shared by them (max_tabs is per session, not per connection). */
+    private final Map<UUID, TabSlot> tabs = new ConcurrentHashMap<>();
+
+    private static final class TabSlot {
+        TabCounter counter;
+        int users;
+        boolean closed;
+    }
 
     public CdpRelay(BrowserSessions sessions, ExecutorService blocking, Supplier<String> publicAuthority, String publicWsBase) {
         this.sessions = sessions;
@@ -96,6 +104,10 @@ public final class CdpRelay {
     }
 
     public void register(Router router) {
+        // Puppeteer's connect({browserURL}) asks /json/version at the host root, without the headers: the answer names
+        // the token-routed endpoint /cdp, where the WebSocket's Authorization header (which Puppeteer does send) picks the session.
+        router.get("/json/version", this::rootVersion);
+        router.raw(HttpMethod.GET, "/cdp", (ctx, req, p) -> upgrade(ctx, req, null, null));
         router.raw(HttpMethod.GET, "/cdp/{id}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), null));
         router.raw(HttpMethod.GET, "/cdp/{id}/devtools/page/{target}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), "/devtools/page/" + p.get("target")));
         router.raw(HttpMethod.GET, "/cdp/{id}/devtools/browser/{target}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), ""));
@@ -152,6 +164,29 @@ public final class CdpRelay {
             throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
         }
         o.put("webSocketDebuggerUrl", wsBase(r) + "/cdp/" + t.sessionId());
+        return Response.ok(o);
+    }
+
+    /**
+     * {@code GET /json/version} at the root: what Puppeteer's {@code browserURL} form asks, without any header. It names no
+     * session and reveals nothing: its {@code webSocketDebuggerUrl} is {@code /cdp}, which finds the session by the
+     * connect token on the upgrade. With a connect token it is the session's own {@code /json/version}.
+     */
+    private Response rootVersion(Request r) throws IOException, InterruptedException {
+        String token = ApiKeyAuth.bearer(r.header("Authorization"));
+        if (token != null) {
+            BrowserSessions.RelayTarget t = sessions.authorizeByToken(token);
+            JsonNode v = fetch(t, "/json/version");
+            if (v instanceof ObjectNode o) {
+                o.put("webSocketDebuggerUrl", wsBase(r) + "/cdp/" + t.sessionId());
+                return Response.ok(o);
+            }
+            throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
+        }
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("Browser", "aimlib CDP relay");
+        o.put("Protocol-Version", "1.3");
+        o.put("webSocketDebuggerUrl", wsBase(r) + "/cdp");
         return Response.ok(o);
     }
 
@@ -218,8 +253,18 @@ public final class CdpRelay {
         client.config().setAutoRead(false);
         Runnable check = () -> {
             BrowserSessions.RelayTarget t;
+            TabCounter counter;
             try {
-                t = sessions.authorize(id, token);
+                t = id == null ? sessions.authorizeByToken(token) : sessions.authorize(id, token);
+                counter = acquireTabs(t, client);
+            } catch (IOException e) {
+                log.warn("relay tab counter failed cause={}", e.toString());
+                client.eventLoop().execute(() -> reply(ctx, req, hostUnavailable()));
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                client.eventLoop().execute(() -> reply(ctx, req, hostUnavailable()));
+                return;
             } catch (ApiException e) {
                 client.eventLoop().execute(() -> reply(ctx, req, e.asResponse()));
                 return;
@@ -229,7 +274,7 @@ public final class CdpRelay {
                 return;
             }
             String path = upstreamPath == null || upstreamPath.isEmpty() ? t.cdpPath() : upstreamPath;
-            client.eventLoop().execute(() -> connectUpstream(ctx, req, t, path));
+            client.eventLoop().execute(() -> connectUpstream(ctx, req, t, path, counter));
         };
         try {
             blocking.execute(check);
@@ -238,7 +283,7 @@ public final class CdpRelay {
         }
     }
 
-    private void connectUpstream(ChannelHandlerContext ctx, FullHttpRequest req, BrowserSessions.RelayTarget t, String path) {
+    private void connectUpstream(ChannelHandlerContext ctx, FullHttpRequest req, BrowserSessions.RelayTarget t, String path, TabCounter counter) {
         Channel client = ctx.channel();
         URI uri = URI.create("ws://" + t.hostAddress() + ":" + t.cdpPort() + path);
         WebSocketClientHandshaker hs = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13, null, false,
@@ -251,7 +296,7 @@ public final class CdpRelay {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast("http", new HttpClientCodec())
                                 .addLast("aggregate", new HttpObjectAggregator(65536))
-                                .addLast("handshake", new UpstreamHandshake(hs, ctx, req, t));
+                                .addLast("handshake", new UpstreamHandshake(hs, ctx, req, t, counter));
                     }
                 });
         b.connect(t.hostAddress(), t.cdpPort()).addListener((ChannelFutureListener) f -> {
@@ -259,6 +304,44 @@ public final class CdpRelay {
                 reply(ctx, req, hostUnavailable());
             }
         });
+    }
+
+    /**
+     * The session's tab counter, opened by its first relay client and closed after its last one left (blocking: the
+     * authorization's virtual thread). Popups a page opened while nobody was connected are counted at the next open.
+     */
+    private TabCounter acquireTabs(BrowserSessions.RelayTarget t, Channel client) throws IOException, InterruptedException {
+        while (true) {
+            TabSlot slot = tabs.computeIfAbsent(t.sessionId(), k -> new TabSlot());
+            synchronized (slot) {
+                if (slot.closed) {
+                    continue;
+                }
+                if (slot.counter == null) {
+                    try {
+                        slot.counter = TabCounter.open(URI.create("ws://" + t.hostAddress() + ":" + t.cdpPort() + t.cdpPath()), sessions.maxTabs(),
+                                java.time.Clock.systemUTC());
+                    } catch (IOException | InterruptedException e) {
+                        slot.closed = true;
+                        tabs.remove(t.sessionId(), slot);
+                        throw e;
+                    }
+                }
+                slot.users++;
+                client.closeFuture().addListener(f -> releaseTabs(t.sessionId(), slot));
+                return slot.counter;
+            }
+        }
+    }
+
+    private void releaseTabs(UUID sessionId, TabSlot slot) {
+        synchronized (slot) {
+            if (--slot.users == 0) {
+                slot.closed = true;
+                tabs.remove(sessionId, slot);
+                slot.counter.close();
+            }
+        }
     }
 
     /** Both legs speak plain WebSocket without extensions, so the relay passes frame bytes untouched. */
@@ -281,12 +364,15 @@ public final class CdpRelay {
         private final ChannelHandlerContext clientCtx;
         private final FullHttpRequest req;
         private final BrowserSessions.RelayTarget target;
+        private final TabCounter counter;
 
-        UpstreamHandshake(WebSocketClientHandshaker hs, ChannelHandlerContext clientCtx, FullHttpRequest req, BrowserSessions.RelayTarget target) {
+        UpstreamHandshake(WebSocketClientHandshaker hs, ChannelHandlerContext clientCtx, FullHttpRequest req, BrowserSessions.RelayTarget target,
+                          TabCounter counter) {
             this.hs = hs;
             this.clientCtx = clientCtx;
             this.req = req;
             this.target = target;
+            this.counter = counter;
         }
 
         @Override
@@ -359,7 +445,7 @@ public final class CdpRelay {
                 client.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
                 upstream.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
                 FrameRelay browserToClient = new FrameRelay(client, fromBrowser);
-                client.pipeline().addLast("relay", new GuardedFrameRelay(upstream, toBrowser, new CdpGuard(target.downloadsDir()),
+                client.pipeline().addLast("relay", new GuardedFrameRelay(upstream, toBrowser, new CdpGuard(target.downloadsDir(), counter),
                         browserToClient, id.toString()));
                 upstream.pipeline().addLast("relay", browserToClient);
                 upstream.config().setAutoRead(true);

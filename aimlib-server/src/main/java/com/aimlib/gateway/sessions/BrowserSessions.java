@@ -457,6 +457,20 @@ public final class BrowserSessions implements GatewayLink {
                 (UUID) row.get("lease_id"), (UUID) row.get("customer_id"));
     }
 
+    /**
+     * The relay's token-routed endpoint ({@code /cdp}, Puppeteer's {@code browserURL} form): the session is the one whose
+     * connect token this is (tokens are 192-bit random, looked up by their SHA-256); then the same checks as
+     * {@link #authorize}. An unknown token is 401, as at {@code /cdp/{id}}.
+     */
+    public RelayTarget authorizeByToken(String token) {
+        if (token == null || token.isEmpty()) {
+            throw ApiException.unauthorized();
+        }
+        UUID id = jdbi.withHandle(h -> h.createQuery("SELECT id FROM browser_sessions WHERE connect_token_hash = :h ORDER BY created_at DESC LIMIT 1")
+                .bind("h", Secrets.hash(token)).mapTo(UUID.class).findOne()).orElseThrow(ApiException::unauthorized);
+        return authorize(id.toString(), token);
+    }
+
     static ApiException provisioning() {
         return new SessionProvisioning();
     }
