@@ -104,10 +104,9 @@ public final class CdpRelay {
     }
 
     public void register(Router router) {
-        // Puppeteer's connect({browserURL}) asks /json/version at the host root, without the headers: the answer names
-        // the token-routed endpoint /cdp, where the WebSocket's Authorization header (which Puppeteer does send) picks the session.
+        // Puppeteer's connect({browserURL: "<gateway>/cdp/<id>", headers}) asks /json/version at the host root: the
+        // connect token it sends names the session.
         router.get("/json/version", this::rootVersion);
-        router.raw(HttpMethod.GET, "/cdp", (ctx, req, p) -> upgrade(ctx, req, null, null));
         router.raw(HttpMethod.GET, "/cdp/{id}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), null));
         router.raw(HttpMethod.GET, "/cdp/{id}/devtools/page/{target}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), "/devtools/page/" + p.get("target")));
         router.raw(HttpMethod.GET, "/cdp/{id}/devtools/browser/{target}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), ""));
@@ -168,25 +167,23 @@ public final class CdpRelay {
     }
 
     /**
-     * {@code GET /json/version} at the root: what Puppeteer's {@code browserURL} form asks, without any header. It names no
-     * session and reveals nothing: its {@code webSocketDebuggerUrl} is {@code /cdp}, which finds the session by the
-     * connect token on the upgrade. With a connect token it is the session's own {@code /json/version}.
+     * {@code GET /json/version} at the root: what Puppeteer's {@code browserURL} form asks (it resolves {@code /json/version}
+     * against the URL, dropping {@code /cdp/<id>}). The connect token names the session (tokens are unique, looked up by
+     * hash): the answer is that session's own {@code /json/version}, pointing at {@code /cdp/<id>}. Without a token there is
+     * no session to name: 401 with the way out (Puppeteer before 25.5 sends no headers in this form).
      */
     private Response rootVersion(Request r) throws IOException, InterruptedException {
         String token = ApiKeyAuth.bearer(r.header("Authorization"));
-        if (token != null) {
-            BrowserSessions.RelayTarget t = sessions.authorizeByToken(token);
-            JsonNode v = fetch(t, "/json/version");
-            if (v instanceof ObjectNode o) {
-                o.put("webSocketDebuggerUrl", wsBase(r) + "/cdp/" + t.sessionId());
-                return Response.ok(o);
-            }
+        if (token == null) {
+            throw new ApiException(401, "unauthorized", "send the session's connect token (Authorization: Bearer <connect_token>); "
+                    + "Puppeteer sends headers with browserURL from 25.5.0 on, older versions need connect({browserWSEndpoint: connect_url, headers})");
+        }
+        BrowserSessions.RelayTarget t = sessions.authorizeByToken(token);
+        JsonNode v = fetch(t, "/json/version");
+        if (!(v instanceof ObjectNode o)) {
             throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
         }
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("Browser", "aimlib CDP relay");
-        o.put("Protocol-Version", "1.3");
-        o.put("webSocketDebuggerUrl", wsBase(r) + "/cdp");
+        o.put("webSocketDebuggerUrl", wsBase(r) + "/cdp/" + t.sessionId());
         return Response.ok(o);
     }
 
@@ -255,7 +252,7 @@ public final class CdpRelay {
             BrowserSessions.RelayTarget t;
             TabCounter counter;
             try {
-                t = id == null ? sessions.authorizeByToken(token) : sessions.authorize(id, token);
+                t = sessions.authorize(id, token);
                 counter = acquireTabs(t, client);
             } catch (IOException e) {
                 log.warn("relay tab counter failed cause={}", e.toString());

@@ -458,9 +458,9 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     /**
-     * The relay's token-routed endpoint ({@code /cdp}, Puppeteer's {@code browserURL} form): the session is the one whose
-     * connect token this is (tokens are 192-bit random, looked up by their SHA-256); then the same checks as
-     * {@link #authorize}. An unknown token is 401, as at {@code /cdp/{id}}.
+     * The relay's root discovery (Puppeteer's {@code browserURL} form asks {@code /json/version} at the host root): the
+     * session is the one whose connect token this is (tokens are 192-bit random, looked up by their SHA-256); then the
+     * same checks as {@link #authorize}. An unknown token is 401, as at {@code /cdp/{id}}.
      */
     public RelayTarget authorizeByToken(String token) {
         if (token == null || token.isEmpty()) {
