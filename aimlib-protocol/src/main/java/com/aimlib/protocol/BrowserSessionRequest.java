@@ -7,20 +7,27 @@ import java.util.Map;
 
 /**
  * The body of {@code POST /v1/devices/{id}/browser}; every field optional (left out when null), times in
- * whole seconds, the profile a JSON object of allow-listed spoof keys.
+ * whole seconds, the profile a JSON object of allow-listed spoof keys, {@code start_url} (an extension) the page the
+ * first tab opens.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"ttl", "idle_timeout", "sticky", "profile", "context_id", "extensions"})
+@JsonPropertyOrder({"ttl", "idle_timeout", "sticky", "profile", "start_url", "context_id", "extensions"})
 public record BrowserSessionRequest(
         @JsonProperty("ttl") Long ttl,
         @JsonProperty("idle_timeout") Long idleTimeout,
         @JsonProperty("sticky") Boolean sticky,
         @JsonProperty("profile") Map<String, Object> profile,
+        @JsonProperty("start_url") String startUrl,
         @JsonProperty("context_id") String contextId,
         @JsonProperty("extensions") java.util.List<String> extensions) {
 
-    /** The documented fields only (issue 14 added {@code context_id} and {@code extensions}). */
+    /** The documented fields only. */
     public BrowserSessionRequest(Long ttl, Long idleTimeout, Boolean sticky, Map<String, Object> profile) {
-        this(ttl, idleTimeout, sticky, profile, null, null);
+        this(ttl, idleTimeout, sticky, profile, null, null, null);
+    }
+
+    /** With {@code start_url} (issue 14). */
+    public BrowserSessionRequest(Long ttl, Long idleTimeout, Boolean sticky, Map<String, Object> profile, String startUrl) {
+        this(ttl, idleTimeout, sticky, profile, startUrl, null, null);
     }
 }

@@ -24,6 +24,7 @@ public final class Aimlib implements AutoCloseable {
     private final Devices devices;
     private final Tickets tickets;
     private final Profiles profiles;
+    private final Sessions sessions;
     private final Contexts contexts;
     private final Extensions extensions;
 
@@ -32,6 +33,7 @@ public final class Aimlib implements AutoCloseable {
         this.devices = new Devices(transport);
         this.tickets = new Tickets(transport);
         this.profiles = new Profiles(transport);
+        this.sessions = new Sessions(transport);
         this.contexts = new Contexts(transport);
         this.extensions = new Extensions(transport);
     }
@@ -73,6 +75,11 @@ public final class Aimlib implements AutoCloseable {
 
     public Profiles profiles() {
         return profiles;
+    }
+
+    /** Your browser sessions across devices, live and recently ended (an extension of the documented API). */
+    public Sessions sessions() {
+        return sessions;
     }
 
     /** The gateway this client talks to. */

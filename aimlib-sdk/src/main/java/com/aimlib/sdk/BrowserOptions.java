@@ -60,6 +60,7 @@ public final class BrowserOptions {
         private Long idleTimeout;
         private Boolean sticky;
         private Map<String, Object> profile;
+        private String startUrl;
         private String contextId;
         private java.util.List<String> extensions;
         private boolean persist;
@@ -128,6 +129,16 @@ public final class BrowserOptions {
             return this;
         }
 
+        /**
+         * The page the first tab opens as soon as the browser is up (an extension of the documented API): an http(s) URL
+         * or a bare domain ({@code "example.com"} becomes {@code https://example.com}). The server refuses other schemes
+         * with a 400.
+         */
+        public Builder startUrl(String startUrl) {
+            this.startUrl = startUrl;
+            return this;
+        }
+
         /** Start from a saved context: its cookies, storage and resolved profile (do not set a profile too). */
         public Builder contextId(String contextId) {
             this.contextId = contextId;
@@ -152,7 +163,7 @@ public final class BrowserOptions {
         }
 
         public BrowserOptions build() {
-            return new BrowserOptions(new BrowserSessionRequest(ttl, idleTimeout, sticky, profile, contextId,
+            return new BrowserOptions(new BrowserSessionRequest(ttl, idleTimeout, sticky, profile, startUrl, contextId,
                     extensions == null || extensions.isEmpty() ? null : extensions), persist, contextName);
         }
     }

@@ -1,5 +1,6 @@
 package com.aimlib.gateway;
 
+import com.aimlib.gateway.health.DeviceHealthMonitor;
 import com.aimlib.gateway.http.HttpLimits;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,6 +28,7 @@ public record GatewayConfig(
         String metricsHost,
         Integer metricsPort,
         Clock clock,
+        DeviceHealthMonitor.Settings deviceHealth,
         long contextMaxBytes,
         int extensionMaxBytes) {
 
@@ -69,6 +71,7 @@ public record GatewayConfig(
         private String metricsHost = "127.0.0.1";
         private Integer metricsPort = null;
         private Clock clock = Clock.systemUTC();
+        private DeviceHealthMonitor.Settings deviceHealth = DeviceHealthMonitor.Settings.defaults();
         /** Issue 14: a saved context's packed size, and an extension upload's body. */
         private long contextMaxBytes = 20L << 20;
         private int extensionMaxBytes = 10 << 20;
@@ -93,6 +96,8 @@ public record GatewayConfig(
         public Builder metricsHost(String v) { metricsHost = v; return this; }
         public Builder metricsPort(Integer v) { metricsPort = v; return this; }
         public Builder clock(Clock v) { clock = v; return this; }
+        /** How often devices are asked about their health, and after how long without egress one is unhealthy. */
+        public Builder deviceHealth(DeviceHealthMonitor.Settings v) { deviceHealth = v; return this; }
         public Builder contextMaxBytes(long v) { contextMaxBytes = v; return this; }
         public Builder extensionMaxBytes(int v) { extensionMaxBytes = v; return this; }
 
@@ -116,7 +121,7 @@ public record GatewayConfig(
             return new GatewayConfig(bindHost, publicHost, url, httpPort, socksPort, httpProxyPort, tunnelPort, region,
                     maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads,
                     new HttpLimits(httpIdleTimeout, httpHeaderTimeout, httpBodyTimeout, httpMaxConnections),
-                    metricsHost, metricsPort, clock, contextMaxBytes, extensionMaxBytes);
+                    metricsHost, metricsPort, clock, deviceHealth, contextMaxBytes, extensionMaxBytes);
         }
     }
 }

@@ -11,6 +11,15 @@ public interface HostLink {
     void boot(BootOrder order);
 
     /**
+     * An idle, booted session was adopted by a new create with the same resolved profile: keep its browser, open
+     * {@code order.startUrl()} in its first tab if set, and report ready again.
+     */
+    void resume(BootOrder order);
+
+    /** An idle, booted session was adopted with another profile: replace its browser with a fresh one, report ready. */
+    void restart(BootOrder order);
+
+    /**
      * Launches a browser that also restores a saved context and loads extensions (issue 14). Hosts that cannot
      * (the database-driven remote host) say so with {@link #savesState()} false and are never sent extras.
      */
@@ -32,6 +41,14 @@ public interface HostLink {
      */
     default byte[] saveState(UUID sessionId, boolean stop, long maxBytes) throws java.io.IOException {
         throw new UnsupportedOperationException("this host saves no contexts");
+    }
+
+    /** {@link #restart(BootOrder)} that also restores a saved context and loads extensions (issue 14). */
+    default void restart(BootOrder order, BootExtras extras) {
+        if (!extras.isEmpty()) {
+            throw new UnsupportedOperationException("this host restores no contexts and loads no extensions");
+        }
+        restart(order);
     }
 
     /** Tears the session's browser down (idempotent); reports stopped when done. */
