@@ -208,6 +208,49 @@ class SavedContextsTest {
     }
 
     @Test
+    void aCreateThatAdoptsAnIdleSessionStillStartsFromTheContextInAFreshBrowser() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        BrowserFixture.Live a = fx.ready(t, "{\"ttl\":600,\"profile\":{\"device\":\"pixel-7\"}}");
+        try (Playwright pw = Playwright.create()) {
+            Browser browser = connect(pw, a);
+            Page page = browser.contexts().get(0).newPage();
+            page.navigate(url("/login"));
+            page.waitForFunction("document.title === 'logged-in'", null, new Page.WaitForFunctionOptions().setTimeout(30_000));
+            browser.close();
+        }
+        String ctx = BrowserFixture.json(fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), "{\"persist\":true}"))
+                .get("context_id").asText();
+        fx.awaitStatus(t, "404", Duration.ofSeconds(20));
+
+        // B: a plain session, left idle by Playwright's close (which only disconnects).
+        BrowserFixture.Live b = fx.ready(t, "{\"ttl\":600}");
+        try (Playwright pw = Playwright.create()) {
+            connect(pw, b).close();
+        }
+        fx.awaitStatus(t, "idle", Duration.ofSeconds(10));
+        long pidB = fx.host.browserOf(b.id()).orElseThrow().getKey();
+
+        // The create adopts B (same session id) but B's browser cannot take a context: it is replaced by a cold one.
+        HttpResponse<String> created = fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{\"ttl\":600,\"context_id\":\"" + ctx + "\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode c = BrowserFixture.json(created);
+        assertThat(c.get("session_id").asText()).isEqualTo(b.id().toString());
+        JsonNode ready = fx.awaitStatus(t, "ready", Duration.ofSeconds(30));
+        assertThat(ready.get("resolved_profile").get("device").asText()).isEqualTo("pixel-7");
+        assertThat(fx.host.browserOf(b.id()).orElseThrow().getKey()).isNotEqualTo(pidB);
+        try (Playwright pw = Playwright.create()) {
+            Browser browser = connect(pw, new BrowserFixture.Live(t, b.id(), c.get("connect_token").asText()));
+            Page page = browser.contexts().get(0).newPage();
+            page.navigate(url("/adopted"));
+            assertThat(state(page).get("idb").asText()).isEqualTo("idb-token-7");
+            browser.close();
+        }
+        assertThat(cookiesSeen).anyMatch(x -> x.startsWith(BrowserFixture.EGRESS + " /adopted ") && x.contains("sid=s3cr3t-session-value"));
+        fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
+        fx.awaitStatus(t, "404", Duration.ofSeconds(20));
+    }
+
+    @Test
     void aContextOverTheCapIs413AndNothingIsSaved() throws Exception {
         BrowserFixture.Tenant t = fx.tenant();
         BrowserFixture.Live s = fx.ready(t, "{\"ttl\":600}");
