@@ -36,6 +36,7 @@ __all__ = [
     "Profile",
     "BrowserSession",
     "Ticket",
+    "SessionInfo",
     "CatalogueProfile",
     "AimlibError",
     "CapacityError",
@@ -347,11 +348,16 @@ class Device:
         ttl: DurationLike = None,
         idle_timeout: DurationLike = None,
         sticky: Optional[bool] = None,
+        start_url: Optional[str] = None,
     ) -> "BrowserSession":
         """Provisions a managed browser on this device (``POST /v1/devices/{id}/browser``).
 
         Returns an unconnected :class:`BrowserSession`; ``async with await device.browser(...)``
         connects on entry and stops on exit. Omitted arguments are left to the server's defaults.
+
+        ``start_url`` (an extension of the documented API): the page the first tab opens as soon as
+        the browser is up; http(s) only, a bare domain gets ``https://`` (the server answers 400
+        ``bad_request`` for anything else). ``session.new_page()`` then returns that tab first.
         """
         if self._client is None:
             raise AimlibError("this Device is not bound to a client; get it from ai.devices.list()")
@@ -367,6 +373,8 @@ class Device:
             body["idle_timeout"] = it
         if sticky is not None:
             body["sticky"] = bool(sticky)
+        if start_url is not None:
+            body["start_url"] = start_url
         resp = await self._client._request("POST", f"/v1/devices/{self.id}/browser", json=body)
         return BrowserSession._from_create(resp.json(), self, self._client)
 
@@ -411,6 +419,56 @@ class Ticket:
 # --------------------------------------------------------------------------------------------------
 # Browser sessions
 # --------------------------------------------------------------------------------------------------
+
+
+@dataclass(repr=False)
+class SessionInfo:
+    """One of your browser sessions as ``GET /v1/sessions`` shows it (an extension of the documented
+    API): live, or for the retention period (7 days) ended, with its final status, ``end_reason``
+    (``stopped``, ``ttl_expired``, ``idle_timeout``, ``lease_ended`` or a failure's reason),
+    ``duration_s`` and ``bytes_used``."""
+
+    id: str
+    device_id: str
+    status: str
+    connect_url: Optional[str] = None
+    egress_ip: Optional[str] = None
+    bytes_used: int = 0
+    created_at: Optional[str] = None
+    started_at: Optional[str] = None
+    expires_at: Optional[str] = None
+    ended_at: Optional[str] = None
+    end_reason: Optional[str] = None
+    duration_s: Optional[int] = None
+    start_url: Optional[str] = None
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ("gone", "failed")
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "SessionInfo":
+        return cls(
+            id=d["session_id"],
+            device_id=d["device_id"],
+            status=d.get("status", ""),
+            connect_url=d.get("connect_url"),
+            egress_ip=d.get("egress_ip"),
+            bytes_used=int(d.get("bytes_used") or 0),
+            created_at=d.get("created_at"),
+            started_at=d.get("started_at"),
+            expires_at=d.get("expires_at"),
+            ended_at=d.get("ended_at"),
+            end_reason=d.get("end_reason"),
+            duration_s=d.get("duration_s"),
+            start_url=d.get("start_url"),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"SessionInfo(id={self.id!r}, device_id={self.device_id!r}, status={self.status!r}, "
+            f"egress_ip={self.egress_ip!r}, bytes_used={self.bytes_used}, end_reason={self.end_reason!r})"
+        )
 
 _CONNECTABLE = {"ready", "active", "idle"}
 _FIRST_POLL_S = 0.0       # the first readiness poll goes out at once (well within 50 ms)
@@ -711,6 +769,37 @@ class _Profiles:
         return [CatalogueProfile._from_json(p) for p in resp.json().get("profiles", [])]
 
 
+class _Sessions:
+    """Your browser sessions across devices (``GET /v1/sessions``, ``GET /v1/sessions/{id}``)."""
+
+    def __init__(self, client: "Aimlib") -> None:
+        self._client = client
+
+    async def list(self, status: Optional[str] = None) -> list[SessionInfo]:
+        """Every session in ``status`` (all pages, newest first): None for the live ones, ``"ended"``,
+        ``"all"``, or a comma-separated list of states (``"ready,active"``)."""
+        out: list[SessionInfo] = []
+        cursor: Optional[str] = None
+        while True:
+            params: dict[str, Any] = {"limit": 100}
+            if status is not None:
+                params["status"] = status
+            if cursor is not None:
+                params["cursor"] = cursor
+            resp = await self._client._request("GET", "/v1/sessions", params=params)
+            page = resp.json()
+            out.extend(SessionInfo._from_json(d) for d in page.get("data", []))
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return out
+
+    async def get(self, session_id: str) -> SessionInfo:
+        """One session, also after it ended (for the retention period); AimlibError with
+        status_code 404 when it is not yours."""
+        resp = await self._client._request("GET", f"/v1/sessions/{session_id}")
+        return SessionInfo._from_json(resp.json())
+
+
 class _Tickets:
     def __init__(self, client: "Aimlib") -> None:
         self._client = client
@@ -767,6 +856,7 @@ class Aimlib:
         self.devices = _Devices(self)
         self.tickets = _Tickets(self)
         self.profiles = _Profiles(self)
+        self.sessions = _Sessions(self)
 
     def __repr__(self) -> str:
         return f"Aimlib(base_url={self.base_url!r})"
@@ -794,6 +884,7 @@ class Aimlib:
         path: str,
         *,
         json: Any = None,
+        params: Optional[Mapping[str, Any]] = None,
         retry: bool = True,
         deadline: Optional[float] = None,
     ) -> httpx.Response:
@@ -801,7 +892,7 @@ class Aimlib:
         slept = 0.0
         while True:
             try:
-                resp = await self._http.request(method, path, json=json)
+                resp = await self._http.request(method, path, json=json, params=params)
             except httpx.HTTPError as e:
                 raise AimlibError(
                     _redact(f"{method} {self.base_url}{path} failed: {type(e).__name__}: {e}", self._secrets())

@@ -46,6 +46,7 @@ public final class BrowserOptions {
         private Long idleTimeout;
         private Boolean sticky;
         private Map<String, Object> profile;
+        private String startUrl;
 
         private Builder() {
         }
@@ -110,8 +111,18 @@ public final class BrowserOptions {
             return this;
         }
 
+        /**
+         * The page the first tab opens as soon as the browser is up (an extension of the documented API): an http(s) URL
+         * or a bare domain ({@code "example.com"} becomes {@code https://example.com}). The server refuses other schemes
+         * with a 400.
+         */
+        public Builder startUrl(String startUrl) {
+            this.startUrl = startUrl;
+            return this;
+        }
+
         public BrowserOptions build() {
-            return new BrowserOptions(new BrowserSessionRequest(ttl, idleTimeout, sticky, profile));
+            return new BrowserOptions(new BrowserSessionRequest(ttl, idleTimeout, sticky, profile, startUrl));
         }
     }
 }

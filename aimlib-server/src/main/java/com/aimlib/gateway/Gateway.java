@@ -17,6 +17,7 @@ import com.aimlib.gateway.relay.CdpRelay;
 import com.aimlib.gateway.sessions.BrowserSessions;
 import com.aimlib.gateway.sessions.BrowserSettings;
 import com.aimlib.gateway.sessions.SessionReaper;
+import com.aimlib.gateway.sessions.SessionListing;
 import com.aimlib.gateway.sessions.SessionRoutes;
 import com.aimlib.gateway.tunnel.AgentStore;
 import com.aimlib.gateway.tunnel.DeviceStreams;
@@ -150,6 +151,7 @@ public final class Gateway implements AutoCloseable {
         sessions = new BrowserSessions(db, secrets, config.clock(), browserSettings, config.autoBrowserSession(),
                 config.maxTabs(), () -> publicWs != null ? publicWs : "ws://" + authority.get(), blocking);
         SessionRoutes.register(router, auth, sessions);
+        SessionListing.of(sessions, SessionListing.DEFAULT_RETENTION).register(router, auth);
         cdpRelay = new CdpRelay(sessions, blocking, authority, publicWs);
         cdpRelay.register(router);
         reaper = new SessionReaper(sessions);
@@ -263,6 +265,11 @@ public final class Gateway implements AutoCloseable {
     /** Browser sessions: the gateway end of the host link ({@code BrowserHost.start(settings, gateway.sessions())}). */
     public BrowserSessions sessions() {
         return sessions;
+    }
+
+    /** The CDP relay (the identity bench switches its per-client identity off). */
+    public CdpRelay cdpRelay() {
+        return cdpRelay;
     }
 
     /** The session reaper (tests run a pass by hand with an injected clock). */
