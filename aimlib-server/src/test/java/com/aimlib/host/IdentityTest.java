@@ -236,6 +236,7 @@ class IdentityTest {
             detect.waitForFunction("() => detect.botd && detect.botdFrame && detect.fpscanner", null,
                     new Page.WaitForFunctionOptions().setTimeout(60_000));
             JsonNode d = JSON.readTree((String) detect.evaluate("() => JSON.stringify(detect)"));
+            detect.close(); // max_tabs (5) counts every open tab
             System.out.println("identity device=" + device + " botd=" + d.path("botd") + " botdFrame=" + d.path("botdFrame")
                     + " fpscanner=" + d.path("fpscanner"));
             soft.assertThat(d.path("botd").path("bot").asBoolean(true)).as("BotD main " + d.path("botd")).isFalse();
@@ -257,6 +258,7 @@ class IdentityTest {
                 udp = false;
             }
             assertThat(udp).as("UDP reached the local STUN server").isFalse();
+            rtc.close();
 
             // DNS: a name only the device side resolves loads; Chromium asked the bridge for the name, not an address.
             assertThat(new ProcessBuilder("getent", "hosts", DeviceOnlyNames.NAME).start().waitFor()).as("the host resolves it").isNotZero();
