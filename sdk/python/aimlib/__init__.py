@@ -32,6 +32,7 @@ __all__ = [
     "Aimlib",
     "Device",
     "Proxy",
+    "Health",
     "Profile",
     "BrowserSession",
     "Ticket",
@@ -244,17 +245,56 @@ def _profile_body(profile: ProfileLike) -> Optional[dict[str, Any]]:
 
 @dataclass(repr=False)
 class Proxy:
-    """The raw mobile proxy of a lease. ``url`` carries the credentials; ``repr()`` hides the password."""
+    """The raw mobile proxy of a lease. ``url`` carries the credentials; ``repr()`` hides the password.
+
+    ``http_url`` and ``socks5h_url`` (extensions) are the same credentials on the gateway's single proxy port,
+    which tells HTTP from SOCKS5 by the first byte: ``http_url`` works with clients that have no SOCKS support
+    (``httpx`` without its ``socks`` extra), ``socks5h_url`` with those that do. ``None`` on older gateways.
+    """
 
     id: str
     url: str
     protocol: str
     status: str
+    http_url: Optional[str] = None
+    socks5h_url: Optional[str] = None
 
     def __repr__(self) -> str:
-        return f"Proxy(id={self.id!r}, protocol={self.protocol!r}, url={_redact(self.url)!r}, status={self.status!r})"
+        return (
+            f"Proxy(id={self.id!r}, protocol={self.protocol!r}, url={_redact(self.url)!r}, status={self.status!r}, "
+            f"http_url={_redact(self.http_url) if self.http_url else None!r}, "
+            f"socks5h_url={_redact(self.socks5h_url) if self.socks5h_url else None!r})"
+        )
 
     __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Health:
+    """A device's compact health (extension): ``status`` is ``"healthy"``, ``"unhealthy"`` (no egress for the
+    gateway's configured time) or ``"unknown"``; the rest is ``None`` when the device's platform does not give it."""
+
+    status: str = "unknown"
+    network_type: Optional[str] = None
+    signal_dbm: Optional[int] = None
+    battery_pct: Optional[int] = None
+    temperature_c: Optional[float] = None
+    rtt_ms: Optional[float] = None
+    last_rotation_at: Optional[str] = None
+    updated_at: Optional[str] = None
+
+    @classmethod
+    def _from_json(cls, data: Mapping[str, Any]) -> "Health":
+        return cls(
+            status=data.get("status") or "unknown",
+            network_type=data.get("network_type"),
+            signal_dbm=data.get("signal_dbm"),
+            battery_pct=data.get("battery_pct"),
+            temperature_c=data.get("temperature_c"),
+            rtt_ms=data.get("rtt_ms"),
+            last_rotation_at=data.get("last_rotation_at"),
+            updated_at=data.get("updated_at"),
+        )
 
 
 @dataclass(repr=False)
@@ -269,6 +309,7 @@ class Device:
     lease_id: Optional[str] = None
     lease_ends_at: Optional[str] = None
     browser_available: bool = True
+    health: Optional[Health] = None
     _client: Optional["Aimlib"] = field(default=None, compare=False)
 
     @classmethod
@@ -276,7 +317,8 @@ class Device:
         p = data.get("proxy")
         proxy = None
         if isinstance(p, Mapping):
-            proxy = Proxy(id=p.get("id"), url=p.get("url"), protocol=p.get("protocol"), status=p.get("status"))
+            proxy = Proxy(id=p.get("id"), url=p.get("url"), protocol=p.get("protocol"), status=p.get("status"),
+                          http_url=p.get("http_url"), socks5h_url=p.get("socks5h_url"))
         lease = data.get("lease") if isinstance(data.get("lease"), Mapping) else {}
         browser = data.get("browser") if isinstance(data.get("browser"), Mapping) else {}
         return cls(
@@ -288,6 +330,7 @@ class Device:
             lease_id=lease.get("id"),
             lease_ends_at=lease.get("ends_at"),
             browser_available=bool(browser.get("available", True)),
+            health=Health._from_json(data["health"]) if isinstance(data.get("health"), Mapping) else None,
             _client=client,
         )
 

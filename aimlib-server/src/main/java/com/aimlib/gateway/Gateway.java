@@ -11,6 +11,7 @@ import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.ops.OpsRoutes;
 import com.aimlib.gateway.proxy.AccessChangeListener;
 import com.aimlib.gateway.proxy.LeaseEndListener;
+import com.aimlib.gateway.health.DeviceHealthMonitor;
 import com.aimlib.gateway.proxy.ProxyFront;
 import com.aimlib.gateway.relay.CdpRelay;
 import com.aimlib.gateway.sessions.BrowserSessions;
@@ -27,6 +28,7 @@ import com.aimlib.gateway.tunnel.TunnelSettings;
 import com.aimlib.net.EventLoops;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
+import com.aimlib.store.DeviceHealthStore;
 import com.aimlib.store.LeasedDevices;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Tickets;
@@ -64,6 +66,7 @@ public final class Gateway implements AutoCloseable {
     // device tunnels
     private DeviceTunnels tunnels;
     private TunnelServer tunnelServer;
+    private DeviceHealthMonitor health;
     // proxy front
     private final DeviceStreams streamsOverride;
     private ProxyFront proxy;
@@ -123,6 +126,9 @@ public final class Gateway implements AutoCloseable {
         TunnelRoutes.register(router, auth, agentStore, tunnels, db.jdbi());
         tunnelServer = bind(() -> TunnelServer.start(config.bindHost(), config.tunnelPort(), TunnelSettings.defaults(),
                 agentStore, tunnels, workers, blocking), "--tunnel-port", config.tunnelPort());
+
+        // Device health: tunnel RTT, the agents' health commands and egress probes, unhealthy marking.
+        health = new DeviceHealthMonitor(tunnels, new DeviceHealthStore(db), config.clock(), config.deviceHealth(), blocking, meters);
 
         // SOCKS5 and HTTP proxy listeners over the device streams, bound before the routes need their ports.
         // The HTTP proxy port binds second: when it is the busy one, the SOCKS5 listener is already ours.
@@ -261,6 +267,11 @@ public final class Gateway implements AutoCloseable {
         return sessions;
     }
 
+    /** The CDP relay (the identity bench switches its per-client identity off). */
+    public CdpRelay cdpRelay() {
+        return cdpRelay;
+    }
+
     /** The session reaper (tests run a pass by hand with an injected clock). */
     public SessionReaper reaper() {
         return reaper;
@@ -325,6 +336,9 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        if (health != null) {
+            health.close();
+        }
         if (reaper != null) {
             reaper.close();
         }

@@ -46,6 +46,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     private final java.util.concurrent.ConcurrentLinkedDeque<Warm> pool = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final java.util.concurrent.atomic.AtomicInteger warming = new java.util.concurrent.atomic.AtomicInteger();
     private final String chromeVersion;
+    private final HostFonts fonts;
     private volatile UUID hostId;
     private volatile boolean closed;
 
@@ -96,6 +97,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         this.gateway = gateway;
         this.group = EventLoops.group(1, "host-bridge-" + settings.name());
         this.chromeVersion = ChromiumVersion.of(settings.chromium());
+        this.fonts = HostFonts.detect(settings.workDir());
     }
 
     /** Stops the start-up with one line and the fix when {@code chromium} is not an executable file. */
@@ -271,7 +273,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         UUID id = order.sessionId();
         try {
             w.bridge.bind(order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
-            r.identity = applyIdentity(w.port, w.path, resolved);
+            r.identity = applyIdentity(r.id, w.port, w.path, resolved);
             String egress = null;
             if (settings.probeUrl() != null) {
                 try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
@@ -326,8 +328,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     }
 
     /** Applies the profile to every target of the browser from now on (null when the host applies no identity). */
-    private TargetIdentity applyIdentity(int port, String path, ObjectNode resolved) throws IOException, InterruptedException {
-        return settings.identity() ? TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), new IdentityParams(resolved)) : null;
+    private TargetIdentity applyIdentity(UUID session, int port, String path, ObjectNode resolved) throws IOException, InterruptedException {
+        return settings.identity()
+                ? TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), com.aimlib.protocol.identity.TargetOverrides.of(resolved, session))
+                : null;
     }
 
     /** The process-wide settings a profile implies; a warm browser serves a session only if they are equal. */
@@ -336,7 +340,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             return "";
         }
         IdentityParams p = new IdentityParams(resolved);
-        return String.join("|", p.flags()) + "|TZ=" + p.timezone();
+        return String.join("|", p.flags()) + "|TZ=" + p.timezone() + "|FONTS=" + String.join(",", fonts.accepted(p.fonts()));
     }
 
     /** The session's own downloads directory: the only place the relay lets downloads land and file inputs read from. */
@@ -374,6 +378,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         String tz = new IdentityParams(profile).timezone();
         if (settings.identity() && !tz.isEmpty()) {
             pb.environment().put("TZ", tz);
+        }
+        Path fontConfig = settings.identity() ? fonts.config(new IdentityParams(profile).fonts()) : null;
+        if (fontConfig != null) {
+            pb.environment().put("FONTCONFIG_FILE", fontConfig.toString());
         }
         return pb.start();
     }
@@ -456,7 +464,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 cdpAt = System.nanoTime();
                 // The identity is applied while the probe page loads; the probe waits for it before it blanks the
                 // tab, so the customer's first document already has it.
-                java.util.concurrent.Future<TargetIdentity> identity = work.submit(() -> applyIdentity(port, path, resolved));
+                java.util.concurrent.Future<TargetIdentity> identity = work.submit(() -> applyIdentity(r.id, port, path, resolved));
                 IdentityWait await = () -> r.identity = joined(identity);
                 try {
                     if (settings.probeUrl() != null) {

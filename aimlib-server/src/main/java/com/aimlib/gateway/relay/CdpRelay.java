@@ -8,6 +8,7 @@ import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.sessions.BrowserSessions;
 import com.aimlib.net.EventLoops;
+import com.aimlib.protocol.identity.TargetOverrides;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -87,6 +88,8 @@ public final class CdpRelay {
     /** Open relay connections (client side) by lease and by customer: suspension and lease end close them. */
     private final Map<UUID, Set<Channel>> byLease = new ConcurrentHashMap<>();
     private final Map<UUID, Set<Channel>> byCustomer = new ConcurrentHashMap<>();
+    /** Apply the identity on each client's own sessions as their targets attach ({@link ClientIdentity}); off only in the identity bench. */
+    private volatile boolean clientIdentity = true;
     /** One tab counter per session with relay clients, shared by them (max_tabs is per session, not per connection). */
     private final Map<UUID, TabSlot> tabs = new ConcurrentHashMap<>();
 
@@ -113,6 +116,11 @@ public final class CdpRelay {
         router.get("/cdp/{id}/json/version", this::version);
         router.get("/cdp/{id}/json/list", this::list);
         router.get("/cdp/{id}/json", this::list);
+    }
+
+    /** Whether new relay connections apply the session's identity on the client's own CDP sessions (default on; the identity bench turns it off). */
+    public void clientIdentity(boolean on) {
+        this.clientIdentity = on;
     }
 
     /** Closes every open relay connection of the lease (lease end); new ones are refused by {@code authorize}. */
@@ -271,7 +279,8 @@ public final class CdpRelay {
                 return;
             }
             String path = upstreamPath == null || upstreamPath.isEmpty() ? t.cdpPath() : upstreamPath;
-            client.eventLoop().execute(() -> connectUpstream(ctx, req, t, path, counter));
+            TargetOverrides identity = overrides(t);
+            client.eventLoop().execute(() -> connectUpstream(ctx, req, t, path, counter, identity));
         };
         try {
             blocking.execute(check);
@@ -280,7 +289,22 @@ public final class CdpRelay {
         }
     }
 
-    private void connectUpstream(ChannelHandlerContext ctx, FullHttpRequest req, BrowserSessions.RelayTarget t, String path, TabCounter counter) {
+    /** The per-target identity commands of the session (blocking: parses the profile); null when none applies. */
+    private TargetOverrides overrides(BrowserSessions.RelayTarget t) {
+        if (!clientIdentity || t.resolvedProfile() == null) {
+            return null;
+        }
+        try {
+            return Json.MAPPER.readTree(t.resolvedProfile()) instanceof ObjectNode o && o.has("user_agent")
+                    ? TargetOverrides.of(o, t.sessionId()) : null;
+        } catch (IOException e) {
+            log.warn("session's resolved profile unreadable session={}", t.sessionId());
+            return null;
+        }
+    }
+
+    private void connectUpstream(ChannelHandlerContext ctx, FullHttpRequest req, BrowserSessions.RelayTarget t, String path,
+                                 TabCounter counter, TargetOverrides identity) {
         Channel client = ctx.channel();
         URI uri = URI.create("ws://" + t.hostAddress() + ":" + t.cdpPort() + path);
         WebSocketClientHandshaker hs = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13, null, false,
@@ -293,7 +317,7 @@ public final class CdpRelay {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast("http", new HttpClientCodec())
                                 .addLast("aggregate", new HttpObjectAggregator(65536))
-                                .addLast("handshake", new UpstreamHandshake(hs, ctx, req, t, counter));
+                                .addLast("handshake", new UpstreamHandshake(hs, ctx, req, t, counter, identity));
                     }
                 });
         b.connect(t.hostAddress(), t.cdpPort()).addListener((ChannelFutureListener) f -> {
@@ -362,13 +386,15 @@ public final class CdpRelay {
         private final FullHttpRequest req;
         private final BrowserSessions.RelayTarget target;
         private final TabCounter counter;
+        private final TargetOverrides identity;
 
         UpstreamHandshake(WebSocketClientHandshaker hs, ChannelHandlerContext clientCtx, FullHttpRequest req, BrowserSessions.RelayTarget target,
-                          TabCounter counter) {
+                          TabCounter counter, TargetOverrides identity) {
             this.hs = hs;
             this.clientCtx = clientCtx;
             this.req = req;
             this.target = target;
+            this.identity = identity;
             this.counter = counter;
         }
 
@@ -442,8 +468,12 @@ public final class CdpRelay {
                 client.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
                 upstream.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
                 FrameRelay browserToClient = new FrameRelay(client, fromBrowser);
-                client.pipeline().addLast("relay", new GuardedFrameRelay(upstream, toBrowser, new CdpGuard(target.downloadsDir(), counter),
-                        browserToClient, id.toString()));
+                GuardedFrameRelay clientToBrowser = new GuardedFrameRelay(upstream, toBrowser, new CdpGuard(target.downloadsDir(), counter),
+                        browserToClient, id.toString());
+                if (identity != null) {
+                    browserToClient.watch(new ClientIdentity(identity, clientToBrowser, id.toString()));
+                }
+                client.pipeline().addLast("relay", clientToBrowser);
                 upstream.pipeline().addLast("relay", browserToClient);
                 upstream.config().setAutoRead(true);
                 client.config().setAutoRead(true);

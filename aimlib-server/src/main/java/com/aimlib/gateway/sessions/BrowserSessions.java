@@ -409,8 +409,13 @@ public final class BrowserSessions implements GatewayLink {
      * own downloads directory there (null if the host did not report one: then no host path is allowed at all);
      * and whose it is (suspension and lease end close the relay by these).
      */
+    /** {@code resolvedProfile}: the session's resolved profile as JSON text (null for a session without one). */
     public record RelayTarget(UUID sessionId, String hostAddress, int cdpPort, String cdpPath, String downloadsDir,
-                              UUID leaseId, UUID customerId) {
+                              UUID leaseId, UUID customerId, String resolvedProfile) {
+        @Override
+        public String toString() {
+            return "RelayTarget[" + sessionId + " " + hostAddress + ":" + cdpPort + "]";
+        }
     }
 
     /** Checks a relay client's session id and connect token; the documented relay error otherwise. Blocking. */
@@ -423,6 +428,7 @@ public final class BrowserSessions implements GatewayLink {
         Instant now = clock.instant();
         Map<String, Object> row = jdbi.withHandle(h -> h.createQuery("""
                         SELECT s.status, s.connect_token_hash, s.expires_at, s.cdp_port, s.cdp_path, s.downloads_dir, s.host_id, s.lease_id, s.customer_id,
+                               s.resolved_profile::text AS resolved,
                                hst.address, hst.status AS host_status, hst.last_heartbeat_at,
                                (c.status = 'active' AND l.status = 'active' AND (l.ends_at IS NULL OR l.ends_at > :now)
                                 AND EXISTS (SELECT 1 FROM proxies p WHERE p.lease_id = l.id AND p.status = 'active')) AS lease_ok
@@ -454,7 +460,7 @@ public final class BrowserSessions implements GatewayLink {
             throw new ApiException(503, "host_unavailable", "the session's browser host is not reachable");
         }
         return new RelayTarget(sid, (String) row.get("address"), port, (String) row.get("cdp_path"), (String) row.get("downloads_dir"),
-                (UUID) row.get("lease_id"), (UUID) row.get("customer_id"));
+                (UUID) row.get("lease_id"), (UUID) row.get("customer_id"), (String) row.get("resolved"));
     }
 
     /**
