@@ -195,6 +195,7 @@ class IdentityTest {
             Page popup = page.waitForPopup(() -> page.evaluate("() => window.open('http://127.0.0.3:" + port + "/identity/frame.html')"));
             popup.waitForFunction("() => window.results && results.main", null, new Page.WaitForFunctionOptions().setTimeout(30_000));
             JsonNode pr = JSON.readTree((String) popup.evaluate("() => JSON.stringify(results)"));
+            popup.close(); // the relay enforces max_tabs (5, popups count): the tabs below need its slot
 
             JsonNode expected = expected(profile);
             JsonNode inWorkers = workers(expected);
@@ -266,6 +267,10 @@ class IdentityTest {
             // (Not a secure context: userAgentData and storage are absent there, so only the load itself is checked.)
             assertThat(dns.navigate("http://" + DeviceOnlyNames.NAME + ":" + port + "/identity/frame.html").status()).isEqualTo(200);
             assertThat(headers).containsKey(DeviceOnlyNames.NAME + ":" + port + "/identity/frame.html");
+            // Closing the client leaves its tabs open; the raw client's tab below needs a slot under max_tabs (5).
+            detect.close();
+            rtc.close();
+            dns.close();
             browser.close();
 
             // The same pages driven by a raw CDP client through the relay: targets it creates get the identity too.
