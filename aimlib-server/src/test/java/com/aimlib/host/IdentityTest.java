@@ -268,8 +268,6 @@ class IdentityTest {
             assertThat(dns.navigate("http://" + DeviceOnlyNames.NAME + ":" + port + "/identity/frame.html").status()).isEqualTo(200);
             assertThat(headers).containsKey(DeviceOnlyNames.NAME + ":" + port + "/identity/frame.html");
             // Closing the client leaves its tabs open; the raw client's tab below needs a slot under max_tabs (5).
-            detect.close();
-            rtc.close();
             dns.close();
             browser.close();
 
