@@ -1,6 +1,7 @@
 package com.aimlib.gateway;
 
 import com.aimlib.gateway.http.HttpLimits;
+import com.aimlib.gateway.rotation.RotationSettings;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -26,7 +27,8 @@ public record GatewayConfig(
         HttpLimits httpLimits,
         String metricsHost,
         Integer metricsPort,
-        Clock clock) {
+        Clock clock,
+        RotationSettings rotation) {
 
     /**
      * The base of the WebSocket URLs customers get ({@code connect_url}, discovery): {@code wss://host} for an
@@ -67,6 +69,7 @@ public record GatewayConfig(
         private String metricsHost = "127.0.0.1";
         private Integer metricsPort = null;
         private Clock clock = Clock.systemUTC();
+        private RotationSettings rotation = RotationSettings.defaults();
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder publicHost(String v) { publicHost = v; return this; }
@@ -88,6 +91,7 @@ public record GatewayConfig(
         public Builder metricsHost(String v) { metricsHost = v; return this; }
         public Builder metricsPort(Integer v) { metricsPort = v; return this; }
         public Builder clock(Clock v) { clock = v; return this; }
+        public Builder rotation(RotationSettings v) { rotation = v; return this; }
 
         /** All listeners on free ports: what tests use. */
         public Builder ephemeralPorts() {
@@ -109,7 +113,7 @@ public record GatewayConfig(
             return new GatewayConfig(bindHost, publicHost, url, httpPort, socksPort, httpProxyPort, tunnelPort, region,
                     maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads,
                     new HttpLimits(httpIdleTimeout, httpHeaderTimeout, httpBodyTimeout, httpMaxConnections),
-                    metricsHost, metricsPort, clock);
+                    metricsHost, metricsPort, clock, rotation);
         }
     }
 }
