@@ -43,9 +43,14 @@ final class Operations {
 
     /** The operation, if it belongs to {@code customerId} (any owner when that is null). */
     Optional<OperationBody> get(UUID id, UUID customerId) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + " FROM device_operations WHERE id = :id"
-                        + (customerId == null ? "" : " AND customer_id = :c"))
-                .bind("id", id).bind("c", customerId).map((rs, ctx) -> map(rs)).findOne());
+        return jdbi.withHandle(h -> {
+            var q = h.createQuery("SELECT " + COLUMNS + " FROM device_operations WHERE id = :id"
+                    + (customerId == null ? "" : " AND customer_id = :c")).bind("id", id);
+            if (customerId != null) {
+                q.bind("c", customerId);
+            }
+            return q.map((rs, ctx) -> map(rs)).findOne();
+        });
     }
 
     /** The device's open (queued or running) operation, under the caller's transaction. */
@@ -63,7 +68,7 @@ final class Operations {
     static OperationBody insert(Handle h, UUID deviceId, UUID customerId, UUID leaseId, String trigger, Instant now) {
         return h.createQuery("""
                         INSERT INTO device_operations (id, device_id, customer_id, lease_id, trigger, status, created_at)
-                        VALUES (:id, :d, :c, :l, :trigger, 'queued', :now) RETURNING """ + COLUMNS)
+                        VALUES (:id, :d, CAST(:c AS uuid), CAST(:l AS uuid), :trigger, 'queued', :now) RETURNING """ + " " + COLUMNS)
                 .bind("id", UUID.randomUUID()).bind("d", deviceId).bind("c", customerId).bind("l", leaseId)
                 .bind("trigger", trigger).bind("now", Timestamp.from(now))
                 .map((rs, ctx) -> map(rs)).one();

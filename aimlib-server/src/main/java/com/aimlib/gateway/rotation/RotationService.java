@@ -350,7 +350,7 @@ public final class RotationService implements AutoCloseable {
         return jdbi.inTransaction(h -> {
             lockDevice(h, deviceId);
             Holder holder = soleHolder(h, customerId, deviceId, now);
-            h.createUpdate("UPDATE leases SET rotate_every_s = :every, rotate_anchor_at = :now WHERE id = :l")
+            h.createUpdate("UPDATE leases SET rotate_every_s = CAST(:every AS integer), rotate_anchor_at = CAST(:now AS timestamptz) WHERE id = :l")
                     .bind("every", everySeconds).bind("now", everySeconds == null ? null : Timestamp.from(now))
                     .bind("l", holder.leaseId()).execute();
             return new java.util.AbstractMap.SimpleImmutableEntry<>(holder.leaseId(), nextScheduled(h, holder.leaseId()));

@@ -82,7 +82,7 @@ public final class AgentStore {
             if (egressIp != null && !previous.isEmpty() && !egressIp.equals(previous.get(0))) {
                 h.createUpdate("""
                                 INSERT INTO device_egress_history (device_id, ip, source, operation_id)
-                                VALUES (:id, :ip, :source, :op)""")
+                                VALUES (:id, :ip, :source, CAST(:op AS uuid))""")
                         .bind("id", deviceId).bind("ip", egressIp).bind("source", operationId == null ? "observed" : "rotation")
                         .bind("op", operationId).execute();
                 // A live browser goes out through the device, so its egress IP is the device's new one.
