@@ -58,6 +58,9 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--rotate-command-timeout-s", description = "Seconds the rotate or restore command may run (default ${DEFAULT-VALUE})", defaultValue = "60")
     int commandTimeoutS;
 
+    @Option(names = "--rotate-wait-s", description = "Seconds to wait for a different egress IP after the rotate command (default ${DEFAULT-VALUE})", defaultValue = "90")
+    int rotateWaitS;
+
     @Option(names = "--what-is-my-ip-url", description = "URL answering the caller's address, fetched from the binding")
     String whatIsMyIpUrl;
 
@@ -127,11 +130,12 @@ public final class AgentCommand implements Callable<Integer> {
             System.err.println("--egress-allow: " + e.getMessage());
             return 2;
         }
-        if (commandTimeoutS < 1 || commandTimeoutS > 3600) {
-            System.err.println("--rotate-command-timeout-s: 1..3600");
+        if (commandTimeoutS < 1 || commandTimeoutS > 3600 || rotateWaitS < 1 || rotateWaitS > 3600) {
+            System.err.println("--rotate-command-timeout-s and --rotate-wait-s: 1..3600");
             return 2;
         }
-        AgentSettings settings = AgentSettings.defaults().withEgress(egress).withCommandTimeout(Duration.ofSeconds(commandTimeoutS)).withTunnel(AgentSettings.defaults().tunnel()
+        AgentSettings settings = AgentSettings.defaults().withEgress(egress).withCommandTimeout(Duration.ofSeconds(commandTimeoutS))
+                .withRotation(AgentSettings.defaults().drainTimeout(), Duration.ofSeconds(rotateWaitS)).withTunnel(AgentSettings.defaults().tunnel()
                 .withKeepAlive(Duration.ofMillis(pingMs), Duration.ofMillis(deadMs))
                 .withWindows(Math.min(streamWindowKib << 10, Integer.MAX_VALUE), (int) Math.min((long) connectionWindowKib << 10, Integer.MAX_VALUE)));
         ProcessLifetime lifetime = new ProcessLifetime("agent");
