@@ -24,12 +24,14 @@ public final class Aimlib implements AutoCloseable {
     private final Devices devices;
     private final Tickets tickets;
     private final Profiles profiles;
+    private final Operations operations;
 
     private Aimlib(Transport transport) {
         this.transport = transport;
         this.devices = new Devices(transport);
         this.tickets = new Tickets(transport);
         this.profiles = new Profiles(transport);
+        this.operations = new Operations(transport);
     }
 
     /** A client from {@code AIMLIB_API_KEY} (required) and {@code AIMLIB_BASE_URL} (optional). */
@@ -49,6 +51,11 @@ public final class Aimlib implements AutoCloseable {
     /** Shorthand for {@code devices().get(id)}: a leased device, or {@link AimlibException} when it is not leased. */
     public Device device(String id) {
         return devices.get(id);
+    }
+
+    /** Device operations (IP rotations): {@code get} and {@code await}. */
+    public Operations operations() {
+        return operations;
     }
 
     /** Support tickets. */

@@ -39,8 +39,8 @@ import java.util.concurrent.TimeUnit;
  * what-is-my-IP HTTP server on 127.0.0.1 that answers the caller's source address (also the origin customers
  * reach through the proxy), an echo server, curl, and customer keys.
  */
-final class RotationFixture implements AutoCloseable {
-    static final EgressPolicy LOOPBACK = EgressPolicy.parse("127.0.0.0/8,::1");
+public final class RotationFixture implements AutoCloseable {
+    public static final EgressPolicy LOOPBACK = EgressPolicy.parse("127.0.0.0/8,::1");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     final Database db;
@@ -48,10 +48,10 @@ final class RotationFixture implements AutoCloseable {
     final AgentStore agents;
     final HttpServer whatIsMyIp;
     final ServerSocket echo;
-    final String operatorKey;
+    public final String operatorKey;
     private final List<AutoCloseable> owned = new ArrayList<>();
 
-    RotationFixture(Database db, Accounts accounts) throws IOException {
+    public RotationFixture(Database db, Accounts accounts) throws IOException {
         this.db = db;
         this.accounts = accounts;
         this.agents = new AgentStore(db);
@@ -88,30 +88,30 @@ final class RotationFixture implements AutoCloseable {
                 .bind("id", UUID.randomUUID()).bind("hash", Secrets.hash(operatorKey)).execute());
     }
 
-    String whatIsMyIpUrl() {
+    public String whatIsMyIpUrl() {
         return "http://127.0.0.1:" + whatIsMyIp.getAddress().getPort() + "/";
     }
 
-    int echoPort() {
+    public int echoPort() {
         return echo.getLocalPort();
     }
 
-    record Tenant(Accounts.Customer customer, String key) {
+    public record Tenant(Accounts.Customer customer, String key) {
     }
 
-    Tenant tenant() {
+    public Tenant tenant() {
         Accounts.Customer c = accounts.createCustomer("c-" + UUID.randomUUID(), 5);
         return new Tenant(c, accounts.mintKey(c.id(), "k", Accounts.CUSTOMER_SCOPES, null).plaintext());
     }
 
     /** A device row with its agent token, and the file its binding is read from (holding {@code ip}). */
-    record Device(UUID id, String token, Path bindFile) {
-        String ip() throws IOException {
+    public record Device(UUID id, String token, Path bindFile) {
+        public String ip() throws IOException {
             return Files.readString(bindFile).trim();
         }
     }
 
-    Device device(String ip) throws IOException {
+    public Device device(String ip) throws IOException {
         UUID id = accounts.createDevice("d-" + UUID.randomUUID(), "local", null, 1, null).id();
         Path bind = Files.createTempFile("bind", ".addr");
         Files.writeString(bind, ip);
@@ -119,7 +119,7 @@ final class RotationFixture implements AutoCloseable {
     }
 
     /** A lease of {@code device} to the tenant with a SOCKS5 proxy; answers the proxy row. */
-    Accounts.Proxy lease(Tenant t, Device d) {
+    public Accounts.Proxy lease(Tenant t, Device d) {
         Accounts.Lease lease = accounts.createLease(t.customer().id(), d.id(), null, "socks5");
         return accounts.proxyForLease(lease.id()).orElseThrow();
     }
@@ -128,7 +128,7 @@ final class RotationFixture implements AutoCloseable {
      * Starts an agent for {@code d} on {@code gateway} with the given rotate and restore commands ({@code %f} in
      * them stands for the binding file), and waits until the gateway stored the device's first egress IP.
      */
-    Agent agent(Gateway gateway, Device d, AgentSettings settings, String rotate, String restore) throws Exception {
+    public Agent agent(Gateway gateway, Device d, AgentSettings settings, String rotate, String restore) throws Exception {
         String f = d.bindFile().toString();
         Agent a = Agent.start("127.0.0.1", gateway.tunnelPort(), false,
                 List.of(new DeviceConfig(d.id(), d.token(), "file:" + f, "TestCarrier",
@@ -148,16 +148,16 @@ final class RotationFixture implements AutoCloseable {
         return a;
     }
 
-    String column(UUID device, String column) {
+    public String column(UUID device, String column) {
         return db.jdbi().withHandle(h -> h.createQuery("SELECT " + column + "::text FROM devices WHERE id = :id")
                 .bind("id", device).mapTo(String.class).one());
     }
 
-    interface Check {
+    public interface Check {
         boolean ok() throws Exception;
     }
 
-    static void await(Check check, Duration within, String what) throws Exception {
+    public static void await(Check check, Duration within, String what) throws Exception {
         long deadline = System.nanoTime() + within.toNanos();
         while (!check.ok()) {
             if (System.nanoTime() > deadline) {
@@ -167,7 +167,7 @@ final class RotationFixture implements AutoCloseable {
         }
     }
 
-    static HttpResponse<String> call(Gateway g, String method, String path, String key, String body) throws Exception {
+    public static HttpResponse<String> call(Gateway g, String method, String path, String key, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(g.baseUrl() + path)).timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
                 .header("Authorization", "Bearer " + key);
@@ -177,23 +177,23 @@ final class RotationFixture implements AutoCloseable {
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    static JsonNode json(HttpResponse<String> r) throws IOException {
+    public static JsonNode json(HttpResponse<String> r) throws IOException {
         return Json.MAPPER.readTree(r.body());
     }
 
-    static String socks(Gateway g, Accounts.Proxy p) {
+    public static String socks(Gateway g, Accounts.Proxy p) {
         return "socks5h://" + p.username() + ":" + p.password() + "@127.0.0.1:" + g.socksPort();
     }
 
-    static String httpProxy(Gateway g, Accounts.Proxy p) {
+    public static String httpProxy(Gateway g, Accounts.Proxy p) {
         return "http://" + p.username() + ":" + p.password() + "@127.0.0.1:" + g.httpProxyPort();
     }
 
-    record Curl(int exit, String out, String err) {
+    public record Curl(int exit, String out, String err) {
     }
 
     /** curl with the given arguments (proxy variables of the environment removed), 20 s at most. */
-    static Curl curl(String... args) throws Exception {
+    public static Curl curl(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
