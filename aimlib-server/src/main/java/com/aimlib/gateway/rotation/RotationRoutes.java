@@ -12,8 +12,6 @@ import com.aimlib.protocol.OperationBody;
 import com.aimlib.protocol.RotationScheduleBody;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Map;
 import java.util.UUID;
 import org.jdbi.v3.core.Jdbi;
 
@@ -116,8 +114,8 @@ public final class RotationRoutes {
 
     private Response getSchedule(Request r) {
         UUID device = r.uuidParam("id");
-        Map.Entry<UUID, Instant> s = rotations.schedule(customer(r), device);
-        return Response.ok(new RotationScheduleBody(device, s.getKey(), rotations.interval(s.getKey()), s.getValue()));
+        RotationService.Schedule s = rotations.schedule(customer(r), device);
+        return Response.ok(new RotationScheduleBody(device, s.leaseId(), s.interval(), s.next()));
     }
 
     private Response putSchedule(Request r) {
@@ -128,7 +126,7 @@ public final class RotationRoutes {
         }
         long min = Math.max(1, rotations.settings().minInterval().toSeconds());
         Integer every = body.optionalInt("interval", (int) min, MAX_INTERVAL_S);
-        Map.Entry<UUID, Instant> s = rotations.schedule(customer(r), device, every);
-        return Response.ok(new RotationScheduleBody(device, s.getKey(), every, s.getValue()));
+        RotationService.Schedule s = rotations.schedule(customer(r), device, every);
+        return Response.ok(new RotationScheduleBody(device, s.leaseId(), s.interval(), s.next()));
     }
 }

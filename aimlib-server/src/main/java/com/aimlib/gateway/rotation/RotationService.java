@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RotationService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RotationService.class);
+    private static final Duration SWEEP_PERIOD = Duration.ofSeconds(5);
 
     private final Jdbi jdbi;
     private final Operations operations;
@@ -79,10 +80,16 @@ public final class RotationService implements AutoCloseable {
     }
 
     private void loop() {
+        long lastSweep = 0;
         while (!closed) {
             try {
                 Thread.sleep(settings.pollPeriod());
-                tick();
+                pickUpQueued();
+                // Sweeps and schedules need no sub-second reaction: spare the database.
+                if (System.nanoTime() - lastSweep >= SWEEP_PERIOD.toNanos()) {
+                    lastSweep = System.nanoTime();
+                    sweepAndSchedule();
+                }
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -96,11 +103,19 @@ public final class RotationService implements AutoCloseable {
      * replica holds, ends operations nobody will finish, and starts due scheduled rotations.
      */
     public void tick() {
+        pickUpQueued();
+        sweepAndSchedule();
+    }
+
+    private void pickUpQueued() {
         for (Operations.Queued q : operations.queued()) {
             if (tunnels.online(q.deviceId()) && !running.containsKey(q.id())) {
                 blocking.execute(() -> run(q.id(), q.deviceId()));
             }
         }
+    }
+
+    private void sweepAndSchedule() {
         int swept = operations.sweep(clock.instant(), settings.queueTimeout(), settings.bound());
         if (swept > 0) {
             log.info("event=rotation_swept count={}", swept);
@@ -329,8 +344,18 @@ public final class RotationService implements AutoCloseable {
         }
     }
 
+    /** A lease's rotation schedule: its interval (null: none) and when the next rotation is due. */
+    public record Schedule(UUID leaseId, Integer interval, Instant next) {
+    }
+
+    private Schedule scheduleOf(Handle h, UUID leaseId) {
+        Integer every = h.createQuery("SELECT rotate_every_s FROM leases WHERE id = :l").bind("l", leaseId)
+                .mapTo(Integer.class).findOne().orElse(null);
+        return new Schedule(leaseId, every, every == null ? null : nextScheduled(h, leaseId));
+    }
+
     /** When the lease's next scheduled rotation is due, or null without a schedule. */
-    Instant nextScheduled(Handle h, UUID leaseId) {
+    private Instant nextScheduled(Handle h, UUID leaseId) {
         return h.createQuery("""
                         SELECT l.rotate_every_s, l.rotate_anchor_at,
                                (SELECT max(o.started_at) FROM device_operations o WHERE o.device_id = l.device_id) AS last_start
@@ -345,7 +370,7 @@ public final class RotationService implements AutoCloseable {
      * Sets (or with null clears) the rotation schedule of the caller's lease on the device; the interval
      * counts from now. Same lease rule as a rotation. Answers the lease id and the next due time.
      */
-    public Map.Entry<UUID, Instant> schedule(UUID customerId, UUID deviceId, Integer everySeconds) {
+    public Schedule schedule(UUID customerId, UUID deviceId, Integer everySeconds) {
         Instant now = clock.instant();
         return jdbi.inTransaction(h -> {
             lockDevice(h, deviceId);
@@ -353,24 +378,14 @@ public final class RotationService implements AutoCloseable {
             h.createUpdate("UPDATE leases SET rotate_every_s = CAST(:every AS integer), rotate_anchor_at = CAST(:now AS timestamptz) WHERE id = :l")
                     .bind("every", everySeconds).bind("now", everySeconds == null ? null : Timestamp.from(now))
                     .bind("l", holder.leaseId()).execute();
-            return new java.util.AbstractMap.SimpleImmutableEntry<>(holder.leaseId(), nextScheduled(h, holder.leaseId()));
+            return scheduleOf(h, holder.leaseId());
         });
     }
 
-    /** The caller's lease on the device and its next scheduled rotation (null without a schedule). */
-    public Map.Entry<UUID, Instant> schedule(UUID customerId, UUID deviceId) {
+    /** The schedule of the caller's lease on the device (same lease rule as a rotation). */
+    public Schedule schedule(UUID customerId, UUID deviceId) {
         Instant now = clock.instant();
-        return jdbi.inTransaction(h -> {
-            lockDevice(h, deviceId);
-            Holder holder = soleHolder(h, customerId, deviceId, now);
-            return new java.util.AbstractMap.SimpleImmutableEntry<>(holder.leaseId(), nextScheduled(h, holder.leaseId()));
-        });
-    }
-
-    /** The schedule interval of a lease, or null. */
-    Integer interval(UUID leaseId) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT rotate_every_s FROM leases WHERE id = :l").bind("l", leaseId)
-                .mapTo(Integer.class).findOne().orElse(null));
+        return jdbi.withHandle(h -> scheduleOf(h, soleHolder(h, customerId, deviceId, now).leaseId()));
     }
 
     @Override

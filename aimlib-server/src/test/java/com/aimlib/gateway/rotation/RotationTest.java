@@ -455,6 +455,11 @@ class RotationTest {
             HttpResponse<String> set = call(replica, "PUT", "/v1/devices/" + d.id() + "/rotation-schedule", t.key(), "{\"interval\": 600}");
             assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
             Instant next = Instant.parse(json(set).get("next_rotation_at").asText());
+            JsonNode got = json(call(replica, "GET", "/v1/devices/" + d.id() + "/rotation-schedule", t.key(), null));
+            assertThat(got.get("interval").asInt()).isEqualTo(600);
+            assertThat(Instant.parse(got.get("next_rotation_at").asText())).isEqualTo(next);
+            assertThat(call(replica, "GET", "/v1/devices/" + d.id() + "/rotation-schedule", fx.tenant().key(), null).statusCode())
+                    .isEqualTo(404);
             assertThat(Duration.between(replicaClock.instant(), next)).isBetween(Duration.ofSeconds(595), Duration.ofSeconds(600));
 
             replica.rotations().tick();
