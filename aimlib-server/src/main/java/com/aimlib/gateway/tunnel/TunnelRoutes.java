@@ -70,13 +70,16 @@ public final class TunnelRoutes {
             UUID id = request.uuidParam("id");
             requireDevice(jdbi, id);
             List<Map<String, Object>> rows = jdbi.withHandle(h -> h.createQuery("""
-                            SELECT ip, observed_at FROM device_egress_history WHERE device_id = :id
+                            SELECT ip, observed_at, last_seen_at, source, operation_id FROM device_egress_history WHERE device_id = :id
                             ORDER BY observed_at DESC, id DESC LIMIT 100""")
                     .bind("id", id)
                     .map((rs, ctx) -> {
                         Map<String, Object> row = new LinkedHashMap<>();
                         row.put("ip", rs.getString("ip"));
                         row.put("observed_at", rs.getTimestamp("observed_at").toInstant().toString());
+                        row.put("last_seen_at", rs.getTimestamp("last_seen_at").toInstant().toString());
+                        row.put("source", rs.getString("source"));
+                        row.put("operation_id", rs.getObject("operation_id", UUID.class));
                         return row;
                     }).list());
             return Response.ok(Map.of("data", rows));
