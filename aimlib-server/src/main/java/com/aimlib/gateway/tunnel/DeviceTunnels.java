@@ -182,9 +182,6 @@ public final class DeviceTunnels implements DeviceStreams {
      */
     public record Rotation(String previousIp, String egressIp, boolean changed, String outcome, String reason,
                            int drainedStreams, int resetStreams) {
-        public Rotation(String previousIp, String egressIp, boolean changed) {
-            this(previousIp, egressIp, changed, changed ? "succeeded" : "failed", changed ? null : "ip_unchanged", 0, 0);
-        }
     }
 
     /** Thrown when a rotation cannot start. */
@@ -192,19 +189,6 @@ public final class DeviceTunnels implements DeviceStreams {
         public RotationRefused(String message) {
             super(message, null, false, false);
         }
-    }
-
-    /**
-     * Rotates the device's IP (the operator route's form): the outcome when the agent ran the rotation, a
-     * {@link RotationRefused} when it could not start or its command failed.
-     */
-    public Rotation rotate(UUID deviceId, Duration timeout) {
-        Rotation r = rotate(deviceId, timeout, null);
-        if (r.reason() != null && (r.reason().startsWith("rotate_command_") || r.reason().equals("no_rotate_command")
-                || r.reason().equals("agent_no_answer") || r.reason().equals("tunnel_lost"))) {
-            throw new RotationRefused("rotation_failed");
-        }
-        return r;
     }
 
     /**
