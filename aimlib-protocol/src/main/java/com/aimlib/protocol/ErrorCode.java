@@ -26,7 +26,12 @@ public enum ErrorCode {
     CONFLICT("conflict"),
     PAYLOAD_TOO_LARGE("payload_too_large"),
     RATE_LIMITED("rate_limited"),
-    EGRESS_FORBIDDEN("egress_forbidden");
+    EGRESS_FORBIDDEN("egress_forbidden"),
+    DEVICE_OFFLINE("device_offline"),
+    DEVICE_ROTATING("device_rotating"),
+    ROTATION_NOT_ALLOWED("rotation_not_allowed"),
+    ROTATION_IN_PROGRESS("rotation_in_progress"),
+    ROTATION_TOO_SOON("rotation_too_soon");
 
     private final String wire;
 
