@@ -27,6 +27,11 @@ public enum ErrorCode {
     PAYLOAD_TOO_LARGE("payload_too_large"),
     RATE_LIMITED("rate_limited"),
     EGRESS_FORBIDDEN("egress_forbidden"),
+    DEVICE_OFFLINE("device_offline"),
+    DEVICE_ROTATING("device_rotating"),
+    ROTATION_NOT_ALLOWED("rotation_not_allowed"),
+    ROTATION_IN_PROGRESS("rotation_in_progress"),
+    ROTATION_TOO_SOON("rotation_too_soon"),
     /** Issue 14: a saved context over the per-context size cap (413). */
     CONTEXT_TOO_LARGE("context_too_large"),
     /** Issue 14: an uploaded extension refused: not a zip or form, bad manifest, refused permission or path (400). */

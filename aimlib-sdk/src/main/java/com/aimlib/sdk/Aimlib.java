@@ -25,6 +25,7 @@ public final class Aimlib implements AutoCloseable {
     private final Tickets tickets;
     private final Profiles profiles;
     private final Sessions sessions;
+    private final Operations operations;
     private final Contexts contexts;
     private final Extensions extensions;
 
@@ -34,6 +35,7 @@ public final class Aimlib implements AutoCloseable {
         this.tickets = new Tickets(transport);
         this.profiles = new Profiles(transport);
         this.sessions = new Sessions(transport);
+        this.operations = new Operations(transport);
         this.contexts = new Contexts(transport);
         this.extensions = new Extensions(transport);
     }
@@ -55,6 +57,11 @@ public final class Aimlib implements AutoCloseable {
     /** Shorthand for {@code devices().get(id)}: a leased device, or {@link AimlibException} when it is not leased. */
     public Device device(String id) {
         return devices.get(id);
+    }
+
+    /** Device operations (IP rotations): {@code get} and {@code await}. */
+    public Operations operations() {
+        return operations;
     }
 
     /** Support tickets. */

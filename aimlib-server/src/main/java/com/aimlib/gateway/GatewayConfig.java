@@ -2,6 +2,7 @@ package com.aimlib.gateway;
 
 import com.aimlib.gateway.health.DeviceHealthMonitor;
 import com.aimlib.gateway.http.HttpLimits;
+import com.aimlib.gateway.rotation.RotationSettings;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -29,6 +30,7 @@ public record GatewayConfig(
         Integer metricsPort,
         Clock clock,
         DeviceHealthMonitor.Settings deviceHealth,
+        RotationSettings rotation,
         long contextMaxBytes,
         int extensionMaxBytes) {
 
@@ -72,6 +74,7 @@ public record GatewayConfig(
         private Integer metricsPort = null;
         private Clock clock = Clock.systemUTC();
         private DeviceHealthMonitor.Settings deviceHealth = DeviceHealthMonitor.Settings.defaults();
+        private RotationSettings rotation = RotationSettings.defaults();
         /** Issue 14: a saved context's packed size, and an extension upload's body. */
         private long contextMaxBytes = 20L << 20;
         private int extensionMaxBytes = 10 << 20;
@@ -98,6 +101,7 @@ public record GatewayConfig(
         public Builder clock(Clock v) { clock = v; return this; }
         /** How often devices are asked about their health, and after how long without egress one is unhealthy. */
         public Builder deviceHealth(DeviceHealthMonitor.Settings v) { deviceHealth = v; return this; }
+        public Builder rotation(RotationSettings v) { rotation = v; return this; }
         public Builder contextMaxBytes(long v) { contextMaxBytes = v; return this; }
         public Builder extensionMaxBytes(int v) { extensionMaxBytes = v; return this; }
 
@@ -121,7 +125,7 @@ public record GatewayConfig(
             return new GatewayConfig(bindHost, publicHost, url, httpPort, socksPort, httpProxyPort, tunnelPort, region,
                     maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads,
                     new HttpLimits(httpIdleTimeout, httpHeaderTimeout, httpBodyTimeout, httpMaxConnections),
-                    metricsHost, metricsPort, clock, deviceHealth, contextMaxBytes, extensionMaxBytes);
+                    metricsHost, metricsPort, clock, deviceHealth, rotation, contextMaxBytes, extensionMaxBytes);
         }
     }
 }
