@@ -76,6 +76,18 @@ public final class BodyFields {
         return v;
     }
 
+    /** true or false, or null when absent; "true" and 1 are refused. */
+    public Boolean optionalBoolean(String name) {
+        JsonNode v = present(name);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isBoolean()) {
+            throw ApiException.badRequest(name + " must be true or false");
+        }
+        return v.booleanValue();
+    }
+
     public Integer optionalInt(String name, int min, int max) {
         Long v = optionalLong(name, min, max);
         return v == null ? null : v.intValue();

@@ -10,7 +10,6 @@ import com.aimlib.gateway.http.Router;
 import com.aimlib.protocol.EgressIpBody;
 import com.aimlib.protocol.OperationBody;
 import com.aimlib.protocol.RotationScheduleBody;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.UUID;
 import org.jdbi.v3.core.Jdbi;
@@ -52,13 +51,9 @@ public final class RotationRoutes {
 
     private Response rotate(Request r) throws InterruptedException {
         UUID device = r.uuidParam("id");
-        JsonNode body = r.jsonObject();
-        JsonNode w = body.get("wait");
-        if (w != null && !w.isNull() && !w.isBoolean()) {
-            throw ApiException.badRequest("wait must be true or false");
-        }
-        boolean wait = w != null && w.asBoolean(false);
-        Integer timeout = BodyFields.of(r).optionalInt("timeout", 1, (int) rotations.settings().waitMax().toSeconds());
+        BodyFields body = BodyFields.of(r);
+        boolean wait = Boolean.TRUE.equals(body.optionalBoolean("wait"));
+        Integer timeout = body.optionalInt("timeout", 1, (int) rotations.settings().waitMax().toSeconds());
         OperationBody op = rotations.request(customer(r), device, "api");
         if (wait) {
             Duration bound = timeout == null ? rotations.settings().waitDefault() : Duration.ofSeconds(timeout);
@@ -121,11 +116,11 @@ public final class RotationRoutes {
     private Response putSchedule(Request r) {
         UUID device = r.uuidParam("id");
         BodyFields body = BodyFields.of(r);
-        if (!r.jsonObject().has("interval")) {
-            throw ApiException.badRequest("interval is required (seconds, or null for no schedule)");
-        }
         long min = Math.max(1, rotations.settings().minInterval().toSeconds());
         Integer every = body.optionalInt("interval", (int) min, MAX_INTERVAL_S);
+        if (every == null && !body.explicitNull("interval")) {
+            throw ApiException.badRequest("interval is required (seconds, or null for no schedule)");
+        }
         RotationService.Schedule s = rotations.schedule(customer(r), device, every);
         return Response.ok(new RotationScheduleBody(device, s.leaseId(), s.interval(), s.next()));
     }

@@ -416,13 +416,17 @@ class RotationTest {
         }
     }
 
+    /**
+     * The stored path behind a session's {@code egress_ip} (the real-Chromium version is {@code RotationBrowserTest}):
+     * a ready session row on the device takes the new IP when the rotation is recorded. Read by id from the database,
+     * since the reaper's pre-binding sweep may add the lease's idle row beside it.
+     */
     @Test
-    void aLiveBrowserSessionsEgressIpFollowsTheRotation() throws Exception {
+    void aLiveBrowserSessionsStoredEgressIpFollowsTheRotation() throws Exception {
         Tenant t = fx.tenant();
         Device d = fx.device("127.0.0.2");
         Accounts.Proxy p = fx.lease(t, d);
         UUID leaseId = accounts.leases(t.customer().id()).get(0).id();
-        // A session the way a browser host leaves it once ready (egress IP probed through the device).
         UUID session = UUID.randomUUID();
         db.jdbi().useHandle(h -> h.createUpdate("""
                         INSERT INTO browser_sessions (id, customer_id, device_id, lease_id, status, egress_ip, expires_at, ready_at, started_at)
@@ -430,14 +434,12 @@ class RotationTest {
                 .bind("id", session).bind("c", t.customer().id()).bind("d", d.id()).bind("l", leaseId)
                 .bind("exp", Timestamp.from(Instant.now().plusSeconds(600))).execute());
         try (Agent ignored = fx.agent(gateway, d, AGENT, TO_3, null)) {
-            JsonNode before = json(call(gateway, "GET", "/v1/devices/" + d.id() + "/browser", t.key(), null));
-            assertThat(before.get("egress_ip").asText()).isEqualTo("127.0.0.2");
             HttpResponse<String> r = rotate(gateway, t, d, "{\"wait\": true}");
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             assertThat(json(r).get("status").asText()).isEqualTo("succeeded");
-            JsonNode after = json(call(gateway, "GET", "/v1/devices/" + d.id() + "/browser", t.key(), null));
-            assertThat(after.get("session_id").asText()).isEqualTo(session.toString());
-            assertThat(after.get("egress_ip").asText()).isEqualTo("127.0.0.3");
+            String stored = db.jdbi().withHandle(h -> h.createQuery("SELECT egress_ip FROM browser_sessions WHERE id = :id")
+                    .bind("id", session).mapTo(String.class).one());
+            assertThat(stored).isEqualTo("127.0.0.3");
             assertThat(ipThroughProxy(p)).isEqualTo("127.0.0.3");
         }
     }
