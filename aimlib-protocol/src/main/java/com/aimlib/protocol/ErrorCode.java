@@ -26,7 +26,13 @@ public enum ErrorCode {
     CONFLICT("conflict"),
     PAYLOAD_TOO_LARGE("payload_too_large"),
     RATE_LIMITED("rate_limited"),
-    EGRESS_FORBIDDEN("egress_forbidden");
+    EGRESS_FORBIDDEN("egress_forbidden"),
+    /** Issue 14: the customer's recordings fill its storage quota. */
+    STORAGE_QUOTA_EXCEEDED("storage_quota_exceeded"),
+    /** Issue 14: a live-view or inspector link whose signature does not match. */
+    LINK_INVALID("link_invalid"),
+    /** Issue 14: a live-view or inspector link past its expiry. */
+    LINK_EXPIRED("link_expired");
 
     private final String wire;
 

@@ -55,6 +55,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         volatile Process process;
         volatile SessionBridge bridge;
         volatile TargetIdentity identity;
+        volatile SessionRecorder recorder;
         final Path dir;
         volatile boolean stopping;
         volatile long reportedBytes;
@@ -274,7 +275,11 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                     egress = probeEgress(cdp, true, () -> { });
                 }
             }
+            r.recorder = startRecorder(order, w.port, w.path);
             if (r.stopping) {
+                if (r.recorder != null) {
+                    r.recorder.finish(); // the teardown ran before the recorder existed
+                }
                 return;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -286,6 +291,23 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 gateway.failed(id, "boot failed: " + e.getClass().getSimpleName());
                 teardown(id, false);
             }
+        }
+    }
+
+    /** The session's recorder (issue 14), or null when it records nothing or the recorder could not attach. */
+    private static SessionRecorder startRecorder(BootOrder order, int port, String path) {
+        RecordingOrder rec = order.recording();
+        if (rec == null || !rec.any()) {
+            return null;
+        }
+        try {
+            return SessionRecorder.start(URI.create("ws://127.0.0.1:" + port + path), rec, Path.of("ffmpeg"));
+        } catch (IOException | RuntimeException e) {
+            log.warn("recording not started session={} cause={}", order.sessionId(), e.toString());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
     }
 
@@ -421,6 +443,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                     }
                 }
             }
+            r.recorder = startRecorder(order, port, path);
+            if (r.stopping && r.recorder != null) {
+                r.recorder.finish(); // the teardown ran before the recorder existed
+            }
             long probed = System.nanoTime();
             log.info("browser boot session={} setup_ms={} devtools_ms={} cdp_ms={} probe_ms={}", id,
                     (spawned - t0) / 1_000_000, (portAt - spawned) / 1_000_000, (cdpAt - portAt) / 1_000_000, (probed - cdpAt) / 1_000_000);
@@ -553,6 +579,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         if (identity != null) {
             identity.close();
         }
+        SessionRecorder recorder = r.recorder;
+        if (recorder != null) {
+            recorder.stopCapture();
+        }
         Process p = r.process;
         if (p != null) {
             ProcessTree.kill(p.toHandle());
@@ -572,6 +602,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
         ProcessTree.deleteTree(r.dir);
         owned.remove(r.dir);
+        if (recorder != null) {
+            // Before the stopped report: a session that is gone has its recording complete.
+            recorder.finish();
+        }
         if (report) {
             gateway.stopped(id);
         }

@@ -49,7 +49,8 @@ public final class HostOrders implements AutoCloseable {
                 UUID id = (UUID) o.get("id");
                 if (!mine.contains(id)) {
                     host.boot(new BootOrder(id, (String) o.get("name"), (ObjectNode) MAPPER.readTree((String) o.get("profile")),
-                            (Long) o.get("data_cap_bytes"), (String) o.get("username"), box.open((byte[]) o.get("password_enc"))));
+                            (Long) o.get("data_cap_bytes"), (String) o.get("username"), box.open((byte[]) o.get("password_enc")),
+                            jdbi.withHandle(h -> com.aimlib.gateway.recordings.Recordings.orderOf(h, id))));
                 }
             }
             if (!mine.isEmpty()) {
