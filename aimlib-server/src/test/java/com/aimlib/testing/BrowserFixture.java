@@ -68,13 +68,22 @@ public final class BrowserFixture implements AutoCloseable {
         this(hostCapacity, TestDatabases.fresh(), null);
     }
 
+    /** A fixture whose gateway keeps recordings as {@code recordings} says (issue 14). */
+    public BrowserFixture(int hostCapacity, com.aimlib.gateway.recordings.RecordingSettings recordings) throws Exception {
+        this(hostCapacity, TestDatabases.fresh(), null, recordings);
+    }
+
     private BrowserFixture(int hostCapacity, Database db, Path workDir) throws Exception {
+        this(hostCapacity, db, workDir, com.aimlib.gateway.recordings.RecordingSettings.in(Files.createTempDirectory("aimlib-rec")).manualSweep());
+    }
+
+    private BrowserFixture(int hostCapacity, Database db, Path workDir, com.aimlib.gateway.recordings.RecordingSettings recordings) throws Exception {
         this.db = db;
         this.accounts = new Accounts(db, box);
         this.whoami = new WhoAmI();
         this.operatorKey = accounts.mintKey(null, "ops", Set.of(), null).plaintext();
-        this.gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().clock(clock).build(), db, box,
-                BrowserSettings.defaults().manualReaper());
+        this.gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().clock(clock).build(), db, box, null,
+                BrowserSettings.defaults().manualReaper(), recordings);
         this.workDir = workDir != null ? workDir : Files.createTempDirectory("aimlib-host");
         this.host = BrowserHost.start(hostSettings(hostCapacity), gateway.sessions());
     }
