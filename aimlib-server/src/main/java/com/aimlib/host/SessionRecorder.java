@@ -44,6 +44,7 @@ final class SessionRecorder implements AutoCloseable {
     static final String SCREENSHOTS = "screenshots";
     /** Frames waiting for ffmpeg; hidden from listings (dot) and deleted once the video is made. */
     static final String FRAMES = ".frames";
+    private static final String SCREENCAST = "{\"format\":\"jpeg\",\"quality\":70,\"maxWidth\":1280,\"maxHeight\":1280,\"everyNthFrame\":1}";
 
     private final RecordingOrder order;
     private final CdpClient cdp;
@@ -105,6 +106,11 @@ final class SessionRecorder implements AutoCloseable {
                 if (order.screenshots() && session != null) {
                     screenshot(session, "load");
                 }
+                if (order.video() && session != null) {
+                    // A screencast started on a tab that had not painted yet (just blanked by the egress probe) sometimes
+                    // never sends a frame (seen with Chromium 156): starting it again at each load makes it reliable.
+                    cdp.send("Page.startScreencast", SCREENCAST, session);
+                }
             }
             case "Page.screencastFrame" -> frame(session, p);
             default -> {
@@ -122,11 +128,11 @@ final class SessionRecorder implements AutoCloseable {
             // Network on the host's own CDP session: the customer's sessions see nothing of it.
             cdp.send("Network.enable", "{}", session);
         }
-        if (order.screenshots()) {
+        if (order.screenshots() || order.video()) {
             cdp.send("Page.enable", "{}", session);
         }
         if (order.video()) {
-            cdp.send("Page.startScreencast", "{\"format\":\"jpeg\",\"quality\":70,\"maxWidth\":1280,\"maxHeight\":1280,\"everyNthFrame\":1}", session);
+            cdp.send("Page.startScreencast", SCREENCAST, session);
         }
     }
 
@@ -474,6 +480,7 @@ final class SessionRecorder implements AutoCloseable {
             if (p.exitValue() != 0) {
                 throw new IOException("ffmpeg exit " + p.exitValue() + ": " + Files.readString(log).strip());
             }
+            SessionRecorder.log.info("video made dir={} frames={} bytes={}", order.dir().getFileName(), list.size(), Files.size(out));
         } catch (IOException e) {
             log.warn("video not made dir={} cause={}", order.dir().getFileName(), e.toString());
         } catch (InterruptedException e) {
