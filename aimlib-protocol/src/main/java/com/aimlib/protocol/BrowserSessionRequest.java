@@ -10,10 +10,14 @@ import java.util.Map;
  * whole seconds, the profile a JSON object of allow-listed spoof keys.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"ttl", "idle_timeout", "sticky", "profile"})
+@JsonPropertyOrder({"ttl", "idle_timeout", "sticky", "profile", "recording"})
 public record BrowserSessionRequest(
         @JsonProperty("ttl") Long ttl,
         @JsonProperty("idle_timeout") Long idleTimeout,
         @JsonProperty("sticky") Boolean sticky,
-        @JsonProperty("profile") Map<String, Object> profile) {
+        @JsonProperty("profile") Map<String, Object> profile,
+        @JsonProperty("recording") RecordingOptions recording) {
+    public BrowserSessionRequest(Long ttl, Long idleTimeout, Boolean sticky, Map<String, Object> profile) {
+        this(ttl, idleTimeout, sticky, profile, null);
+    }
 }

@@ -9,11 +9,10 @@ import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.relay.CdpRelay;
 import com.aimlib.gateway.sessions.BrowserSessions;
+import com.aimlib.protocol.SessionPagesBody;
 import com.aimlib.store.Secrets;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -128,31 +127,26 @@ public final class LiveRoutes {
         String http = httpBase(r);
         String wsAuthority = http.substring(http.indexOf("://") + 3);
         boolean tls = http.startsWith("https://");
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        body.put("session_id", id.toString());
-        body.put("links_expire_at", Instant.ofEpochSecond(expires.getEpochSecond()).toString());
-        ArrayNode out = body.putArray("pages");
+        List<SessionPagesBody.Page> out = new java.util.ArrayList<>();
         for (JsonNode n : targets(t)) {
             if (!"page".equals(n.path("type").asText()) || !TARGET.matcher(n.path("id").asText()).matches()) {
                 continue;
             }
             String tab = n.path("id").asText();
             String base = "/live/" + id + "/" + tab;
-            ObjectNode p = out.addObject();
-            p.put("id", tab).put("url", n.path("url").asText("")).put("title", n.path("title").asText(""));
-            p.put("live_view_url", http + base + "?" + links.sign(id, tab, LiveLinks.Mode.VIEW, expires, hash.get()).query());
+            String view = http + base + "?" + links.sign(id, tab, LiveLinks.Mode.VIEW, expires, hash.get()).query();
+            String control = null;
+            String inspector = null;
+            String inspectorWs = null;
             if (write) {
-                p.put("interactive_live_view_url", http + base + "?" + links.sign(id, tab, LiveLinks.Mode.CONTROL, expires, hash.get()).query());
+                control = http + base + "?" + links.sign(id, tab, LiveLinks.Mode.CONTROL, expires, hash.get()).query();
                 String inspect = wsAuthority + base + "/inspect?" + links.sign(id, tab, LiveLinks.Mode.INSPECT, expires, hash.get()).query();
-                p.put("inspector_url", "devtools://devtools/bundled/inspector.html?" + (tls ? "wss=" : "ws=")
-                        + URLEncoder.encode(inspect, StandardCharsets.UTF_8));
-                p.put("inspector_ws_url", (tls ? "wss://" : "ws://") + inspect);
-            } else {
-                p.putNull("interactive_live_view_url");
-                p.putNull("inspector_url");
-                p.putNull("inspector_ws_url");
+                inspector = "devtools://devtools/bundled/inspector.html?" + (tls ? "wss=" : "ws=") + URLEncoder.encode(inspect, StandardCharsets.UTF_8);
+                inspectorWs = (tls ? "wss://" : "ws://") + inspect;
             }
+            out.add(new SessionPagesBody.Page(tab, n.path("url").asText(""), n.path("title").asText(""), view, control, inspector, inspectorWs));
         }
+        SessionPagesBody body = new SessionPagesBody(id, Instant.ofEpochSecond(expires.getEpochSecond()), out);
         return Response.ok(body);
     }
 

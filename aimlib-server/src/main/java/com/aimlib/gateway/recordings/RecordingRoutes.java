@@ -8,8 +8,9 @@ import com.aimlib.gateway.http.Request;
 import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.aimlib.protocol.RecordingBody;
+import com.aimlib.protocol.RecordingOptions;
+import java.util.List;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -63,16 +64,10 @@ public final class RecordingRoutes {
     private static Response list(Request r, Recordings recordings) {
         UUID id = r.uuidParam("id");
         Recordings.Listing l = recordings.list(r.principal(CustomerPrincipal.class).customerId(), id);
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        body.put("session_id", id.toString()).put("status", l.status());
-        body.putObject("recording").put("har", l.har()).put("screenshots", l.screenshots()).put("video", l.video());
-        body.put("expires_at", l.expiresAt() == null ? null : l.expiresAt().toString());
-        ArrayNode files = body.putArray("files");
-        for (Recordings.FileEntry f : l.files()) {
-            files.addObject().put("name", f.name()).put("kind", f.kind()).put("bytes", f.bytes())
-                    .put("url", "/v1/sessions/" + id + "/recording/" + f.name());
-        }
-        body.putObject("storage").put("used_bytes", l.usedBytes()).put("quota_bytes", l.quotaBytes());
+        List<RecordingBody.File> files = l.files().stream()
+                .map(f -> new RecordingBody.File(f.name(), f.kind(), f.bytes(), "/v1/sessions/" + id + "/recording/" + f.name())).toList();
+        RecordingBody body = new RecordingBody(id, l.status(), new RecordingOptions(l.har(), l.screenshots(), l.video()), l.expiresAt(),
+                files, new RecordingBody.Storage(l.usedBytes(), l.quotaBytes()));
         return Response.ok(body);
     }
 
