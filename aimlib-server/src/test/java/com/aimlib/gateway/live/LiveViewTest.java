@@ -35,7 +35,8 @@ import org.junit.jupiter.api.Test;
  */
 class LiveViewTest {
     private static final String BUTTON_PAGE = "<html><head><title>before</title></head><body style='margin:0;background:#fff'>"
-            + "<button id=b style='width:100vw;height:100vh;font-size:40px' "
+            + "<input id=i style='display:block;box-sizing:border-box;width:100vw;height:80px;font-size:30px'>"
+            + "<button id=b style='width:100vw;height:calc(100vh - 80px);font-size:40px' "
             + "onclick=\"document.title='clicked';document.body.style.background='red';this.style.background='red';this.textContent='done'\">"
             + "click me</button></body></html>";
     static BrowserFixture fx;
@@ -132,6 +133,21 @@ class LiveViewTest {
                         + ".getImageData(c.width / 2, c.height / 2, 1, 1).data; return d[0] > 200 && d[1] < 80 && d[2] < 80; }",
                         null, new Page.WaitForFunctionOptions().setTimeout(15_000));
                 assertThat(drive.evaluate("() => window.__live.lastError")).isNull();
+
+                // Typing: a click into the session's text field, then keys on the live view land in it.
+                double innerHeight = ((Number) tab.evaluate("() => window.innerHeight")).doubleValue();
+                drive.mouse().click(box2.x + box2.width / 2, box2.y + box2.height * (40 / innerHeight));
+                long focused = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+                while (!Boolean.TRUE.equals(tab.evaluate("() => document.activeElement && document.activeElement.id === 'i'"))
+                        && System.nanoTime() < focused) {
+                    Thread.sleep(50);
+                }
+                drive.keyboard().type("hi 42");
+                long typed = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+                while (!"hi 42".equals(tab.inputValue("#i")) && System.nanoTime() < typed) {
+                    Thread.sleep(50);
+                }
+                assertThat(tab.inputValue("#i")).isEqualTo("hi 42");
             } finally {
                 viewer.close();
             }
