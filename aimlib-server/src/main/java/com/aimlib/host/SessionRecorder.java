@@ -52,6 +52,10 @@ final class SessionRecorder implements AutoCloseable {
     /** File writes leave the socket thread, in order. */
     private final ExecutorService files = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("recorder").factory());
     private final Set<String> pages = ConcurrentHashMap.newKeySet();
+    /** Pages whose screencast sent at least one frame; the others get their screencast started again. */
+    private final Set<String> filmed = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.ScheduledExecutorService watchdog =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("recorder-watchdog").factory());
     private final Map<String, ObjectNode> inflight = new ConcurrentHashMap<>();
     private final List<ObjectNode> entries = new ArrayList<>();
     private final List<long[]> frames = new ArrayList<>();
@@ -78,6 +82,9 @@ final class SessionRecorder implements AutoCloseable {
         CdpClient cdp = CdpClient.connect(browser, STEP);
         SessionRecorder r = new SessionRecorder(order, cdp, ffmpeg);
         cdp.onEvent(r::event);
+        if (order.video()) {
+            r.watchdog.scheduleWithFixedDelay(r::restartSilentScreencasts, 2, 2, TimeUnit.SECONDS);
+        }
         try {
             cdp.call("Target.setAutoAttach", CdpClient.params().put("autoAttach", true).put("waitForDebuggerOnStart", false)
                     .put("flatten", true), null, STEP);
@@ -306,7 +313,23 @@ final class SessionRecorder implements AutoCloseable {
         });
     }
 
+    /**
+     * A screencast started on a tab that had not painted yet sometimes never sends a frame (Chromium 156); a tab that
+     * has sent none gets it started again (a started screencast sends the current picture at once).
+     */
+    private void restartSilentScreencasts() {
+        if (stopped) {
+            return;
+        }
+        for (String s : pages) {
+            if (!filmed.contains(s)) {
+                cdp.send("Page.startScreencast", SCREENCAST, s);
+            }
+        }
+    }
+
     private void frame(String session, JsonNode p) {
+        filmed.add(session);
         cdp.send("Page.screencastFrameAck", "{\"sessionId\":" + p.path("sessionId").asInt() + "}", session);
         byte[] jpeg = Base64.getDecoder().decode(p.path("data").asText(""));
         long at = System.currentTimeMillis();
@@ -378,6 +401,7 @@ final class SessionRecorder implements AutoCloseable {
             log.debug("recording stop steps incomplete cause={}", e.toString());
         }
         stopped = true;
+        watchdog.shutdownNow();
         cdp.close();
     }
 
@@ -502,6 +526,7 @@ final class SessionRecorder implements AutoCloseable {
     @Override
     public void close() {
         stopped = true;
+        watchdog.shutdownNow();
         cdp.close();
         files.shutdownNow();
     }
