@@ -32,9 +32,11 @@ __all__ = [
     "Aimlib",
     "Device",
     "Proxy",
+    "Health",
     "Profile",
     "BrowserSession",
     "Ticket",
+    "SessionInfo",
     "CatalogueProfile",
     "AimlibError",
     "CapacityError",
@@ -246,17 +248,56 @@ def _profile_body(profile: ProfileLike) -> Optional[dict[str, Any]]:
 
 @dataclass(repr=False)
 class Proxy:
-    """The raw mobile proxy of a lease. ``url`` carries the credentials; ``repr()`` hides the password."""
+    """The raw mobile proxy of a lease. ``url`` carries the credentials; ``repr()`` hides the password.
+
+    ``http_url`` and ``socks5h_url`` (extensions) are the same credentials on the gateway's single proxy port,
+    which tells HTTP from SOCKS5 by the first byte: ``http_url`` works with clients that have no SOCKS support
+    (``httpx`` without its ``socks`` extra), ``socks5h_url`` with those that do. ``None`` on older gateways.
+    """
 
     id: str
     url: str
     protocol: str
     status: str
+    http_url: Optional[str] = None
+    socks5h_url: Optional[str] = None
 
     def __repr__(self) -> str:
-        return f"Proxy(id={self.id!r}, protocol={self.protocol!r}, url={_redact(self.url)!r}, status={self.status!r})"
+        return (
+            f"Proxy(id={self.id!r}, protocol={self.protocol!r}, url={_redact(self.url)!r}, status={self.status!r}, "
+            f"http_url={_redact(self.http_url) if self.http_url else None!r}, "
+            f"socks5h_url={_redact(self.socks5h_url) if self.socks5h_url else None!r})"
+        )
 
     __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Health:
+    """A device's compact health (extension): ``status`` is ``"healthy"``, ``"unhealthy"`` (no egress for the
+    gateway's configured time) or ``"unknown"``; the rest is ``None`` when the device's platform does not give it."""
+
+    status: str = "unknown"
+    network_type: Optional[str] = None
+    signal_dbm: Optional[int] = None
+    battery_pct: Optional[int] = None
+    temperature_c: Optional[float] = None
+    rtt_ms: Optional[float] = None
+    last_rotation_at: Optional[str] = None
+    updated_at: Optional[str] = None
+
+    @classmethod
+    def _from_json(cls, data: Mapping[str, Any]) -> "Health":
+        return cls(
+            status=data.get("status") or "unknown",
+            network_type=data.get("network_type"),
+            signal_dbm=data.get("signal_dbm"),
+            battery_pct=data.get("battery_pct"),
+            temperature_c=data.get("temperature_c"),
+            rtt_ms=data.get("rtt_ms"),
+            last_rotation_at=data.get("last_rotation_at"),
+            updated_at=data.get("updated_at"),
+        )
 
 
 @dataclass(repr=False)
@@ -271,6 +312,7 @@ class Device:
     lease_id: Optional[str] = None
     lease_ends_at: Optional[str] = None
     browser_available: bool = True
+    health: Optional[Health] = None
     _client: Optional["Aimlib"] = field(default=None, compare=False)
 
     @classmethod
@@ -278,7 +320,8 @@ class Device:
         p = data.get("proxy")
         proxy = None
         if isinstance(p, Mapping):
-            proxy = Proxy(id=p.get("id"), url=p.get("url"), protocol=p.get("protocol"), status=p.get("status"))
+            proxy = Proxy(id=p.get("id"), url=p.get("url"), protocol=p.get("protocol"), status=p.get("status"),
+                          http_url=p.get("http_url"), socks5h_url=p.get("socks5h_url"))
         lease = data.get("lease") if isinstance(data.get("lease"), Mapping) else {}
         browser = data.get("browser") if isinstance(data.get("browser"), Mapping) else {}
         return cls(
@@ -290,6 +333,7 @@ class Device:
             lease_id=lease.get("id"),
             lease_ends_at=lease.get("ends_at"),
             browser_available=bool(browser.get("available", True)),
+            health=Health._from_json(data["health"]) if isinstance(data.get("health"), Mapping) else None,
             _client=client,
         )
 
@@ -307,6 +351,7 @@ class Device:
         ttl: DurationLike = None,
         idle_timeout: DurationLike = None,
         sticky: Optional[bool] = None,
+        start_url: Optional[str] = None,
         *,
         recording: Optional[Mapping[str, bool]] = None,
     ) -> "BrowserSession":
@@ -314,6 +359,11 @@ class Device:
 
         Returns an unconnected :class:`BrowserSession`; ``async with await device.browser(...)``
         connects on entry and stops on exit. Omitted arguments are left to the server's defaults.
+
+        ``start_url`` (an extension of the documented API): the page the first tab opens as soon as
+        the browser is up; http(s) only, a bare domain gets ``https://`` (the server answers 400
+        ``bad_request`` for anything else). ``session.new_page()`` then returns that tab first.
+
         ``recording`` (an extension, keyword only): ``{"har": True, "screenshots": True, "video": True}``
         records the session; its files are at ``session.recording``.
         """
@@ -331,6 +381,8 @@ class Device:
             body["idle_timeout"] = it
         if sticky is not None:
             body["sticky"] = bool(sticky)
+        if start_url is not None:
+            body["start_url"] = start_url
         if recording is not None:
             body["recording"] = {k: bool(v) for k, v in dict(recording).items()}
         resp = await self._client._request("POST", f"/v1/devices/{self.id}/browser", json=body)
@@ -377,6 +429,56 @@ class Ticket:
 # --------------------------------------------------------------------------------------------------
 # Browser sessions
 # --------------------------------------------------------------------------------------------------
+
+
+@dataclass(repr=False)
+class SessionInfo:
+    """One of your browser sessions as ``GET /v1/sessions`` shows it (an extension of the documented
+    API): live, or for the retention period (7 days) ended, with its final status, ``end_reason``
+    (``stopped``, ``ttl_expired``, ``idle_timeout``, ``lease_ended`` or a failure's reason),
+    ``duration_s`` and ``bytes_used``."""
+
+    id: str
+    device_id: str
+    status: str
+    connect_url: Optional[str] = None
+    egress_ip: Optional[str] = None
+    bytes_used: int = 0
+    created_at: Optional[str] = None
+    started_at: Optional[str] = None
+    expires_at: Optional[str] = None
+    ended_at: Optional[str] = None
+    end_reason: Optional[str] = None
+    duration_s: Optional[int] = None
+    start_url: Optional[str] = None
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ("gone", "failed")
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "SessionInfo":
+        return cls(
+            id=d["session_id"],
+            device_id=d["device_id"],
+            status=d.get("status", ""),
+            connect_url=d.get("connect_url"),
+            egress_ip=d.get("egress_ip"),
+            bytes_used=int(d.get("bytes_used") or 0),
+            created_at=d.get("created_at"),
+            started_at=d.get("started_at"),
+            expires_at=d.get("expires_at"),
+            ended_at=d.get("ended_at"),
+            end_reason=d.get("end_reason"),
+            duration_s=d.get("duration_s"),
+            start_url=d.get("start_url"),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"SessionInfo(id={self.id!r}, device_id={self.device_id!r}, status={self.status!r}, "
+            f"egress_ip={self.egress_ip!r}, bytes_used={self.bytes_used}, end_reason={self.end_reason!r})"
+        )
 
 _CONNECTABLE = {"ready", "active", "idle"}
 _FIRST_POLL_S = 0.0       # the first readiness poll goes out at once (well within 50 ms)
@@ -784,6 +886,37 @@ class _Profiles:
         return [CatalogueProfile._from_json(p) for p in resp.json().get("profiles", [])]
 
 
+class _Sessions:
+    """Your browser sessions across devices (``GET /v1/sessions``, ``GET /v1/sessions/{id}``)."""
+
+    def __init__(self, client: "Aimlib") -> None:
+        self._client = client
+
+    async def list(self, status: Optional[str] = None) -> list[SessionInfo]:
+        """Every session in ``status`` (all pages, newest first): None for the live ones, ``"ended"``,
+        ``"all"``, or a comma-separated list of states (``"ready,active"``)."""
+        out: list[SessionInfo] = []
+        cursor: Optional[str] = None
+        while True:
+            params: dict[str, Any] = {"limit": 100}
+            if status is not None:
+                params["status"] = status
+            if cursor is not None:
+                params["cursor"] = cursor
+            resp = await self._client._request("GET", "/v1/sessions", params=params)
+            page = resp.json()
+            out.extend(SessionInfo._from_json(d) for d in page.get("data", []))
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return out
+
+    async def get(self, session_id: str) -> SessionInfo:
+        """One session, also after it ended (for the retention period); AimlibError with
+        status_code 404 when it is not yours."""
+        resp = await self._client._request("GET", f"/v1/sessions/{session_id}")
+        return SessionInfo._from_json(resp.json())
+
+
 class _Tickets:
     def __init__(self, client: "Aimlib") -> None:
         self._client = client
@@ -840,6 +973,7 @@ class Aimlib:
         self.devices = _Devices(self)
         self.tickets = _Tickets(self)
         self.profiles = _Profiles(self)
+        self.sessions = _Sessions(self)
 
     def __repr__(self) -> str:
         return f"Aimlib(base_url={self.base_url!r})"
@@ -871,6 +1005,7 @@ class Aimlib:
         path: str,
         *,
         json: Any = None,
+        params: Optional[Mapping[str, Any]] = None,
         retry: bool = True,
         deadline: Optional[float] = None,
     ) -> httpx.Response:
@@ -878,7 +1013,7 @@ class Aimlib:
         slept = 0.0
         while True:
             try:
-                resp = await self._http.request(method, path, json=json)
+                resp = await self._http.request(method, path, json=json, params=params)
             except httpx.HTTPError as e:
                 raise AimlibError(
                     _redact(f"{method} {self.base_url}{path} failed: {type(e).__name__}: {e}", self._secrets())

@@ -7,17 +7,23 @@ import java.util.Map;
 
 /**
  * The body of {@code POST /v1/devices/{id}/browser}; every field optional (left out when null), times in
- * whole seconds, the profile a JSON object of allow-listed spoof keys.
+ * whole seconds, the profile a JSON object of allow-listed spoof keys, {@code start_url} (an extension) the page the
+ * first tab opens.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"ttl", "idle_timeout", "sticky", "profile", "recording"})
+@JsonPropertyOrder({"ttl", "idle_timeout", "sticky", "profile", "start_url", "recording"})
 public record BrowserSessionRequest(
         @JsonProperty("ttl") Long ttl,
         @JsonProperty("idle_timeout") Long idleTimeout,
         @JsonProperty("sticky") Boolean sticky,
         @JsonProperty("profile") Map<String, Object> profile,
+        @JsonProperty("start_url") String startUrl,
         @JsonProperty("recording") RecordingOptions recording) {
     public BrowserSessionRequest(Long ttl, Long idleTimeout, Boolean sticky, Map<String, Object> profile) {
-        this(ttl, idleTimeout, sticky, profile, null);
+        this(ttl, idleTimeout, sticky, profile, null, null);
+    }
+
+    public BrowserSessionRequest(Long ttl, Long idleTimeout, Boolean sticky, Map<String, Object> profile, String startUrl) {
+        this(ttl, idleTimeout, sticky, profile, startUrl, null);
     }
 }

@@ -21,9 +21,19 @@ public record DeviceBody(
         @JsonProperty("lease") LeaseBody lease,
         @JsonProperty("current_egress_ip") String currentEgressIp,
         @JsonProperty("proxy") ProxyBody proxy,
-        @JsonProperty("browser") BrowserAvailabilityBody browser) {
+        @JsonProperty("browser") BrowserAvailabilityBody browser,
+        @JsonProperty("health") DeviceHealthBody health) {
 
-    /** Writes the documented field order, leaving out the proxy pair when there is no proxy. */
+    /** Without the {@code health} extension. */
+    public DeviceBody(UUID deviceId, String region, String carrier, LeaseBody lease, String currentEgressIp, ProxyBody proxy,
+                      BrowserAvailabilityBody browser) {
+        this(deviceId, region, carrier, lease, currentEgressIp, proxy, browser, null);
+    }
+
+    /**
+     * Writes the documented field order, leaving out the proxy pair when there is no proxy; the {@code health}
+     * extension goes last.
+     */
     static final class Writer extends StdSerializer<DeviceBody> {
         Writer() {
             super(DeviceBody.class);
@@ -41,6 +51,9 @@ public record DeviceBody(
                 p.defaultSerializeField("proxy", d.proxy(), g);
             }
             p.defaultSerializeField("browser", d.browser(), g);
+            if (d.health() != null) {
+                p.defaultSerializeField("health", d.health(), g);
+            }
             g.writeEndObject();
         }
     }

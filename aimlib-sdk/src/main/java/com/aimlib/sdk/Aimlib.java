@@ -24,12 +24,14 @@ public final class Aimlib implements AutoCloseable {
     private final Devices devices;
     private final Tickets tickets;
     private final Profiles profiles;
+    private final Sessions sessions;
 
     private Aimlib(Transport transport) {
         this.transport = transport;
         this.devices = new Devices(transport);
         this.tickets = new Tickets(transport);
         this.profiles = new Profiles(transport);
+        this.sessions = new Sessions(transport);
     }
 
     /** A client from {@code AIMLIB_API_KEY} (required) and {@code AIMLIB_BASE_URL} (optional). */
@@ -64,6 +66,11 @@ public final class Aimlib implements AutoCloseable {
     /** The device catalogue: the names and main traits a browser session's profile can ask for. */
     public Profiles profiles() {
         return profiles;
+    }
+
+    /** Your browser sessions across devices, live and recently ended (an extension of the documented API). */
+    public Sessions sessions() {
+        return sessions;
     }
 
     /** The gateway this client talks to. */

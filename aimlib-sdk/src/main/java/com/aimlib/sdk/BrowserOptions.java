@@ -47,6 +47,7 @@ public final class BrowserOptions {
         private Long idleTimeout;
         private Boolean sticky;
         private Map<String, Object> profile;
+        private String startUrl;
         private RecordingOptions recording;
 
         private Builder() {
@@ -112,6 +113,16 @@ public final class BrowserOptions {
             return this;
         }
 
+        /**
+         * The page the first tab opens as soon as the browser is up (an extension of the documented API): an http(s) URL
+         * or a bare domain ({@code "example.com"} becomes {@code https://example.com}). The server refuses other schemes
+         * with a 400.
+         */
+        public Builder startUrl(String startUrl) {
+            this.startUrl = startUrl;
+            return this;
+        }
+
         /** Records the session (an extension): a HAR, screenshots at each load and at stop, an MP4 video. */
         public Builder recording(boolean har, boolean screenshots, boolean video) {
             this.recording = har || screenshots || video ? new RecordingOptions(har, screenshots, video) : null;
@@ -119,7 +130,7 @@ public final class BrowserOptions {
         }
 
         public BrowserOptions build() {
-            return new BrowserOptions(new BrowserSessionRequest(ttl, idleTimeout, sticky, profile, recording));
+            return new BrowserOptions(new BrowserSessionRequest(ttl, idleTimeout, sticky, profile, startUrl, recording));
         }
     }
 }

@@ -2,6 +2,7 @@ package com.aimlib.sdk;
 
 import com.aimlib.protocol.BrowserSessionCreated;
 import com.aimlib.protocol.DeviceBody;
+import com.aimlib.protocol.DeviceHealthBody;
 import com.fasterxml.jackson.core.type.TypeReference;
 import java.time.Instant;
 
@@ -42,6 +43,14 @@ public final class Device {
     /** The raw mobile proxy, or null when the lease has no provisioned proxy. */
     public Proxy proxy() {
         return proxy;
+    }
+
+    /**
+     * The device's compact health (extension): status {@code healthy}, {@code unhealthy} or {@code unknown}, network
+     * type, signal, battery, temperature, tunnel RTT, last rotation. Null from an older gateway.
+     */
+    public DeviceHealthBody health() {
+        return body.health();
     }
 
     /** The active lease's id. */

@@ -28,6 +28,19 @@ public final class Proxy {
         return body.url();
     }
 
+    /**
+     * {@code http://user:pass@host:port} on the gateway's single proxy port, which tells HTTP from SOCKS5 by the
+     * first byte: for clients without SOCKS support (extension; null from an older gateway).
+     */
+    public String httpUrl() {
+        return body.httpUrl();
+    }
+
+    /** {@code socks5h://user:pass@host:port} on the same single port (extension; null from an older gateway). */
+    public String socks5hUrl() {
+        return body.socks5hUrl();
+    }
+
     /** {@code "socks5"} or {@code "http"}. */
     public String protocol() {
         return body.protocol();
@@ -69,6 +82,7 @@ public final class Proxy {
 
     @Override
     public String toString() {
-        return "Proxy[id=" + id() + ", protocol=" + protocol() + ", url=" + ProxyBody.maskUrl(url()) + ", status=" + status() + "]";
+        return "Proxy[id=" + id() + ", protocol=" + protocol() + ", url=" + ProxyBody.maskUrl(url()) + ", status=" + status()
+                + ", http_url=" + ProxyBody.maskUrl(httpUrl()) + ", socks5h_url=" + ProxyBody.maskUrl(socks5hUrl()) + "]";
     }
 }

@@ -93,6 +93,40 @@ class DevicesAndTicketsTest {
     }
 
     @Test
+    void theSingleProxyPortUrlsAndTheDeviceHealthReachTheSdk() throws Exception {
+        BrowserFixture.Tenant t = server.fx.tenant();
+        try (Aimlib ai = server.client(t.key())) {
+            Proxy p = ai.device(t.device().toString()).proxy();
+            URI http = URI.create(p.httpUrl());
+            URI socks = URI.create(p.socks5hUrl());
+            assertThat(http.getScheme()).isEqualTo("http");
+            assertThat(socks.getScheme()).isEqualTo("socks5h");
+            assertThat(http.getPort()).isEqualTo(socks.getPort()).isEqualTo(p.port());
+            assertThat(http.getRawUserInfo()).isEqualTo(socks.getRawUserInfo()).isEqualTo(p.username() + ":" + p.password());
+            assertThat(p.toString()).doesNotContain(p.password());
+            // An HTTP client at the SOCKS5 port: the gateway tells the protocols apart.
+            try (HttpClient client = HttpClient.newBuilder().proxy(ProxySelector.of(new InetSocketAddress(http.getHost(), http.getPort()))).build()) {
+                String basic = Base64.getEncoder().encodeToString((p.username() + ":" + p.password()).getBytes(StandardCharsets.UTF_8));
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(server.fx.whoami.url("/ip")))
+                        .header("Proxy-Authorization", "Basic " + basic).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo(BrowserFixture.EGRESS);
+            }
+            // The device's agent answers the gateway's health rounds (every 15 s by default).
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            com.aimlib.protocol.DeviceHealthBody h = ai.device(t.device().toString()).health();
+            while (!"healthy".equals(h.status()) && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+                h = ai.device(t.device().toString()).health();
+            }
+            assertThat(h.status()).isEqualTo("healthy");
+            assertThat(h.rttMs()).isNotNull().isGreaterThanOrEqualTo(0.0);
+            assertThat(h.updatedAt()).isNotNull();
+        }
+    }
+
+    @Test
     void ticketsBothWays() throws Exception {
         BrowserFixture.Tenant t = server.fx.tenant();
         try (Aimlib ai = server.client(t.key())) {

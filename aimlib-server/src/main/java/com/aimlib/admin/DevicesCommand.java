@@ -11,13 +11,17 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "devices", mixinStandardHelpOptions = true,
-        description = "Devices: register, list, set region/carrier/caps, agent token, rotate, egress history.",
+        description = "Devices: register, list (with health), set region/carrier/caps, agent token, rotate, egress history.",
         subcommands = {DevicesCommand.ListDevices.class, DevicesCommand.Register.class, DevicesCommand.Get.class,
                 DevicesCommand.Set.class, DevicesCommand.AgentToken.class, DevicesCommand.Rotate.class,
                 DevicesCommand.EgressHistory.class})
 final class DevicesCommand implements Runnable {
     static final List<String> COLUMNS = List.of("id", "name", "region", "carrier", "status", "current_egress_ip",
-            "max_browser_sessions", "monthly_cap_bytes");
+            "max_browser_sessions", "monthly_cap_bytes", "health.status", "health.network_type", "health.rtt_ms");
+    /** One device: the list's columns and the rest of its health. */
+    static final List<String> DETAIL = java.util.stream.Stream.concat(COLUMNS.stream(), java.util.stream.Stream.of(
+            "health.signal_dbm", "health.battery_pct", "health.temperature_c", "health.last_egress_at", "health.unhealthy_since",
+            "health.last_rotation_at", "health.reported_at", "health.probe_error")).toList();
     @Spec
     CommandSpec spec;
 
@@ -49,6 +53,11 @@ final class DevicesCommand implements Runnable {
         @Override
         JsonNode call(AdminClient c) {
             return c.get("/devices/" + id);
+        }
+
+        @Override
+        List<String> columns() {
+            return DETAIL;
         }
     }
 

@@ -10,6 +10,11 @@ final class Table {
     private Table() {
     }
 
+    /** A column's value: a field, or a nested one spelled with dots ({@code health.status}). */
+    static JsonNode field(JsonNode row, String column) {
+        return column.indexOf('.') < 0 ? row.path(column) : row.at("/" + column.replace('.', '/'));
+    }
+
     static void print(PrintWriter out, JsonNode rows, List<String> columns) {
         List<JsonNode> list = new ArrayList<>();
         if (rows.isArray()) {
@@ -18,9 +23,9 @@ final class Table {
             list.add(rows);
         }
         List<String[]> cells = new ArrayList<>();
-        cells.add(columns.stream().map(c -> c.toUpperCase().replace('_', ' ')).toArray(String[]::new));
+        cells.add(columns.stream().map(c -> c.toUpperCase().replace('_', ' ').replace('.', ' ')).toArray(String[]::new));
         for (JsonNode row : list) {
-            cells.add(columns.stream().map(c -> cell(row.path(c))).toArray(String[]::new));
+            cells.add(columns.stream().map(c -> cell(field(row, c))).toArray(String[]::new));
         }
         int[] widths = new int[columns.size()];
         for (String[] r : cells) {

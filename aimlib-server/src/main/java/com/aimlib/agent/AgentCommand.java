@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
  * {"gateway": "gw.example:7783", "tls": true, "egress_allow": "10.20.0.0/16,db.internal:5432",
  *  "devices": [{"id": "…", "token": "at_…", "bind": "if:usb0", "carrier": "T-Mobile",
  *               "rotate_command": "adb -s X shell cmd connectivity airplane-mode enable; …",
- *               "what_is_my_ip_url": "https://api.ipify.org", "pool": 2}]}
+ *               "what_is_my_ip_url": "https://api.ipify.org", "pool": 2,
+ *               "health_command": "/opt/farm/phone-health X"}]}
  * </pre>
  */
 @Command(name = "agent", mixinStandardHelpOptions = true,
@@ -53,6 +54,10 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Option(names = "--what-is-my-ip-url", description = "URL answering the caller's address, fetched from the binding")
     String whatIsMyIpUrl;
+
+    @Option(names = "--health-command", description = "Shell command printing the device's health as JSON: "
+            + "{\"signal_dbm\":-95,\"network_type\":\"LTE\",\"battery_pct\":80,\"temperature_c\":31.5} (any field may be missing)")
+    String healthCommand;
 
     @Option(names = "--egress-allow", defaultValue = "${env:AIMLIB_EGRESS_ALLOW}",
             description = "Comma-separated CIDRs, addresses and host:ports customers may reach although the egress policy "
@@ -98,7 +103,7 @@ public final class AgentCommand implements Callable<Integer> {
             }
         }
         if (deviceId != null) {
-            devices.add(new DeviceConfig(deviceId, token, bind, carrier, rotateCommand, whatIsMyIpUrl, pool));
+            devices.add(new DeviceConfig(deviceId, token, bind, carrier, rotateCommand, whatIsMyIpUrl, pool, healthCommand));
         }
         if (devices.isEmpty()) {
             System.err.println("no devices: give --config or --device-id with --token");

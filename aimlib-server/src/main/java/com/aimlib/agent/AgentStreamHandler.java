@@ -93,6 +93,11 @@ final class AgentStreamHandler extends ChannelInboundHandlerAdapter {
             state = State.DONE;
             device.statusJson().whenComplete((json, err) -> ctx.executor().execute(() ->
                     answer(ctx, err == null ? 200 : 500, err == null ? json : "{\"error\":\"status_failed\"}")));
+        } else if (method != null && "GET".contentEquals(method) && h.path() != null
+                && TunnelProtocol.HEALTH_PATH.contentEquals(h.path())) {
+            state = State.DONE;
+            device.healthJson().whenComplete((json, err) -> ctx.executor().execute(() ->
+                    answer(ctx, err == null ? 200 : 500, err == null ? json : "{\"error\":\"health_failed\"}")));
         } else if (method != null && "POST".contentEquals(method) && h.path() != null
                 && TunnelProtocol.ROTATE_PATH.contentEquals(h.path())) {
             state = State.DONE;

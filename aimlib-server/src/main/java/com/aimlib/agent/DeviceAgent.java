@@ -218,6 +218,44 @@ final class DeviceAgent {
         }, blocking);
     }
 
+    /**
+     * What the gateway's health stream answers: the health command's fields (when one is configured) and whether
+     * the device reaches the internet now ({@code egress_ok}: a fresh what-is-my-IP probe from the binding, or
+     * without a probe URL the binding resolving; null while rotating, when the answer would mean nothing).
+     */
+    CompletableFuture<String> healthJson() {
+        return CompletableFuture.supplyAsync(() -> {
+            Map<String, Object> body = new LinkedHashMap<>();
+            if (config.healthCommand() != null && !config.healthCommand().isBlank()) {
+                try {
+                    body.putAll(HealthProbe.run(config.healthCommand(), settings.probeTimeout()));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    body.put("probe_error", "interrupted");
+                }
+            }
+            Boolean egressOk = null;
+            if (!rotating.get()) {
+                try {
+                    if (config.whatIsMyIpUrl() == null || config.whatIsMyIpUrl().isBlank()) {
+                        egressOk = config.binding().resolve() != null;
+                    } else {
+                        probe();
+                        egressOk = true;
+                    }
+                } catch (IOException e) {
+                    egressOk = false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            body.put("egress_ok", egressOk);
+            body.put("egress_ip", egressIp);
+            body.put("rotating", rotating.get());
+            return json(body);
+        }, blocking);
+    }
+
     /** A control answer: HTTP status and JSON body. */
     record Answer(int status, String json) {
     }

@@ -7,7 +7,8 @@ import java.util.UUID;
 /**
  * One device an agent serves: its id and agent token (from {@code POST /admin/v1/devices/{id}/agent-token}),
  * its egress binding (see {@link EgressBinding}), carrier, rotate command (run with {@code sh -c}), the
- * what-is-my-IP URL probed from the binding, and how many tunnel connections to keep (default 2).
+ * what-is-my-IP URL probed from the binding, how many tunnel connections to keep (default 2), and the health
+ * command (run with {@code sh -c}, prints signal, network type, battery and temperature as JSON: {@link HealthProbe}).
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record DeviceConfig(
@@ -17,7 +18,13 @@ public record DeviceConfig(
         @JsonProperty("carrier") String carrier,
         @JsonProperty("rotate_command") String rotateCommand,
         @JsonProperty("what_is_my_ip_url") String whatIsMyIpUrl,
-        @JsonProperty("pool") Integer pool) {
+        @JsonProperty("pool") Integer pool,
+        @JsonProperty("health_command") String healthCommand) {
+
+    /** A device without a health command. */
+    public DeviceConfig(UUID id, String token, String bind, String carrier, String rotateCommand, String whatIsMyIpUrl, Integer pool) {
+        this(id, token, bind, carrier, rotateCommand, whatIsMyIpUrl, pool, null);
+    }
 
     public DeviceConfig {
         if (id == null || token == null || token.isBlank()) {

@@ -11,6 +11,7 @@ import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.ops.OpsRoutes;
 import com.aimlib.gateway.proxy.AccessChangeListener;
 import com.aimlib.gateway.proxy.LeaseEndListener;
+import com.aimlib.gateway.health.DeviceHealthMonitor;
 import com.aimlib.gateway.proxy.ProxyFront;
 import com.aimlib.gateway.live.LiveLinks;
 import com.aimlib.gateway.live.LiveRoutes;
@@ -21,6 +22,7 @@ import com.aimlib.gateway.relay.CdpRelay;
 import com.aimlib.gateway.sessions.BrowserSessions;
 import com.aimlib.gateway.sessions.BrowserSettings;
 import com.aimlib.gateway.sessions.SessionReaper;
+import com.aimlib.gateway.sessions.SessionListing;
 import com.aimlib.gateway.sessions.SessionRoutes;
 import com.aimlib.gateway.tunnel.AgentStore;
 import com.aimlib.gateway.tunnel.DeviceStreams;
@@ -31,6 +33,7 @@ import com.aimlib.gateway.tunnel.TunnelSettings;
 import com.aimlib.net.EventLoops;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
+import com.aimlib.store.DeviceHealthStore;
 import com.aimlib.store.LeasedDevices;
 import com.aimlib.store.SecretBox;
 import com.aimlib.store.Tickets;
@@ -68,6 +71,7 @@ public final class Gateway implements AutoCloseable {
     // device tunnels
     private DeviceTunnels tunnels;
     private TunnelServer tunnelServer;
+    private DeviceHealthMonitor health;
     // proxy front
     private final DeviceStreams streamsOverride;
     private ProxyFront proxy;
@@ -139,6 +143,9 @@ public final class Gateway implements AutoCloseable {
         tunnelServer = bind(() -> TunnelServer.start(config.bindHost(), config.tunnelPort(), TunnelSettings.defaults(),
                 agentStore, tunnels, workers, blocking), "--tunnel-port", config.tunnelPort());
 
+        // Device health: tunnel RTT, the agents' health commands and egress probes, unhealthy marking.
+        health = new DeviceHealthMonitor(tunnels, new DeviceHealthStore(db), config.clock(), config.deviceHealth(), blocking, meters);
+
         // SOCKS5 and HTTP proxy listeners over the device streams, bound before the routes need their ports.
         // The HTTP proxy port binds second: when it is the busy one, the SOCKS5 listener is already ours.
         proxy = bind(() -> ProxyFront.start(config.bindHost(), config.socksPort(), config.httpProxyPort(), db, secrets, config.clock(),
@@ -160,6 +167,7 @@ public final class Gateway implements AutoCloseable {
         sessions = new BrowserSessions(db, secrets, config.clock(), browserSettings, config.autoBrowserSession(),
                 config.maxTabs(), () -> publicWs != null ? publicWs : "ws://" + authority.get(), blocking);
         SessionRoutes.register(router, auth, sessions);
+        SessionListing.of(sessions, SessionListing.DEFAULT_RETENTION).register(router, auth);
         cdpRelay = new CdpRelay(sessions, blocking, authority, publicWs);
         cdpRelay.register(router);
         reaper = new SessionReaper(sessions);
@@ -288,6 +296,11 @@ public final class Gateway implements AutoCloseable {
         return recordings;
     }
 
+    /** The CDP relay (the identity bench switches its per-client identity off). */
+    public CdpRelay cdpRelay() {
+        return cdpRelay;
+    }
+
     /** The session reaper (tests run a pass by hand with an injected clock). */
     public SessionReaper reaper() {
         return reaper;
@@ -352,6 +365,9 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        if (health != null) {
+            health.close();
+        }
         if (reaper != null) {
             reaper.close();
         }

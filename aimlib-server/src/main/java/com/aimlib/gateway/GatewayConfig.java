@@ -1,5 +1,6 @@
 package com.aimlib.gateway;
 
+import com.aimlib.gateway.health.DeviceHealthMonitor;
 import com.aimlib.gateway.http.HttpLimits;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,7 +27,8 @@ public record GatewayConfig(
         HttpLimits httpLimits,
         String metricsHost,
         Integer metricsPort,
-        Clock clock) {
+        Clock clock,
+        DeviceHealthMonitor.Settings deviceHealth) {
 
     /**
      * The base of the WebSocket URLs customers get ({@code connect_url}, discovery): {@code wss://host} for an
@@ -67,6 +69,7 @@ public record GatewayConfig(
         private String metricsHost = "127.0.0.1";
         private Integer metricsPort = null;
         private Clock clock = Clock.systemUTC();
+        private DeviceHealthMonitor.Settings deviceHealth = DeviceHealthMonitor.Settings.defaults();
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder publicHost(String v) { publicHost = v; return this; }
@@ -88,6 +91,8 @@ public record GatewayConfig(
         public Builder metricsHost(String v) { metricsHost = v; return this; }
         public Builder metricsPort(Integer v) { metricsPort = v; return this; }
         public Builder clock(Clock v) { clock = v; return this; }
+        /** How often devices are asked about their health, and after how long without egress one is unhealthy. */
+        public Builder deviceHealth(DeviceHealthMonitor.Settings v) { deviceHealth = v; return this; }
 
         /** All listeners on free ports: what tests use. */
         public Builder ephemeralPorts() {
@@ -109,7 +114,7 @@ public record GatewayConfig(
             return new GatewayConfig(bindHost, publicHost, url, httpPort, socksPort, httpProxyPort, tunnelPort, region,
                     maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads,
                     new HttpLimits(httpIdleTimeout, httpHeaderTimeout, httpBodyTimeout, httpMaxConnections),
-                    metricsHost, metricsPort, clock);
+                    metricsHost, metricsPort, clock, deviceHealth);
         }
     }
 }

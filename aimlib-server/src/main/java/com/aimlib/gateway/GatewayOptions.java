@@ -1,5 +1,6 @@
 package com.aimlib.gateway;
 
+import com.aimlib.gateway.health.DeviceHealthMonitor;
 import java.time.Duration;
 import java.util.Locale;
 import picocli.CommandLine.Option;
@@ -89,6 +90,18 @@ public final class GatewayOptions {
             defaultValue = "${env:AIMLIB_METRICS_HOST:-127.0.0.1}")
     String metricsHost;
 
+    @Option(names = "--device-health-interval", paramLabel = "SECONDS",
+            description = "Ask every connected device's agent about its health (RTT, signal, battery, egress) this often "
+                    + "(env AIMLIB_DEVICE_HEALTH_INTERVAL, default ${DEFAULT-VALUE})",
+            defaultValue = "${env:AIMLIB_DEVICE_HEALTH_INTERVAL:-15}")
+    long deviceHealthInterval;
+
+    @Option(names = "--device-unhealthy-after", paramLabel = "SECONDS",
+            description = "Mark a device unhealthy when no egress probe succeeded for this long "
+                    + "(env AIMLIB_DEVICE_UNHEALTHY_AFTER, default ${DEFAULT-VALUE})",
+            defaultValue = "${env:AIMLIB_DEVICE_UNHEALTHY_AFTER:-120}")
+    long deviceUnhealthyAfter;
+
     @Option(names = "--recordings-dir", description = "Where session recordings are kept (env AIMLIB_RECORDINGS_DIR; default: "
             + "<data-dir>/recordings)", defaultValue = "${env:AIMLIB_RECORDINGS_DIR}")
     java.nio.file.Path recordingsDir;
@@ -124,7 +137,12 @@ public final class GatewayOptions {
                 .httpHeaderTimeout(seconds("--http-header-timeout (AIMLIB_HTTP_HEADER_TIMEOUT)", httpHeaderTimeout))
                 .httpBodyTimeout(seconds("--http-body-timeout (AIMLIB_HTTP_BODY_TIMEOUT)", httpBodyTimeout))
                 .httpMaxConnections(atLeastOne("--http-max-connections (AIMLIB_HTTP_MAX_CONNECTIONS)", httpMaxConnections))
-                .metricsHost(metricsHost).metricsPort(metricsPort).build();
+                .metricsHost(metricsHost).metricsPort(metricsPort)
+                .deviceHealth(new DeviceHealthMonitor.Settings(
+                        seconds("--device-health-interval (AIMLIB_DEVICE_HEALTH_INTERVAL)", deviceHealthInterval),
+                        seconds("--device-unhealthy-after (AIMLIB_DEVICE_UNHEALTHY_AFTER)", deviceUnhealthyAfter),
+                        DeviceHealthMonitor.Settings.defaults().answerTimeout()))
+                .build();
     }
 
     private static Duration seconds(String option, long v) {

@@ -46,6 +46,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     private final java.util.concurrent.ConcurrentLinkedDeque<Warm> pool = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final java.util.concurrent.atomic.AtomicInteger warming = new java.util.concurrent.atomic.AtomicInteger();
     private final String chromeVersion;
+    private final HostFonts fonts;
     private volatile UUID hostId;
     private volatile boolean closed;
 
@@ -59,6 +60,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         final Path dir;
         volatile boolean stopping;
         volatile long reportedBytes;
+        /** The browser's DevTools endpoint and egress IP once ready (a resumed session reports them again). */
+        volatile int port;
+        volatile String path;
+        volatile String egress;
 
         Running(UUID id, Path dir) {
             this.id = id;
@@ -93,6 +98,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         this.gateway = gateway;
         this.group = EventLoops.group(1, "host-bridge-" + settings.name());
         this.chromeVersion = ChromiumVersion.of(settings.chromium());
+        this.fonts = HostFonts.detect(settings.workDir());
     }
 
     /** Stops the start-up with one line and the fix when {@code chromium} is not an executable file. */
@@ -268,11 +274,15 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         UUID id = order.sessionId();
         try {
             w.bridge.bind(order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
-            r.identity = applyIdentity(w.port, w.path, resolved);
+            r.identity = applyIdentity(r.id, w.port, w.path, resolved);
             String egress = null;
             if (settings.probeUrl() != null) {
                 try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
-                    egress = probeEgress(cdp, true, () -> { });
+                    egress = probeEgress(cdp, true, () -> { }, order.startUrl());
+                }
+            } else if (order.startUrl() != null) {
+                try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
+                    openStartUrl(cdp, order.startUrl());
                 }
             }
             r.recorder = startRecorder(order, w.port, w.path);
@@ -284,6 +294,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
             log.info("browser boot session={} warm=true probe_ms={}", id, ms);
+            r.port = w.port;
+            r.path = w.path;
+            r.egress = egress;
             gateway.ready(id, w.port, w.path, egress, resolved, ms, downloads(w.dir).toString());
         } catch (Exception e) {
             if (!r.stopping) {
@@ -337,8 +350,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     }
 
     /** Applies the profile to every target of the browser from now on (null when the host applies no identity). */
-    private TargetIdentity applyIdentity(int port, String path, ObjectNode resolved) throws IOException, InterruptedException {
-        return settings.identity() ? TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), new IdentityParams(resolved)) : null;
+    private TargetIdentity applyIdentity(UUID session, int port, String path, ObjectNode resolved) throws IOException, InterruptedException {
+        return settings.identity()
+                ? TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), com.aimlib.protocol.identity.TargetOverrides.of(resolved, session))
+                : null;
     }
 
     /** The process-wide settings a profile implies; a warm browser serves a session only if they are equal. */
@@ -347,7 +362,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             return "";
         }
         IdentityParams p = new IdentityParams(resolved);
-        return String.join("|", p.flags()) + "|TZ=" + p.timezone();
+        return String.join("|", p.flags()) + "|TZ=" + p.timezone() + "|FONTS=" + String.join(",", fonts.accepted(p.fonts()));
     }
 
     /** The session's own downloads directory: the only place the relay lets downloads land and file inputs read from. */
@@ -386,12 +401,54 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         if (settings.identity() && !tz.isEmpty()) {
             pb.environment().put("TZ", tz);
         }
+        Path fontConfig = settings.identity() ? fonts.config(new IdentityParams(profile).fonts()) : null;
+        if (fontConfig != null) {
+            pb.environment().put("FONTCONFIG_FILE", fontConfig.toString());
+        }
         return pb.start();
     }
 
     @Override
     public void stop(UUID sessionId) {
         work.execute(() -> teardown(sessionId, true));
+    }
+
+    @Override
+    public void resume(BootOrder order) {
+        work.execute(() -> {
+            UUID id = order.sessionId();
+            Running r = running.get(id);
+            if (r == null || r.stopping || r.port == 0 || r.process == null || !r.process.isAlive()) {
+                gateway.failed(id, "browser gone before adoption");
+                if (r != null) {
+                    teardown(id, false);
+                }
+                return;
+            }
+            try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + r.port + r.path), Duration.ofSeconds(10))) {
+                cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
+                openStartUrl(cdp, order.startUrl());
+            } catch (IOException e) {
+                log.warn("adopted browser not answering session={} cause={}", id, e.toString());
+                gateway.failed(id, "adopted browser not answering");
+                teardown(id, false);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            log.info("browser resumed for an adopting create session={}", id);
+            gateway.ready(id, r.port, r.path, r.egress, order.profile(), -1, downloads(r.dir).toString());
+        });
+    }
+
+    @Override
+    public void restart(BootOrder order) {
+        work.execute(() -> {
+            teardown(order.sessionId(), false);
+            log.info("browser restarted for an adopting create with another profile session={}", order.sessionId());
+            boot(order);
+        });
     }
 
     private void launch(BootOrder order, Running r, ObjectNode resolved) {
@@ -429,13 +486,14 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 cdpAt = System.nanoTime();
                 // The identity is applied while the probe page loads; the probe waits for it before it blanks the
                 // tab, so the customer's first document already has it.
-                java.util.concurrent.Future<TargetIdentity> identity = work.submit(() -> applyIdentity(port, path, resolved));
+                java.util.concurrent.Future<TargetIdentity> identity = work.submit(() -> applyIdentity(r.id, port, path, resolved));
                 IdentityWait await = () -> r.identity = joined(identity);
                 try {
                     if (settings.probeUrl() != null) {
-                        egress = probeEgress(cdp, false, await);
+                        egress = probeEgress(cdp, false, await, order.startUrl());
                     } else {
                         await.run();
+                        openStartUrl(cdp, order.startUrl());
                     }
                 } finally {
                     if (r.identity == null) {
@@ -454,6 +512,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 return;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
+            r.port = port;
+            r.path = path;
+            r.egress = egress;
             gateway.ready(id, port, path, egress, resolved, ms, downloads(r.dir).toString());
         } catch (Exception e) {
             if (!r.stopping) {
@@ -505,20 +566,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
      * Reads the address the probe page (the browser's first tab, loaded through the bridge and the
      * device) shows, then replaces that tab with a blank one, so the customer starts from about:blank.
      */
-    private String probeEgress(CdpClient cdp, boolean navigate, IdentityWait identity) throws IOException, InterruptedException {
+    private String probeEgress(CdpClient cdp, boolean navigate, IdentityWait identity, String startUrl) throws IOException, InterruptedException {
         Duration t = Duration.ofSeconds(15);
-        String target = null;
         long deadline = System.nanoTime() + t.toNanos();
-        while (target == null && System.nanoTime() < deadline) {
-            for (JsonNode info : cdp.call("Target.getTargets", null, null, t).path("targetInfos")) {
-                if ("page".equals(info.path("type").asText())) {
-                    target = info.path("targetId").asText();
-                }
-            }
-            if (target == null) {
-                Thread.sleep(5);
-            }
-        }
+        String target = firstTab(cdp, t);
         if (target == null) {
             throw new IOException("no first tab to probe");
         }
@@ -544,11 +595,60 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             }
             throw new IOException("egress probe timed out");
         } finally {
-            // Same renderer, no new tab: the customer's first tab is blank again.
+            // Same renderer, no new tab: the customer's first tab is blank again, or on its way to the start URL.
             identity.run();
-            cdp.call("Page.navigate", CdpClient.params().put("url", "about:blank"), sid, t);
+            if (startUrl == null) {
+                cdp.call("Page.navigate", CdpClient.params().put("url", "about:blank"), sid, t);
+            } else {
+                startNavigation(cdp, sid, startUrl);
+            }
             cdp.call("Target.detachFromTarget", CdpClient.params().put("sessionId", sid), null, t);
         }
+    }
+
+    /** The browser's first page target (polls until the first tab exists), or null after {@code t}. */
+    private static String firstTab(CdpClient cdp, Duration t) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + t.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (JsonNode info : cdp.call("Target.getTargets", null, null, t).path("targetInfos")) {
+                if ("page".equals(info.path("type").asText())) {
+                    return info.path("targetId").asText();
+                }
+            }
+            Thread.sleep(5);
+        }
+        return null;
+    }
+
+    /**
+     * Sends the first tab to the customer's start URL (issue 14) once the identity is in effect, without waiting for
+     * the page: {@code ready} is not delayed by a slow site. The navigation belongs to the tab and goes on after this
+     * connection detaches; the relay guard's URL rule does not apply (the gateway let only http(s) through).
+     */
+    private void openStartUrl(CdpClient cdp, String startUrl) throws IOException, InterruptedException {
+        if (startUrl == null) {
+            return;
+        }
+        Duration t = Duration.ofSeconds(15);
+        String target = firstTab(cdp, t);
+        if (target == null) {
+            log.warn("no first tab for the start URL");
+            return;
+        }
+        String sid = cdp.call("Target.attachToTarget", CdpClient.params().put("targetId", target).put("flatten", true), null, t)
+                .path("sessionId").asText();
+        startNavigation(cdp, sid, startUrl);
+        cdp.call("Target.detachFromTarget", CdpClient.params().put("sessionId", sid), null, t);
+    }
+
+    private static void startNavigation(CdpClient cdp, String sid, String url) {
+        // Sent, not awaited: Page.navigate answers only once the site's response arrived.
+        cdp.send("Page.navigate", CdpClient.params().put("url", url), sid)
+                .thenAccept(r -> {
+                    if (r.has("error")) {
+                        log.info("start URL navigation refused cause={}", r.get("error"));
+                    }
+                });
     }
 
     private void exited(Running r) {

@@ -41,7 +41,7 @@ public final class HostOrders implements AutoCloseable {
         try {
             Set<UUID> mine = host.sessions();
             List<Map<String, Object>> orders = jdbi.withHandle(h -> h.createQuery("""
-                            SELECT s.id, COALESCE(s.resolved_profile, s.profile)::text AS profile, s.data_cap_bytes, d.name, p.username, p.password_enc
+                            SELECT s.id, COALESCE(s.resolved_profile, s.profile)::text AS profile, s.data_cap_bytes, s.start_url, d.name, p.username, p.password_enc
                             FROM browser_sessions s JOIN devices d ON d.id = s.device_id JOIN proxies p ON p.lease_id = s.lease_id
                             WHERE s.host_id = :host AND s.status = 'provisioning'""")
                     .bind("host", host.id()).mapToMap().list());
@@ -50,7 +50,7 @@ public final class HostOrders implements AutoCloseable {
                 if (!mine.contains(id)) {
                     host.boot(new BootOrder(id, (String) o.get("name"), (ObjectNode) MAPPER.readTree((String) o.get("profile")),
                             (Long) o.get("data_cap_bytes"), (String) o.get("username"), box.open((byte[]) o.get("password_enc")),
-                            jdbi.withHandle(h -> com.aimlib.gateway.recordings.Recordings.orderOf(h, id))));
+                            (String) o.get("start_url"), jdbi.withHandle(h -> com.aimlib.gateway.recordings.Recordings.orderOf(h, id))));
                 }
             }
             if (!mine.isEmpty()) {

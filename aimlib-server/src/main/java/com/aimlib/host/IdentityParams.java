@@ -1,35 +1,17 @@
 package com.aimlib.host;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.aimlib.protocol.identity.TargetOverrides;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * What a resolved profile means to Chromium: the process-wide launch flags and environment, the per-target CDP
- * parameters, and the script for the signals CDP cannot set. Reads only the resolved-profile schema's keys.
+ * parameters and script come from {@link TargetOverrides} (shared with the relay). Reads only the resolved-profile schema's keys.
  */
 final class IdentityParams {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final String SCRIPT = load();
     /** Real 64-bit Chrome on a 64-bit-only Android phone (every device of the catalogue) reports this. */
-    static final String NAVIGATOR_PLATFORM = "Linux aarch64";
-
-    /** resolved_profile.webgl keys and the getParameter enums they answer. */
-    private static final java.util.Map<String, Integer> GL_LIMITS = java.util.Map.ofEntries(
-            java.util.Map.entry("max_texture_size", 0x0D33), java.util.Map.entry("max_cube_map_texture_size", 0x851C),
-            java.util.Map.entry("max_renderbuffer_size", 0x84E8), java.util.Map.entry("max_viewport_dims", 0x0D3A),
-            java.util.Map.entry("max_vertex_attribs", 0x8869), java.util.Map.entry("max_vertex_uniform_vectors", 0x8DFB),
-            java.util.Map.entry("max_fragment_uniform_vectors", 0x8DFD), java.util.Map.entry("max_varying_vectors", 0x8DFC),
-            java.util.Map.entry("max_texture_image_units", 0x8872), java.util.Map.entry("max_vertex_texture_image_units", 0x8B4C),
-            java.util.Map.entry("max_combined_texture_image_units", 0x8B4D), java.util.Map.entry("aliased_line_width_range", 0x846E),
-            java.util.Map.entry("aliased_point_size_range", 0x846D));
+    static final String NAVIGATOR_PLATFORM = TargetOverrides.NAVIGATOR_PLATFORM;
 
     private final ObjectNode profile;
 
@@ -73,6 +55,13 @@ final class IdentityParams {
         return f;
     }
 
+    /** The phone's font families (resolved_profile.fonts). */
+    List<String> fonts() {
+        List<String> l = new ArrayList<>();
+        profile.path("fonts").forEach(n -> l.add(n.asText()));
+        return l;
+    }
+
     /** Chromium's environment: the time zone (Date, Intl, and every worker follow TZ). */
     String timezone() {
         return clean(profile.path("timezone").asText("UTC"));
@@ -80,76 +69,7 @@ final class IdentityParams {
 
     /** navigator.languages, comma-separated, as --accept-lang wants it (Chromium adds the q-values). */
     String languages() {
-        List<String> l = new ArrayList<>();
-        profile.path("languages").forEach(n -> l.add(clean(n.asText())));
-        if (l.isEmpty() && !profile.path("locale").asText("").isEmpty()) {
-            l.add(clean(profile.path("locale").asText()));
-        }
-        return String.join(",", l);
-    }
-
-    ObjectNode userAgentOverride() {
-        ObjectNode ch = (ObjectNode) profile.path("ua_ch");
-        ObjectNode meta = MAPPER.createObjectNode();
-        meta.set("brands", ch.path("brands"));
-        meta.set("fullVersionList", ch.path("full_version_list"));
-        meta.put("fullVersion", ch.path("full_version").asText());
-        meta.put("platform", ch.path("platform").asText("Android"));
-        meta.put("platformVersion", ch.path("platform_version").asText());
-        meta.put("architecture", ch.path("architecture").asText(""));
-        meta.put("model", ch.path("model").asText());
-        meta.put("mobile", ch.path("mobile").asBoolean(true));
-        meta.put("bitness", ch.path("bitness").asText(""));
-        meta.put("wow64", ch.path("wow64").asBoolean(false));
-        ArrayNode ff = meta.putArray("formFactors");
-        ch.path("form_factors").forEach(ff::add);
-        ObjectNode p = MAPPER.createObjectNode().put("userAgent", profile.path("user_agent").asText())
-                .put("acceptLanguage", languages()).put("platform", NAVIGATOR_PLATFORM);
-        p.set("userAgentMetadata", meta);
-        return p;
-    }
-
-    ObjectNode deviceMetrics() {
-        int[] vp = pair("viewport");
-        int[] screen = pair("css_screen");
-        ObjectNode p = MAPPER.createObjectNode().put("width", vp[0]).put("height", vp[1])
-                .put("deviceScaleFactor", profile.path("dpr").asDouble(2.625)).put("mobile", true)
-                .put("screenWidth", screen[0]).put("screenHeight", screen[1]);
-        p.putObject("screenOrientation").put("type", "portraitPrimary").put("angle", 0);
-        return p;
-    }
-
-    ObjectNode touch() {
-        return MAPPER.createObjectNode().put("enabled", true).put("maxTouchPoints", profile.path("touch_points").asInt(5));
-    }
-
-    ObjectNode cores() {
-        return MAPPER.createObjectNode().put("hardwareConcurrency", profile.path("cores").asInt(8));
-    }
-
-    ObjectNode locale() {
-        return MAPPER.createObjectNode().put("locale", clean(profile.path("locale").asText("en-US")).replace('_', '-'));
-    }
-
-    /** The in-page script with this profile's values: runs before any script of a document or worker. */
-    String script() {
-        ObjectNode v = MAPPER.createObjectNode();
-        v.put("deviceMemory", profile.path("device_memory").asDouble(8));
-        v.put("platform", NAVIGATOR_PLATFORM);
-        JsonNode gl = profile.path("webgl");
-        v.put("glVendor", gl.path("vendor").asText());
-        v.put("glRenderer", gl.path("renderer").asText());
-        ObjectNode limits = v.putObject("glLimits");
-        GL_LIMITS.forEach((key, pname) -> {
-            if (gl.has(key)) {
-                limits.set(Integer.toString(pname), gl.get(key));
-            }
-        });
-        v.put("sampleRate", profile.path("audio_sample_rate").asInt(48000));
-        v.put("quota", profile.path("storage_quota").asLong(64L << 30));
-        v.put("batteryLevel", profile.path("battery").path("level").asDouble(1));
-        v.put("charging", profile.path("battery").path("charging").asBoolean(true));
-        return "(" + SCRIPT.strip() + ")(" + v + ");";
+        return TargetOverrides.languages(profile);
     }
 
     private int[] pair(String key) {
@@ -158,14 +78,7 @@ final class IdentityParams {
 
     /** Keeps a value safe for a command-line flag or an environment variable. */
     static String clean(String s) {
-        return s.replaceAll("[^A-Za-z0-9 ._/+:;(),-]", "").trim();
+        return TargetOverrides.clean(s);
     }
 
-    private static String load() {
-        try (InputStream in = IdentityParams.class.getResourceAsStream("identity.js")) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package com.aimlib.host;
 
+import com.aimlib.protocol.identity.TargetOverrides;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -25,18 +26,18 @@ final class TargetIdentity implements AutoCloseable {
     private static final Duration STEP = Duration.ofSeconds(10);
 
     private final CdpClient cdp;
-    private final Commands commands;
+    private final TargetOverrides overrides;
     private final AtomicInteger inflight = new AtomicInteger();
 
-    private TargetIdentity(CdpClient cdp, IdentityParams identity) {
+    private TargetIdentity(CdpClient cdp, TargetOverrides overrides) {
         this.cdp = cdp;
-        this.commands = Commands.of(identity);
+        this.overrides = overrides;
     }
 
     /** Connects to the browser endpoint, attaches to every existing and future target, and returns once the existing ones are done. */
-    static TargetIdentity start(URI browser, IdentityParams identity) throws IOException, InterruptedException {
+    static TargetIdentity start(URI browser, TargetOverrides overrides) throws IOException, InterruptedException {
         CdpClient cdp = CdpClient.connect(browser, STEP);
-        TargetIdentity t = new TargetIdentity(cdp, identity);
+        TargetIdentity t = new TargetIdentity(cdp, overrides);
         cdp.onEvent(t::event);
         try {
             cdp.call("Target.setAutoAttach", autoAttach(), null, STEP);
@@ -93,46 +94,10 @@ final class TargetIdentity implements AutoCloseable {
     /** Sends every override to the paused target at once (CDP runs one session's commands in order). */
     private List<CompletableFuture<JsonNode>> send(String session, String type) {
         List<CompletableFuture<JsonNode>> sent = new ArrayList<>();
-        boolean document = "page".equals(type) || "iframe".equals(type);
-        boolean worker = type.endsWith("worker");
-        if (document) {
-            // The user agent first: it is what the target's first request carries.
-            sent.add(cdp.send("Emulation.setUserAgentOverride", commands.userAgent, session));
-            // Page.enable is what makes Blink run scripts added for new documents; it is not Runtime.
-            sent.add(cdp.send("Page.enable", "{}", session));
-            sent.add(cdp.send("Page.addScriptToEvaluateOnNewDocument", commands.documentScript, session));
-            if ("page".equals(type)) {
-                sent.add(cdp.send("Emulation.setDeviceMetricsOverride", commands.metrics, session));
-            }
-            sent.add(cdp.send("Emulation.setTouchEmulationEnabled", commands.touch, session));
-            sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", commands.cores, session));
-            sent.add(cdp.send("Emulation.setLocaleOverride", commands.locale, session));
-        } else if (worker) {
-            sent.add(cdp.send("Network.setUserAgentOverride", commands.userAgent, session));
-            sent.add(cdp.send("Emulation.setHardwareConcurrencyOverride", commands.cores, session));
-            sent.add(cdp.send("Emulation.setLocaleOverride", commands.locale, session));
-        }
-        if (document || worker) {
-            // Children (out-of-process iframes, dedicated workers) attach to this session, paused like their parent.
-            sent.add(cdp.send("Target.setAutoAttach", commands.autoAttach, session));
-        }
-        if (worker) {
-            sent.add(cdp.send("Runtime.evaluate", commands.workerScript, session));
+        for (TargetOverrides.Command c : overrides.forTarget(type)) {
+            sent.add(cdp.send(c.method(), c.params(), session));
         }
         return sent;
-    }
-
-    /** Every command's parameters, serialised once per session: a target's commands go out without building JSON. */
-    private record Commands(String userAgent, String documentScript, String metrics, String touch, String cores,
-                            String locale, String autoAttach, String workerScript) {
-        static Commands of(IdentityParams identity) {
-            String script = identity.script();
-            return new Commands(identity.userAgentOverride().toString(),
-                    CdpClient.params().put("source", script).put("runImmediately", true).toString(),
-                    identity.deviceMetrics().toString(), identity.touch().toString(), identity.cores().toString(),
-                    identity.locale().toString(), TargetIdentity.autoAttach().toString(),
-                    CdpClient.params().put("expression", script).put("silent", true).toString());
-        }
     }
 
     private void awaitIdle(Duration within) throws IOException, InterruptedException {

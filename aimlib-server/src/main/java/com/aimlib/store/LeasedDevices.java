@@ -1,5 +1,6 @@
 package com.aimlib.store;
 
+import com.aimlib.protocol.DeviceHealthBody;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -22,9 +23,9 @@ public final class LeasedDevices {
     public record LeasedProxy(UUID id, String protocol, String username, String password, String status) {
     }
 
-    /** One active lease: the device, the lease end and its proxy (null when the lease has none). */
+    /** One active lease: the device, the lease end, its proxy (null when the lease has none) and the device's health. */
     public record LeasedDevice(UUID deviceId, String region, String carrier, String currentEgressIp,
-                               UUID leaseId, Instant leaseEndsAt, LeasedProxy proxy) {
+                               UUID leaseId, Instant leaseEndsAt, LeasedProxy proxy, DeviceHealthBody health) {
     }
 
     /** Leases of {@code customerId} that are active at {@code now} (started, not ended, not past their end). */
@@ -32,10 +33,13 @@ public final class LeasedDevices {
         return jdbi.withHandle(h -> h.createQuery("""
                         SELECT d.id AS device_id, d.region, d.carrier, d.current_egress_ip,
                                l.id AS lease_id, l.ends_at,
-                               p.id AS proxy_id, p.protocol, p.username, p.password_enc, p.status AS proxy_status
+                               p.id AS proxy_id, p.protocol, p.username, p.password_enc, p.status AS proxy_status,
+                        """ + DeviceHealthStore.CUSTOMER_COLUMNS + """
+
                         FROM leases l
                         JOIN devices d ON d.id = l.device_id
                         LEFT JOIN proxies p ON p.lease_id = l.id
+                        LEFT JOIN device_health h ON h.device_id = d.id
                         WHERE l.customer_id = :customer AND l.status = 'active'
                           AND l.starts_at <= :now AND (l.ends_at IS NULL OR l.ends_at > :now)
                         ORDER BY l.created_at, l.id""")
@@ -46,7 +50,7 @@ public final class LeasedDevices {
                             rs.getString("username"), box.open(rs.getBytes("password_enc")), rs.getString("proxy_status"));
                     return new LeasedDevice(rs.getObject("device_id", UUID.class), rs.getString("region"),
                             rs.getString("carrier"), rs.getString("current_egress_ip"), rs.getObject("lease_id", UUID.class),
-                            Accounts.instant(rs, "ends_at"), proxy);
+                            Accounts.instant(rs, "ends_at"), proxy, DeviceHealthStore.customerView(rs));
                 })
                 .list());
     }

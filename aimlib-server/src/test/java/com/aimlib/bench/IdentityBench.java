@@ -45,6 +45,7 @@ class IdentityBench {
                 for (int mode = 0; mode < 2; mode++) {
                     fx.host.close();
                     fx.host = BrowserHost.start(fx.hostSettings(4).withIdentity(mode == 0), fx.gateway.sessions());
+                    fx.gateway.cdpRelay().clientIdentity(mode == 0);
                     for (int i = 0; i < sessions; i++) {
                         int at = round * sessions + i;
                         session(fx, ready[mode], at, tab[mode], at * tabs, tabs);

@@ -36,6 +36,17 @@ class GatewayOptionsTest {
     }
 
     @Test
+    void deviceHealthIntervalAndUnhealthyAfterAreConfigurable() {
+        GatewayConfig d = parse();
+        assertThat(d.deviceHealth().interval()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(d.deviceHealth().unhealthyAfter()).isEqualTo(Duration.ofSeconds(120));
+        GatewayConfig c = parse("--device-health-interval", "5", "--device-unhealthy-after", "30");
+        assertThat(c.deviceHealth().interval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.deviceHealth().unhealthyAfter()).isEqualTo(Duration.ofSeconds(30));
+        assertThatThrownBy(() -> parse("--device-unhealthy-after", "0")).hasMessageContaining("AIMLIB_DEVICE_UNHEALTHY_AFTER");
+    }
+
+    @Test
     void nonsenseIsRefused() {
         assertThatThrownBy(() -> parse("--max-tabs-per-session", "0")).hasMessageContaining("FARMCTL_MAX_TABS_PER_SESSION");
         assertThatThrownBy(() -> parse("--auto-browser-session", "maybe")).hasMessageContaining("FARMCTL_AUTO_BROWSER_SESSION");

@@ -16,6 +16,8 @@ public final class CdpClient implements WebSocket.Listener, AutoCloseable {
     private final StringBuilder text = new StringBuilder();
     private volatile CompletableFuture<String> next = new CompletableFuture<>();
     private WebSocket ws;
+    /** Every message that is not a reply (events), in arrival order. */
+    public final java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
 
     public static CdpClient open(String url, String token) throws Exception {
         CdpClient c = new CdpClient();
@@ -42,6 +44,8 @@ public final class CdpClient implements WebSocket.Listener, AutoCloseable {
             text.setLength(0);
             if (m.startsWith("{\"id\"")) {
                 next.complete(m);
+            } else {
+                events.add(m);
             }
         }
         webSocket.request(1);

@@ -17,6 +17,7 @@ import com.aimlib.protocol.identity.ProfileInvalidException;
 import com.aimlib.protocol.identity.ProfileOverrides;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
+import com.aimlib.store.DeviceHealthStore;
 import com.aimlib.store.Tickets;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -52,6 +53,7 @@ public final class AdminApiRoutes {
     private final Accounts accounts;
     private final Tickets tickets;
     private final Jdbi jdbi;
+    private final DeviceHealthStore healthStore;
     private final ApiKeyAuth auth;
     private final DeviceListCache deviceCache;
     private final ProxyEndpoints proxies;
@@ -71,6 +73,7 @@ public final class AdminApiRoutes {
         this.accounts = accounts;
         this.tickets = tickets;
         this.jdbi = db.jdbi();
+        this.healthStore = new DeviceHealthStore(db);
         this.auth = auth;
         this.deviceCache = deviceCache;
         this.proxies = proxies;
@@ -91,8 +94,14 @@ public final class AdminApiRoutes {
         router.post("/admin/v1/keys/{id}/revoke", auth.operator(this::revokeKey));
 
         router.post("/admin/v1/devices", auth.operator(this::createDevice));
-        router.get("/admin/v1/devices", auth.operator(r -> Response.ok(accounts.devices().stream().map(AdminViews::device).toList())));
-        router.get("/admin/v1/devices/{id}", auth.operator(r -> Response.ok(AdminViews.device(device(r.uuidParam("id"))))));
+        router.get("/admin/v1/devices", auth.operator(r -> {
+            Map<UUID, Map<String, Object>> health = healthStore.adminViews();
+            return Response.ok(accounts.devices().stream().map(d -> withHealth(AdminViews.device(d), health.get(d.id()))).toList());
+        }));
+        router.get("/admin/v1/devices/{id}", auth.operator(r -> {
+            Accounts.Device d = device(r.uuidParam("id"));
+            return Response.ok(withHealth(AdminViews.device(d), healthStore.adminView(d.id())));
+        }));
         router.patch("/admin/v1/devices/{id}", auth.operator(this::patchDevice));
 
         router.post("/admin/v1/leases", auth.operator(this::createLease));
@@ -284,6 +293,12 @@ public final class AdminApiRoutes {
         return Response.ok(leaseView(lease(id)));
     }
 
+    /** The device view with its {@code health} (issue 15): agent reports, tunnel RTT, unhealthy marking, last rotation. */
+    private static Map<String, Object> withHealth(Map<String, Object> device, Map<String, Object> health) {
+        device.put("health", health);
+        return device;
+    }
+
     private Accounts.Lease lease(UUID id) {
         return accounts.lease(id).orElseThrow(() -> notFound("lease"));
     }
@@ -296,6 +311,8 @@ public final class AdminApiRoutes {
             m.put("username", p.username());
             m.put("url", proxies.url(p.protocol(), p.username(), p.password()));
             m.put("status", p.status());
+            m.put("http_url", proxies.unifiedHttpUrl(p.username(), p.password()));
+            m.put("socks5h_url", proxies.unifiedSocks5hUrl(p.username(), p.password()));
             return m;
         }).orElse(null);
         return AdminViews.lease(l, proxy);

@@ -85,9 +85,10 @@ public final class CustomerApiRoutes {
     private DeviceBody device(LeasedDevices.LeasedDevice d) {
         LeasedDevices.LeasedProxy p = d.proxy();
         ProxyBody proxy = p == null ? null
-                : new ProxyBody(p.id(), p.protocol(), proxies.url(p.protocol(), p.username(), p.password()), p.status());
+                : new ProxyBody(p.id(), p.protocol(), proxies.url(p.protocol(), p.username(), p.password()), p.status(),
+                        proxies.unifiedHttpUrl(p.username(), p.password()), proxies.unifiedSocks5hUrl(p.username(), p.password()));
         return new DeviceBody(d.deviceId(), d.region(), d.carrier(), new LeaseBody(d.leaseId(), d.leaseEndsAt()),
-                p == null ? null : d.currentEgressIp(), proxy, BrowserAvailabilityBody.AVAILABLE);
+                p == null ? null : d.currentEgressIp(), proxy, BrowserAvailabilityBody.AVAILABLE, d.health());
     }
 
     private Response createTicket(Request r) {

@@ -4,7 +4,8 @@ import java.util.function.IntSupplier;
 
 /**
  * Where customers reach the proxy front: the public host name and the ports actually bound (read
- * lazily, since tests bind port 0 and the listeners start after the routes are registered).
+ * lazily, since tests bind port 0 and the listeners start after the routes are registered). The SOCKS5
+ * port is the unified one: it serves HTTP proxy clients too ({@code ProxyProtocolDetector}).
  */
 public record ProxyEndpoints(String publicHost, IntSupplier socksPort, IntSupplier httpPort) {
 
@@ -13,5 +14,15 @@ public record ProxyEndpoints(String publicHost, IntSupplier socksPort, IntSuppli
         return "socks5".equals(protocol)
                 ? "socks5h://" + username + ":" + password + "@" + publicHost + ":" + socksPort.getAsInt()
                 : "http://" + username + ":" + password + "@" + publicHost + ":" + httpPort.getAsInt();
+    }
+
+    /** {@code http://user:pass@host:port} on the unified port. */
+    public String unifiedHttpUrl(String username, String password) {
+        return "http://" + username + ":" + password + "@" + publicHost + ":" + socksPort.getAsInt();
+    }
+
+    /** {@code socks5h://user:pass@host:port} on the unified port. */
+    public String unifiedSocks5hUrl(String username, String password) {
+        return "socks5h://" + username + ":" + password + "@" + publicHost + ":" + socksPort.getAsInt();
     }
 }

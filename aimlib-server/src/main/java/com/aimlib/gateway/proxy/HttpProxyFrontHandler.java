@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
@@ -300,7 +299,7 @@ final class HttpProxyFrontHandler extends ProxyFrontHandler {
             body = new byte[0];
         }
         StringBuilder head = new StringBuilder(200)
-                .append("HTTP/1.1 ").append(status).append(' ').append(HttpResponseStatus.valueOf(status).reasonPhrase()).append("\r\n")
+                .append("HTTP/1.1 ").append(status).append(' ').append(com.aimlib.gateway.http.HttpStatuses.of(status).reasonPhrase()).append("\r\n")
                 .append("Content-Type: application/json\r\n")
                 .append("Content-Length: ").append(body.length).append("\r\n")
                 .append("Connection: close\r\n");

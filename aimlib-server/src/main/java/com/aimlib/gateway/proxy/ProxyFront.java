@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's proxy front: a SOCKS5 and an HTTP proxy listener whose connections become streams
+ * (the SOCKS5 port, by default, serves HTTP proxy clients as well: the unified port of {@code http_url} and
+ * {@code socks5h_url})
  * through the leased device, plus the background work they need (lease-end safety poll every second,
  * usage flush every {@link Settings#flushMillis}). Start with {@link #start}, stop with {@link #close}
  * (closes every proxied connection and writes the last usage).
@@ -37,10 +39,22 @@ import org.slf4j.LoggerFactory;
 public final class ProxyFront implements LeaseEndListener, AccessChangeListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyFront.class);
 
-    /** Tunables with their defaults; tests shorten them. */
-    public record Settings(long handshakeTimeoutMillis, long openTimeoutMillis, long pollMillis, long flushMillis) {
+    /**
+     * Tunables with their defaults; tests shorten them. {@code unifiedSocksPort}: the SOCKS5 port also serves
+     * HTTP proxy clients, told apart by their first byte ({@link ProxyProtocolDetector}); off, it is SOCKS5 only.
+     */
+    public record Settings(long handshakeTimeoutMillis, long openTimeoutMillis, long pollMillis, long flushMillis,
+                           boolean unifiedSocksPort) {
+        public Settings(long handshakeTimeoutMillis, long openTimeoutMillis, long pollMillis, long flushMillis) {
+            this(handshakeTimeoutMillis, openTimeoutMillis, pollMillis, flushMillis, true);
+        }
+
         public static Settings defaults() {
-            return new Settings(10_000, 30_000, 1_000, 2_000);
+            return new Settings(10_000, 30_000, 1_000, 2_000, true);
+        }
+
+        public Settings withUnifiedSocksPort(boolean on) {
+            return new Settings(handshakeTimeoutMillis, openTimeoutMillis, pollMillis, flushMillis, on);
         }
     }
 
@@ -75,11 +89,15 @@ public final class ProxyFront implements LeaseEndListener, AccessChangeListener,
         ChannelGroup clients = new DefaultChannelGroup("proxy-clients", GlobalEventExecutor.INSTANCE);
         EventLoopGroup boss = EventLoops.group(1, "proxy-accept");
         try {
-            List<Channel> socks = listen(bindHost, socksPort, boss, workers, clients,
-                    ch -> Socks5FrontHandler.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis()));
+            ProxyProtocolDetector.Meters detectMeters = ProxyProtocolDetector.Meters.register(meters);
+            Consumer<SocketChannel> socksInstall = settings.unifiedSocksPort()
+                    ? ch -> ProxyProtocolDetector.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis(), detectMeters)
+                    : ch -> Socks5FrontHandler.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis());
+            List<Channel> socks = listen(bindHost, socksPort, boss, workers, clients, socksInstall);
             List<Channel> http = listen(bindHost, httpPort, boss, workers, clients,
                     ch -> HttpProxyFrontHandler.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis()));
-            log.info("proxy front listening socks={} http={} listeners={}", socks.getFirst().localAddress(), http.getFirst().localAddress(), socks.size());
+            log.info("proxy front listening socks={} http={} listeners={} unified_socks_port={}", socks.getFirst().localAddress(),
+                    http.getFirst().localAddress(), socks.size(), settings.unifiedSocksPort());
             return new ProxyFront(access, boss, socks, http, clients, settings.pollMillis(), settings.flushMillis());
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -162,6 +180,11 @@ public final class ProxyFront implements LeaseEndListener, AccessChangeListener,
     /** Writes counted bytes to the database now (normally done every few seconds). Blocking. */
     public void flushUsage() {
         access.flushUsage();
+    }
+
+    /** Client connections open on both listeners (tests: nothing is left behind). */
+    int openClients() {
+        return clients.size();
     }
 
     int openConnections(UUID leaseId) {

@@ -51,11 +51,26 @@ abstract class ProxyFrontHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        startHandshakeTimer(ctx);
+        ctx.fireChannelActive();
+    }
+
+    /** Installed on a connection that is already active (by the unified port's detector): the deadline starts now. */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive()) {
+            startHandshakeTimer(ctx);
+        }
+    }
+
+    private void startHandshakeTimer(ChannelHandlerContext ctx) {
+        if (handshakeTimer != null) {
+            return;
+        }
         // The channel may move to another event loop while its stream opens (see ProxyConnector):
         // the deadline's work runs on whichever loop the channel is on by then.
         handshakeTimer = ctx.executor().schedule(() -> ProxyConnector.onLoop(ctx.channel(), () -> handshakeExpired(ctx)),
                 handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
-        ctx.fireChannelActive();
     }
 
     void cancelHandshakeTimer() {

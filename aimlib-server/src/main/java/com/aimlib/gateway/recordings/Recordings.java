@@ -62,7 +62,8 @@ public final class Recordings implements AutoCloseable {
 
     /**
      * In the create transaction, with the customer's row locked: 409 {@code storage_quota_exceeded} when the
-     * customer's recordings already fill its quota; else the session's recording row and what the host records.
+     * customer's recordings already fill its quota; else the session's recording row and what the host records. An
+     * adopted idle session keeps its directory: the new life's HAR and video replace the earlier ones, screenshots add up.
      */
     public RecordingOrder claim(Handle h, UUID customerId, UUID sessionId, RecordingSpec spec) {
         long quota = quota(h, customerId);
@@ -75,7 +76,9 @@ public final class Recordings implements AutoCloseable {
         long budget = quota - used;
         h.createUpdate("""
                         INSERT INTO session_recordings (session_id, customer_id, har, screenshots, video, dir, budget_bytes, created_at)
-                        VALUES (:s, :c, :har, :shots, :video, :dir, :budget, :now)""")
+                        VALUES (:s, :c, :har, :shots, :video, :dir, :budget, :now)
+                        ON CONFLICT (session_id) DO UPDATE SET har = EXCLUDED.har, screenshots = EXCLUDED.screenshots,
+                            video = EXCLUDED.video, budget_bytes = EXCLUDED.budget_bytes""")
                 .bind("s", sessionId).bind("c", customerId).bind("har", spec.har()).bind("shots", spec.screenshots())
                 .bind("video", spec.video()).bind("dir", dir.toString()).bind("budget", budget)
                 .bind("now", Timestamp.from(clock.instant())).execute();

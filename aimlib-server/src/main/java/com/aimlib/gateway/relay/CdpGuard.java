@@ -73,7 +73,11 @@ public final class CdpGuard {
     private static final Map<String, BiFunction<CdpGuard, ObjectNode, Object>> RULES = Map.ofEntries(
             // Navigations and loads: file:, chrome:, devtools:, view-source: … would read host files and browser internals.
             Map.entry("Page.navigate", (g, p) -> webUrl(p, "url", true)),
-            Map.entry("Target.createTarget", (g, p) -> webUrl(p, "url", true)),
+            // … and a new tab past the session's max_tabs (issue 14): every client gets the limit, not only the SDKs.
+            Map.entry("Target.createTarget", (g, p) -> {
+                Object url = webUrl(p, "url", true);
+                return url != null ? url : g.tabLimit();
+            }),
             // Loads a resource in the browser process; it serves file: URLs (source maps) from the host's disk.
             Map.entry("Network.loadNetworkResource", (g, p) -> webUrl(p, "url", true)),
             // An intercepted request may be redirected to another URL; only web URLs.
@@ -111,11 +115,34 @@ public final class CdpGuard {
     /** Whole domains: Extensions.loadUnpacked takes a host path; PWA.install takes a bundle URL or path and installs into the profile. */
     private static final Set<String> REFUSED_DOMAINS = Set.of("Extensions", "PWA");
 
+    /** The session's open tabs, as the relay counts them for {@code max_tabs}. */
+    public interface TabGate {
+        /** Whether one more tab fits (and if so, holds its place until it opens). */
+        boolean tryOpen();
+
+        int max();
+    }
+
     private final Path downloads;
+    private final TabGate tabs;
 
     /** {@code downloadsDir}: the session's own downloads directory on the host, or null (then no host path is allowed). */
     public CdpGuard(String downloadsDir) {
+        this(downloadsDir, null);
+    }
+
+    /** {@code tabs}: the session's tab count, or null for no tab limit. */
+    public CdpGuard(String downloadsDir, TabGate tabs) {
         this.downloads = downloadsDir == null ? null : Path.of(downloadsDir).toAbsolutePath().normalize();
+        this.tabs = tabs;
+    }
+
+    private Object tabLimit() {
+        if (tabs == null || tabs.tryOpen()) {
+            return null;
+        }
+        return new Reason("max_tabs reached: this session allows " + tabs.max() + " open tabs (the initial tab and popups count); "
+                + "close a tab or start another session");
     }
 
     /** Judges one complete, unmasked text message. */

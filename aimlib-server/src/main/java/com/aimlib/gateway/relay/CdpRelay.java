@@ -8,6 +8,7 @@ import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.sessions.BrowserSessions;
 import com.aimlib.net.EventLoops;
+import com.aimlib.protocol.identity.TargetOverrides;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -32,7 +33,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
@@ -88,6 +88,16 @@ public final class CdpRelay {
     /** Open relay connections (client side) by lease and by customer: suspension and lease end close them. */
     private final Map<UUID, Set<Channel>> byLease = new ConcurrentHashMap<>();
     private final Map<UUID, Set<Channel>> byCustomer = new ConcurrentHashMap<>();
+    /** Apply the identity on each client's own sessions as their targets attach ({@link ClientIdentity}); off only in the identity bench. */
+    private volatile boolean clientIdentity = true;
+    /** One tab counter per session with relay clients, shared by them (max_tabs is per session, not per connection). */
+    private final Map<UUID, TabSlot> tabs = new ConcurrentHashMap<>();
+
+    private static final class TabSlot {
+        TabCounter counter;
+        int users;
+        boolean closed;
+    }
 
     public CdpRelay(BrowserSessions sessions, ExecutorService blocking, Supplier<String> publicAuthority, String publicWsBase) {
         this.sessions = sessions;
@@ -97,12 +107,20 @@ public final class CdpRelay {
     }
 
     public void register(Router router) {
+        // Puppeteer's connect({browserURL: "<gateway>/cdp/<id>", headers}) asks /json/version at the host root: the
+        // connect token it sends names the session.
+        router.get("/json/version", this::rootVersion);
         router.raw(HttpMethod.GET, "/cdp/{id}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), null));
         router.raw(HttpMethod.GET, "/cdp/{id}/devtools/page/{target}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), "/devtools/page/" + p.get("target")));
         router.raw(HttpMethod.GET, "/cdp/{id}/devtools/browser/{target}", (ctx, req, p) -> upgrade(ctx, req, p.get("id"), ""));
         router.get("/cdp/{id}/json/version", this::version);
         router.get("/cdp/{id}/json/list", this::list);
         router.get("/cdp/{id}/json", this::list);
+    }
+
+    /** Whether new relay connections apply the session's identity on the client's own CDP sessions (default on; the identity bench turns it off). */
+    public void clientIdentity(boolean on) {
+        this.clientIdentity = on;
     }
 
     /** Closes every open relay connection of the lease (lease end); new ones are refused by {@code authorize}. */
@@ -148,6 +166,27 @@ public final class CdpRelay {
     private Response version(Request r) throws IOException, InterruptedException {
         String id = r.param("id");
         BrowserSessions.RelayTarget t = sessions.authorize(id, ApiKeyAuth.bearer(r.header("Authorization")));
+        JsonNode v = fetch(t, "/json/version");
+        if (!(v instanceof ObjectNode o)) {
+            throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
+        }
+        o.put("webSocketDebuggerUrl", wsBase(r) + "/cdp/" + t.sessionId());
+        return Response.ok(o);
+    }
+
+    /**
+     * {@code GET /json/version} at the root: what Puppeteer's {@code browserURL} form asks (it resolves {@code /json/version}
+     * against the URL, dropping {@code /cdp/<id>}). The connect token names the session (tokens are unique, looked up by
+     * hash): the answer is that session's own {@code /json/version}, pointing at {@code /cdp/<id>}. Without a token there is
+     * no session to name: 401 with the way out (Puppeteer before 25.5 sends no headers in this form).
+     */
+    private Response rootVersion(Request r) throws IOException, InterruptedException {
+        String token = ApiKeyAuth.bearer(r.header("Authorization"));
+        if (token == null) {
+            throw new ApiException(401, "unauthorized", "send the session's connect token (Authorization: Bearer <connect_token>); "
+                    + "Puppeteer sends headers with browserURL from 25.5.0 on, older versions need connect({browserWSEndpoint: connect_url, headers})");
+        }
+        BrowserSessions.RelayTarget t = sessions.authorizeByToken(token);
         JsonNode v = fetch(t, "/json/version");
         if (!(v instanceof ObjectNode o)) {
             throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
@@ -233,8 +272,18 @@ public final class CdpRelay {
         client.config().setAutoRead(false);
         Runnable check = () -> {
             BrowserSessions.RelayTarget t;
+            TabCounter counter;
             try {
                 t = authorize.get();
+                counter = acquireTabs(t, client);
+            } catch (IOException e) {
+                log.warn("relay tab counter failed cause={}", e.toString());
+                client.eventLoop().execute(() -> reply(ctx, req, hostUnavailable()));
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                client.eventLoop().execute(() -> reply(ctx, req, hostUnavailable()));
+                return;
             } catch (ApiException e) {
                 client.eventLoop().execute(() -> reply(ctx, req, e.asResponse()));
                 return;
@@ -244,7 +293,8 @@ public final class CdpRelay {
                 return;
             }
             String path = upstreamPath == null || upstreamPath.isEmpty() ? t.cdpPath() : upstreamPath;
-            client.eventLoop().execute(() -> connectUpstream(ctx, req, t, path));
+            TargetOverrides identity = overrides(t);
+            client.eventLoop().execute(() -> connectUpstream(ctx, req, t, path, counter, identity));
         };
         try {
             blocking.execute(check);
@@ -253,7 +303,22 @@ public final class CdpRelay {
         }
     }
 
-    private void connectUpstream(ChannelHandlerContext ctx, FullHttpRequest req, BrowserSessions.RelayTarget t, String path) {
+    /** The per-target identity commands of the session (blocking: parses the profile); null when none applies. */
+    private TargetOverrides overrides(BrowserSessions.RelayTarget t) {
+        if (!clientIdentity || t.resolvedProfile() == null) {
+            return null;
+        }
+        try {
+            return Json.MAPPER.readTree(t.resolvedProfile()) instanceof ObjectNode o && o.has("user_agent")
+                    ? TargetOverrides.of(o, t.sessionId()) : null;
+        } catch (IOException e) {
+            log.warn("session's resolved profile unreadable session={}", t.sessionId());
+            return null;
+        }
+    }
+
+    private void connectUpstream(ChannelHandlerContext ctx, FullHttpRequest req, BrowserSessions.RelayTarget t, String path,
+                                 TabCounter counter, TargetOverrides identity) {
         Channel client = ctx.channel();
         URI uri = URI.create("ws://" + t.hostAddress() + ":" + t.cdpPort() + path);
         WebSocketClientHandshaker hs = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13, null, false,
@@ -266,7 +331,7 @@ public final class CdpRelay {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast("http", new HttpClientCodec())
                                 .addLast("aggregate", new HttpObjectAggregator(65536))
-                                .addLast("handshake", new UpstreamHandshake(hs, ctx, req, t));
+                                .addLast("handshake", new UpstreamHandshake(hs, ctx, req, t, counter, identity));
                     }
                 });
         b.connect(t.hostAddress(), t.cdpPort()).addListener((ChannelFutureListener) f -> {
@@ -274,6 +339,44 @@ public final class CdpRelay {
                 reply(ctx, req, hostUnavailable());
             }
         });
+    }
+
+    /**
+     * The session's tab counter, opened by its first relay client and closed after its last one left (blocking: the
+     * authorization's virtual thread). Popups a page opened while nobody was connected are counted at the next open.
+     */
+    private TabCounter acquireTabs(BrowserSessions.RelayTarget t, Channel client) throws IOException, InterruptedException {
+        while (true) {
+            TabSlot slot = tabs.computeIfAbsent(t.sessionId(), k -> new TabSlot());
+            synchronized (slot) {
+                if (slot.closed) {
+                    continue;
+                }
+                if (slot.counter == null) {
+                    try {
+                        slot.counter = TabCounter.open(URI.create("ws://" + t.hostAddress() + ":" + t.cdpPort() + t.cdpPath()), sessions.maxTabs(),
+                                java.time.Clock.systemUTC());
+                    } catch (IOException | InterruptedException e) {
+                        slot.closed = true;
+                        tabs.remove(t.sessionId(), slot);
+                        throw e;
+                    }
+                }
+                slot.users++;
+                client.closeFuture().addListener(f -> releaseTabs(t.sessionId(), slot));
+                return slot.counter;
+            }
+        }
+    }
+
+    private void releaseTabs(UUID sessionId, TabSlot slot) {
+        synchronized (slot) {
+            if (--slot.users == 0) {
+                slot.closed = true;
+                tabs.remove(sessionId, slot);
+                slot.counter.close();
+            }
+        }
     }
 
     /** Both legs speak plain WebSocket without extensions, so the relay passes frame bytes untouched. */
@@ -296,12 +399,17 @@ public final class CdpRelay {
         private final ChannelHandlerContext clientCtx;
         private final FullHttpRequest req;
         private final BrowserSessions.RelayTarget target;
+        private final TabCounter counter;
+        private final TargetOverrides identity;
 
-        UpstreamHandshake(WebSocketClientHandshaker hs, ChannelHandlerContext clientCtx, FullHttpRequest req, BrowserSessions.RelayTarget target) {
+        UpstreamHandshake(WebSocketClientHandshaker hs, ChannelHandlerContext clientCtx, FullHttpRequest req, BrowserSessions.RelayTarget target,
+                          TabCounter counter, TargetOverrides identity) {
             this.hs = hs;
             this.clientCtx = clientCtx;
             this.req = req;
             this.target = target;
+            this.identity = identity;
+            this.counter = counter;
         }
 
         @Override
@@ -374,8 +482,12 @@ public final class CdpRelay {
                 client.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
                 upstream.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
                 FrameRelay browserToClient = new FrameRelay(client, fromBrowser);
-                client.pipeline().addLast("relay", new GuardedFrameRelay(upstream, toBrowser, new CdpGuard(target.downloadsDir()),
-                        browserToClient, id.toString()));
+                GuardedFrameRelay clientToBrowser = new GuardedFrameRelay(upstream, toBrowser, new CdpGuard(target.downloadsDir(), counter),
+                        browserToClient, id.toString());
+                if (identity != null) {
+                    browserToClient.watch(new ClientIdentity(identity, clientToBrowser, id.toString()));
+                }
+                client.pipeline().addLast("relay", clientToBrowser);
                 upstream.pipeline().addLast("relay", browserToClient);
                 upstream.config().setAutoRead(true);
                 client.config().setAutoRead(true);
@@ -405,7 +517,7 @@ public final class CdpRelay {
         } catch (JsonProcessingException e) {
             body = Unpooled.EMPTY_BUFFER;
         }
-        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()), body);
+        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, com.aimlib.gateway.http.HttpStatuses.of(r.status()), body);
         out.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -44,6 +44,11 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
     private boolean frameMasked;
     private final byte[] mask = new byte[4];
     private boolean dead;
+    /** A frame passed raw is under way (its header went out): the relay's own calls wait for its end. */
+    private boolean rawFrame;
+    /** Inside a fragmented data message passed raw: no other data frame may go between its fragments. */
+    private boolean rawMessage;
+    private final java.util.ArrayDeque<ByteBuf> injected = new java.util.ArrayDeque<>();
 
     GuardedFrameRelay(Channel browser, FrameRelay.Activity activity, CdpGuard guard, FrameRelay toClient, String session) {
         this.browser = browser;
@@ -51,6 +56,24 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
         this.guard = guard;
         this.toClient = toClient;
         this.session = session;
+    }
+
+    /** Sends the relay's own call (a whole masked text frame) to the browser at the next message boundary; event loop only. */
+    void injectToBrowser(ByteBuf frame) {
+        if (!rawFrame && !rawMessage && injected.isEmpty()) {
+            browser.writeAndFlush(frame, browser.voidPromise());
+        } else {
+            injected.add(frame);
+        }
+    }
+
+    private void flushInjected() {
+        if (!rawFrame && !rawMessage && !injected.isEmpty()) {
+            while (!injected.isEmpty()) {
+                browser.write(injected.poll(), browser.voidPromise());
+            }
+            browser.flush();
+        }
     }
 
     @Override
@@ -120,6 +143,10 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
             held.addComponent(true, Unpooled.wrappedBuffer(h));
         } else {
             browser.write(Unpooled.wrappedBuffer(h), browser.voidPromise());
+            rawFrame = true;
+            if (!header.control()) {
+                rawMessage = !header.fin;
+            }
         }
         frameFin = header.fin;
         frameControl = header.control();
@@ -148,6 +175,10 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
     }
 
     private void endFrame(ChannelHandlerContext ctx) {
+        if (rawFrame) {
+            rawFrame = false;
+            flushInjected();
+        }
         if (frameControl) {
             holding = holdingBeforeControl;
             return;
@@ -228,6 +259,8 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         release();
+        injected.forEach(ReferenceCountUtil::safeRelease);
+        injected.clear();
         activity.closed();
         if (browser.isActive()) {
             browser.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);

@@ -93,18 +93,40 @@ public final class BrowserSessions implements GatewayLink {
         return jdbi;
     }
 
+    SessionProfiles profiles() {
+        return profiles;
+    }
+
+    SecretBox box() {
+        return box;
+    }
+
+    /** Whether the host runs in this process (adoption of a booted session needs to call it). */
+    boolean hostInProcess(UUID hostId) {
+        return hosts.containsKey(hostId);
+    }
+
+    /** The per-session tab cap the create answer reports and the relay enforces. */
+    public int maxTabs() {
+        return maxTabs;
+    }
+
     /**
      * What POST asked for, after defaults and clamps that do not need the database; the profile is validated.
-     * {@code recording}: null when the session records nothing.
+     * {@code recording}: null when the session records nothing (issue 14).
      */
-    public record CreateRequest(int ttlSeconds, int idleTimeoutSeconds, boolean sticky, ObjectNode profile,
+    public record CreateRequest(int ttlSeconds, int idleTimeoutSeconds, boolean sticky, ObjectNode profile, String startUrl,
                                 com.aimlib.gateway.recordings.RecordingSpec recording) {
         public CreateRequest(int ttlSeconds, int idleTimeoutSeconds, boolean sticky, ObjectNode profile) {
-            this(ttlSeconds, idleTimeoutSeconds, sticky, profile, null);
+            this(ttlSeconds, idleTimeoutSeconds, sticky, profile, null, null);
+        }
+
+        public CreateRequest(int ttlSeconds, int idleTimeoutSeconds, boolean sticky, ObjectNode profile, String startUrl) {
+            this(ttlSeconds, idleTimeoutSeconds, sticky, profile, startUrl, null);
         }
 
         public CreateRequest withRecording(com.aimlib.gateway.recordings.RecordingSpec spec) {
-            return new CreateRequest(ttlSeconds, idleTimeoutSeconds, sticky, profile, spec);
+            return new CreateRequest(ttlSeconds, idleTimeoutSeconds, sticky, profile, startUrl, spec);
         }
     }
 
@@ -113,17 +135,39 @@ public final class BrowserSessions implements GatewayLink {
         this.recordings = r;
     }
 
+    /** The session's recording claimed in the create transaction (null when it records nothing), issue 14. */
+    com.aimlib.host.RecordingOrder claimRecording(Handle h, UUID customerId, UUID sessionId, CreateRequest req) {
+        if (req.recording() == null) {
+            return null;
+        }
+        if (recordings == null) {
+            throw new ApiException(503, "capacity_unavailable", "this gateway keeps no recordings");
+        }
+        return recordings.claim(h, customerId, sessionId, req.recording());
+    }
+
     public CreateRequest request(Integer ttl, Integer idleTimeout, Boolean sticky, ObjectNode profile) {
+        return request(ttl, idleTimeout, sticky, profile, null);
+    }
+
+    /** {@code startUrl}: already normalised by {@link StartUrl}, or null. */
+    public CreateRequest request(Integer ttl, Integer idleTimeout, Boolean sticky, ObjectNode profile, String startUrl) {
         int ceiling = settings.ttlCeilingSeconds();
         int t = ttl == null || ttl <= 0 || ttl > ceiling ? ceiling : ttl;
         int idle = idleTimeout == null || idleTimeout <= 0 ? settings.defaultIdleTimeoutSeconds() : idleTimeout;
-        return new CreateRequest(t, idle, sticky != null && sticky, profile);
+        return new CreateRequest(t, idle, sticky != null && sticky, profile, startUrl);
     }
 
-    private record LeaseRow(UUID leaseId, Instant endsAt, String proxyUsername, byte[] proxyPasswordEnc) {
+    record LeaseRow(UUID leaseId, Instant endsAt, String proxyUsername, byte[] proxyPasswordEnc) {
     }
 
-    private record Claimed(UUID sessionId, UUID hostId, String token, String region, Instant expiresAt, BootOrder order) {
+    /** What the host is told after the create commits: boot a browser, or (adoption of a booted idle session) keep or restart it. */
+    enum HostOrder { BOOT, RESUME, RESTART }
+
+    record Claimed(UUID sessionId, UUID hostId, String token, String region, Instant expiresAt, BootOrder order, HostOrder hostOrder) {
+        Claimed(UUID sessionId, UUID hostId, String token, String region, Instant expiresAt, BootOrder order) {
+            this(sessionId, hostId, token, region, expiresAt, order, HostOrder.BOOT);
+        }
     }
 
     /** POST /v1/devices/{id}/browser: the documented 201 body, or the documented error. */
@@ -136,7 +180,11 @@ public final class BrowserSessions implements GatewayLink {
         }
         HostLink link = hosts.get(c.hostId());
         if (link != null) {
-            link.boot(c.order());
+            switch (c.hostOrder()) {
+                case BOOT -> link.boot(c.order());
+                case RESUME -> link.resume(c.order());
+                case RESTART -> link.restart(c.order());
+            }
         }
         // else: a host in another process, which takes its boot orders from the database (HostOrders)
         log.info("session provisioning session={} device={} host={}", c.sessionId(), deviceId, c.hostId());
@@ -166,6 +214,12 @@ public final class BrowserSessions implements GatewayLink {
                 throw new ApiException(409, "data_cap_exceeded", "device monthly cellular cap reached");
             }
             cap = Math.min(cap, headroom);
+        }
+        // Playwright's browser.close() only disconnects: the booted session is idle and holds the device's slot. The
+        // documentation makes an idle session the next create's to adopt; in-process hosts only (the order is a call).
+        Optional<Claimed> booted = BootedAdoption.claim(h, this, customerId, deviceId, lease, device, req, cap, now);
+        if (booted.isPresent()) {
+            return booted.get();
         }
         int deviceLive = h.createQuery("SELECT count(*) FROM browser_sessions WHERE device_id = :d AND host_id IS NOT NULL AND status IN " + LIVE_SQL)
                 .bind("d", deviceId).mapTo(Integer.class).one();
@@ -206,6 +260,7 @@ public final class BrowserSessions implements GatewayLink {
         binds.put("profile", req.profile().toString());
         binds.put("resolved", resolved.toString());
         binds.put("cap", cap);
+        binds.put("start", req.startUrl());
         binds.put("expires", Timestamp.from(expires));
         binds.put("now", Timestamp.from(now));
         UUID sessionId;
@@ -215,7 +270,7 @@ public final class BrowserSessions implements GatewayLink {
                 : Optional.empty();
         String set = "host_id = :host, connect_token_hash = :hash, ttl_s = :ttl, idle_timeout_s = :idle, sticky = :sticky, "
                 + "profile = CAST(:profile AS jsonb), resolved_profile = CAST(:resolved AS jsonb), data_cap_bytes = :cap, expires_at = :expires, last_activity_at = :now, "
-                + "boot_started_at = :now";
+                + "boot_started_at = :now, start_url = :start";
         if (prebound.isPresent()) {
             sessionId = (UUID) prebound.get().get("id");
             binds.put("version", prebound.get().get("version"));
@@ -229,22 +284,16 @@ public final class BrowserSessions implements GatewayLink {
             var u = h.createUpdate("""
                     INSERT INTO browser_sessions (id, customer_id, device_id, lease_id, host_id, status, connect_token_hash,
                         ttl_s, idle_timeout_s, sticky, profile, resolved_profile, data_cap_bytes, expires_at, last_activity_at,
-                        boot_started_at, created_at)
+                        boot_started_at, created_at, start_url)
                     VALUES (:sid, :customer, :device, :lease, :host, 'requested', :hash, :ttl, :idle, :sticky, CAST(:profile AS jsonb),
-                        CAST(:resolved AS jsonb), :cap, :expires, :now, :now, :now)""")
+                        CAST(:resolved AS jsonb), :cap, :expires, :now, :now, :now, :start)""")
                     .bind("customer", customerId).bind("device", deviceId).bind("lease", lease.leaseId());
             withId(binds, sessionId).forEach(u::bind);
             u.execute();
         }
-        com.aimlib.host.RecordingOrder recording = null;
-        if (req.recording() != null) {
-            if (recordings == null) {
-                throw new ApiException(503, "capacity_unavailable", "this gateway keeps no recordings");
-            }
-            recording = recordings.claim(h, customerId, sessionId, req.recording());
-        }
+        com.aimlib.host.RecordingOrder recording = claimRecording(h, customerId, sessionId, req);
         BootOrder order = new BootOrder(sessionId, (String) device.get("name"), resolved, cap,
-                lease.proxyUsername(), box.open(lease.proxyPasswordEnc()), recording);
+                lease.proxyUsername(), box.open(lease.proxyPasswordEnc()), req.startUrl(), recording);
         return new Claimed(sessionId, hostId, token, region, expires, order);
     }
 
@@ -254,7 +303,7 @@ public final class BrowserSessions implements GatewayLink {
         return m;
     }
 
-    private Optional<LeaseRow> activeLease(Handle h, UUID customerId, UUID deviceId, Instant now) {
+    Optional<LeaseRow> activeLease(Handle h, UUID customerId, UUID deviceId, Instant now) {
         return h.createQuery("""
                         SELECT l.id, l.ends_at, p.username, p.password_enc FROM leases l
                         JOIN proxies p ON p.lease_id = l.id AND p.status = 'active'
@@ -302,7 +351,7 @@ public final class BrowserSessions implements GatewayLink {
     /** DELETE /v1/devices/{id}/browser: moves the session to expiring and tears it down in the background. */
     public StatusBody stop(UUID customerId, UUID deviceId) {
         List<SessionStateMachine.Moved> moved = jdbi.inTransaction(h -> SessionStateMachine.moveWhere(h, LIVE, EXPIRING,
-                "s.customer_id = :c AND s.device_id = :d", null, Map.of("c", customerId, "d", deviceId)));
+                "s.customer_id = :c AND s.device_id = :d", EndReason.STOPPED.set(), Map.of("c", customerId, "d", deviceId)));
         if (moved.isEmpty()) {
             boolean stopping = jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM browser_sessions WHERE customer_id = :c AND device_id = :d AND status = 'expiring'")
                     .bind("c", customerId).bind("d", deviceId).mapTo(Integer.class).one()) > 0;
@@ -322,7 +371,7 @@ public final class BrowserSessions implements GatewayLink {
     public int leaseEnded(UUID leaseId) {
         List<SessionStateMachine.Moved> moved = jdbi.inTransaction(h -> SessionStateMachine.moveWhere(h, LIVE, EXPIRING,
                 "s.lease_id = :lease AND EXISTS (SELECT 1 FROM leases l WHERE l.id = s.lease_id AND l.status <> 'active')",
-                null, Map.of("lease", leaseId)));
+                EndReason.LEASE_ENDED.set(), Map.of("lease", leaseId)));
         moved.forEach(m -> teardown(m.id(), m.hostId()));
         if (!moved.isEmpty()) {
             log.info("lease ended; its sessions expire lease={} sessions={}", leaseId, moved.size());
@@ -390,8 +439,13 @@ public final class BrowserSessions implements GatewayLink {
      * own downloads directory there (null if the host did not report one: then no host path is allowed at all);
      * and whose it is (suspension and lease end close the relay by these).
      */
+    /** {@code resolvedProfile}: the session's resolved profile as JSON text (null for a session without one). */
     public record RelayTarget(UUID sessionId, String hostAddress, int cdpPort, String cdpPath, String downloadsDir,
-                              UUID leaseId, UUID customerId) {
+                              UUID leaseId, UUID customerId, String resolvedProfile) {
+        @Override
+        public String toString() {
+            return "RelayTarget[" + sessionId + " " + hostAddress + ":" + cdpPort + "]";
+        }
     }
 
     /** Checks a relay client's session id and connect token; the documented relay error otherwise. Blocking. */
@@ -425,6 +479,7 @@ public final class BrowserSessions implements GatewayLink {
         Instant now = clock.instant();
         Map<String, Object> row = jdbi.withHandle(h -> h.createQuery("""
                         SELECT s.status, s.connect_token_hash, s.expires_at, s.cdp_port, s.cdp_path, s.downloads_dir, s.host_id, s.lease_id, s.customer_id,
+                               s.resolved_profile::text AS resolved,
                                hst.address, hst.status AS host_status, hst.last_heartbeat_at,
                                (c.status = 'active' AND l.status = 'active' AND (l.ends_at IS NULL OR l.ends_at > :now)
                                 AND EXISTS (SELECT 1 FROM proxies p WHERE p.lease_id = l.id AND p.status = 'active')) AS lease_ok
@@ -453,7 +508,21 @@ public final class BrowserSessions implements GatewayLink {
             throw new ApiException(503, "host_unavailable", "the session's browser host is not reachable");
         }
         return new RelayTarget(sid, (String) row.get("address"), port, (String) row.get("cdp_path"), (String) row.get("downloads_dir"),
-                (UUID) row.get("lease_id"), (UUID) row.get("customer_id"));
+                (UUID) row.get("lease_id"), (UUID) row.get("customer_id"), (String) row.get("resolved"));
+    }
+
+    /**
+     * The relay's root discovery (Puppeteer's {@code browserURL} form asks {@code /json/version} at the host root): the
+     * session is the one whose connect token this is (tokens are 192-bit random, looked up by their SHA-256); then the
+     * same checks as {@link #authorize}. An unknown token is 401, as at {@code /cdp/{id}}.
+     */
+    public RelayTarget authorizeByToken(String token) {
+        if (token == null || token.isEmpty()) {
+            throw ApiException.unauthorized();
+        }
+        UUID id = jdbi.withHandle(h -> h.createQuery("SELECT id FROM browser_sessions WHERE connect_token_hash = :h ORDER BY created_at DESC LIMIT 1")
+                .bind("h", Secrets.hash(token)).mapTo(UUID.class).findOne()).orElseThrow(ApiException::unauthorized);
+        return authorize(id.toString(), token);
     }
 
     static ApiException provisioning() {
@@ -573,7 +642,9 @@ public final class BrowserSessions implements GatewayLink {
                         + "resolved_profile = COALESCE(b.resolved_profile, CAST(:resolved AS jsonb)), started_at = :now, ready_at = :now, last_activity_at = :now",
                 mapOf("port", cdpPort, "path", cdpPath, "downloads", downloadsDir, "egress", egressIp, "resolved", resolvedProfile.toString(), "now", Timestamp.from(now))));
         synchronized (bootMillis) {
-            bootMillis.addLast(boot);
+            if (boot >= 0) { // a resumed browser (adoption) reports -1: no boot to measure
+                bootMillis.addLast(boot);
+            }
             while (bootMillis.size() > 20) {
                 bootMillis.removeFirst();
             }

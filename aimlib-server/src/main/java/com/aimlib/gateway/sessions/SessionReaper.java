@@ -75,15 +75,16 @@ public final class SessionReaper implements AutoCloseable {
                 SessionStateMachine.moveWhere(h, EnumSet.of(EXPIRING), GONE, "s.host_id = ANY(:hosts)", null, Map.of("hosts", dead.toArray(UUID[]::new)));
             }
             // TTL.
-            expiring.addAll(SessionStateMachine.moveWhere(h, LIVE, EXPIRING, "s.expires_at IS NOT NULL AND s.expires_at <= :now", null, Map.of("now", t)));
+            expiring.addAll(SessionStateMachine.moveWhere(h, LIVE, EXPIRING, "s.expires_at IS NOT NULL AND s.expires_at <= :now", EndReason.TTL_EXPIRED.set(), Map.of("now", t)));
             // Lease end (ended, past its end, or its customer suspended).
             expiring.addAll(SessionStateMachine.moveWhere(h, LIVE, EXPIRING, """
                     EXISTS (SELECT 1 FROM leases l JOIN customers c ON c.id = l.customer_id WHERE l.id = s.lease_id
                             AND (l.status <> 'active' OR (l.ends_at IS NOT NULL AND l.ends_at <= :now) OR c.status <> 'active'))""",
-                    null, Map.of("now", t)));
+                    EndReason.LEASE_ENDED.set(), Map.of("now", t)));
             // Idle: a booted session without relay traffic for idle_timeout.
             expiring.addAll(SessionStateMachine.moveWhere(h, EnumSet.of(READY, ACTIVE, IDLE), EXPIRING,
-                    "s.host_id IS NOT NULL AND s.last_activity_at + make_interval(secs => s.idle_timeout_s) <= :now", null, Map.of("now", t)));
+                    "s.host_id IS NOT NULL AND s.last_activity_at + make_interval(secs => s.idle_timeout_s) <= :now", EndReason.IDLE_TIMEOUT.set(),
+                    Map.of("now", t)));
             // A boot that never finished.
             failed.addAll(SessionStateMachine.moveWhere(h, EnumSet.of(REQUESTED, PROVISIONING), FAILED,
                     "s.boot_started_at IS NOT NULL AND s.boot_started_at <= :limit", "failure_reason = 'boot timed out'",

@@ -45,7 +45,8 @@ public final class SessionRoutes {
         UUID device = r.uuidParam("id");
         JsonNode body = body(r);
         BrowserSessions.CreateRequest req = sessions.request(integer(body, "ttl"), integer(body, "idle_timeout"),
-                body.hasNonNull("sticky") ? body.get("sticky").asBoolean() : null, Profiles.validate(body.get("profile")))
+                body.hasNonNull("sticky") ? body.get("sticky").asBoolean() : null, Profiles.validate(body.get("profile")),
+                StartUrl.parse(body.get("start_url")))
                 .withRecording(com.aimlib.gateway.recordings.RecordingSpec.parse(body.get("recording")));
         return Response.created(sessions.create(r.principal(CustomerPrincipal.class).customerId(), device, req));
     }

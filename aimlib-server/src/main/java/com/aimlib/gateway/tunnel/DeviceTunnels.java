@@ -89,6 +89,11 @@ public final class DeviceTunnels implements DeviceStreams {
         return link == null ? 0 : (int) link.connections.stream().filter(TunnelConnection::usable).count();
     }
 
+    /** The devices with at least one usable tunnel connection to this gateway. */
+    public java.util.Set<UUID> connectedDevices() {
+        return links.keySet().stream().filter(this::online).collect(java.util.stream.Collectors.toSet());
+    }
+
     private static TunnelConnection leastLoaded(Link link) {
         return leastLoaded(link, null);
     }

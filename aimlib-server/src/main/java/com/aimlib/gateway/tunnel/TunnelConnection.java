@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
@@ -71,6 +72,17 @@ final class TunnelConnection {
     /** The agent sent GOAWAY: streams in flight finish, new ones go elsewhere. */
     void drain() {
         draining = true;
+    }
+
+    /** Sends an HTTP/2 PING now; its ACK updates {@link #rttNanos()}. */
+    void ping() {
+        channel.writeAndFlush(new DefaultHttp2PingFrame(System.nanoTime()));
+    }
+
+    /** The last PING round trip in nanoseconds (keep-alive's or {@link #ping()}'s), or -1 before the first ACK. */
+    long rttNanos() {
+        RttMeter meter = channel.pipeline().get(RttMeter.class);
+        return meter == null ? -1 : meter.lastNanos();
     }
 
     /** Opens a CONNECT stream to {@code host:port}; completes with the payload channel once the agent connected. */

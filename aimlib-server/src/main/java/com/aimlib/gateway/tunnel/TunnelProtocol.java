@@ -10,7 +10,8 @@ import io.netty.util.AsciiString;
  * {@code 101} and the connection speaks HTTP/2 with the roles reversed: the gateway is the client. Each
  * proxied connection is one RFC 9113 §8.5 {@code CONNECT} stream; the agent answers {@code :status 200} once
  * connected, or an error status with an {@code aimlib-reason} header. Control streams ({@code GET
- * /agent/v1/status}, {@code POST /agent/v1/rotate}) carry small JSON answers.
+ * /agent/v1/status}, {@code POST /agent/v1/rotate}, {@code GET /agent/v1/health}) carry small JSON
+ * answers.
  */
 public final class TunnelProtocol {
     public static final String PATH = "/tunnel/v1";
@@ -19,6 +20,12 @@ public final class TunnelProtocol {
     public static final AsciiString REASON = AsciiString.cached("aimlib-reason");
     public static final String STATUS_PATH = "/agent/v1/status";
     public static final String ROTATE_PATH = "/agent/v1/rotate";
+    /**
+     * {@code GET}: the device's health — what its health command printed (signal, network type, battery,
+     * temperature, {@code probe_error}), {@code egress_ok} (a fresh what-is-my-IP probe from the binding succeeded;
+     * null while rotating) and {@code egress_ip}.
+     */
+    public static final String HEALTH_PATH = "/agent/v1/health";
 
     /** Values of the {@code aimlib-reason} header on a refused CONNECT. */
     public static final String REASON_DNS = "dns";

@@ -179,6 +179,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         p.addLast("h2", codec);
         TunnelSettings.tuneFlowControl(codec); // once in the pipeline: Netty asserts it is on the codec's event loop
         p.addLast("h2-mux", new Http2MultiplexHandler(new RefusePushHandler()));
+        p.addLast(RttMeter.NAME, new RttMeter());
         p.addLast("keepalive", new KeepAliveHandler(settings));
         p.addLast("connection", new TunnelConnectionHandler(deviceId));
         p.remove(this);

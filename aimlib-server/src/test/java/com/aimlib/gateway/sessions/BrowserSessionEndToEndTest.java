@@ -86,7 +86,8 @@ class BrowserSessionEndToEndTest {
             BrowserContext ctx = b.contexts().get(0);
             List<Page> pages = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
-                Page p = ctx.newPage();
+                // Five tabs as the SDKs count them: the initial tab, then four new ones (the relay enforces max_tabs).
+                Page p = i == 0 ? ctx.pages().get(0) : ctx.newPage();
                 p.navigate(fx.whoami.url("/tab" + i));
                 pages.add(p);
             }

@@ -4,18 +4,20 @@ function (v) {
   // toString, name, length, missing prototype, property descriptor and "Illegal invocation" on a foreign receiver.
   'use strict';
   const G = globalThis;
-  if (G[Symbol.for('aimlib')]) return;
+  // Applied once per context even when two CDP sessions add it (the host's and the relay's on the client's session):
+  // the patched toString answers a per-session secret that no page can guess; no marker is left on any object.
+  try { if (Function.prototype.toString.call(undefined, v.nonce) === v.nonce) return; } catch (e) { /* not patched yet */ }
   const native = new WeakMap();
   const toString = Function.prototype.toString;
   const proxy = new Proxy(toString, {
     apply(target, self, args) {
+      if (self === undefined && args.length === 1 && args[0] === v.nonce) return v.nonce;
       const s = native.get(self);
       return s !== undefined ? s : Reflect.apply(target, self, args);
     }
   });
   native.set(proxy, 'function toString() { [native code] }');
   Object.defineProperty(Function.prototype, 'toString', { value: proxy, writable: true, enumerable: false, configurable: true });
-  Object.defineProperty(G, Symbol.for('aimlib'), { value: true, enumerable: false });
 
   function getter(proto, prop, value) {
     if (!proto) return;
