@@ -202,6 +202,40 @@ class RecordingTest {
     }
 
     @Test
+    void aCreateThatAdoptsAnIdleSessionWithARecordingRestartsItsBrowserAndRecordsTheNewLife() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        BrowserFixture.Live first = fx.ready(t, "{}");
+        long pidBefore = fx.host.browserOf(first.id()).orElseThrow().getKey();
+        String base = "http://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + first.id();
+        try (Playwright pw = Playwright.create()) {
+            Browser a = pw.chromium().connectOverCDP(base, new BrowserType.ConnectOverCDPOptions()
+                    .setHeaders(Map.of("Authorization", "Bearer " + first.token())));
+            fx.awaitStatus(t, "active", Duration.ofSeconds(10));
+            a.close();
+            fx.awaitStatus(t, "idle", Duration.ofSeconds(10));
+
+            HttpResponse<String> adopt = fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{\"recording\":{\"har\":true}}");
+            assertThat(adopt.statusCode()).as(adopt.body()).isEqualTo(201);
+            JsonNode created = BrowserFixture.json(adopt);
+            assertThat(created.path("session_id").asText()).isEqualTo(first.id().toString());
+            fx.awaitStatus(t, "ready", Duration.ofSeconds(30));
+            assertThat(fx.host.browserOf(first.id()).orElseThrow().getKey()).isNotEqualTo(pidBefore);
+
+            Browser b = pw.chromium().connectOverCDP(base, new BrowserType.ConnectOverCDPOptions()
+                    .setHeaders(Map.of("Authorization", "Bearer " + created.path("connect_token").asText())));
+            Page tab = b.contexts().get(0).pages().get(0);
+            tab.navigate(fx.whoami.url("/adopted?recorded=yes"));
+            assertThat(tab.textContent("body").trim()).isEqualTo(BrowserFixture.EGRESS);
+            b.close();
+        }
+        fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
+        awaitGone(first.id());
+        Path har = Files.createTempFile("adopted", ".har");
+        assertThat(curl("/v1/sessions/" + first.id() + "/recording/recording.har", t.key(), har)).isEqualTo(200);
+        assertThat(Files.readString(har)).contains(fx.whoami.url("/adopted?recorded=yes"));
+    }
+
+    @Test
     void aBadRecordingFieldIs400AndCreatesNothing() throws Exception {
         BrowserFixture.Tenant a = fx.tenant();
         for (String body : List.of("{\"recording\":true}", "{\"recording\":{\"vidoe\":true}}", "{\"recording\":{\"har\":\"yes\"}}")) {
