@@ -236,6 +236,44 @@ class RecordingTest {
     }
 
     @Test
+    void aSessionRecordsNoMoreScreenshotsAndFramesThanTheQuotaLeft() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        long quota = 20_000;
+        fx.db.jdbi().useHandle(h -> h.createUpdate("UPDATE customers SET storage_quota_bytes = :q WHERE id = :c")
+                .bind("q", quota).bind("c", t.customer()).execute());
+        BrowserFixture.Live live = fx.ready(t, "{\"recording\":{\"screenshots\":true,\"video\":true}}");
+        try (Playwright pw = Playwright.create()) {
+            Browser b = pw.chromium().connectOverCDP("http://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + live.id(),
+                    new BrowserType.ConnectOverCDPOptions().setHeaders(Map.of("Authorization", "Bearer " + live.token())));
+            Page tab = b.contexts().get(0).pages().get(0);
+            // Noisy pages: every load is a screenshot, every change a frame, far more than 40 kB together.
+            for (int i = 0; i < 6; i++) {
+                tab.navigate(fx.whoami.url("/noise" + i));
+                tab.evaluate("() => { for (let i = 0; i < 400; i++) { const d = document.createElement('div'); "
+                        + "d.textContent = Math.random().toString(36).repeat(8); d.style.color = '#' + (Math.random() * 0xffffff | 0).toString(16); "
+                        + "document.body.appendChild(d); } }");
+                Thread.sleep(300);
+            }
+            b.close();
+        }
+        fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
+        awaitGone(live.id());
+        JsonNode l = BrowserFixture.json(fx.call("GET", "/v1/sessions/" + live.id() + "/recording", t.key(), null));
+        long screenshots = 0;
+        int count = 0;
+        for (JsonNode f : l.path("files")) {
+            if ("screenshot".equals(f.path("kind").asText())) {
+                screenshots += f.path("bytes").asLong();
+                count++;
+            }
+        }
+        // The budget (the quota left at create) bounds what was kept: 6 loads and a stop would be 7 screenshots, and
+        // the noisy frames alone are far above 20 kB; the video is made from the frames kept.
+        assertThat(screenshots).isLessThanOrEqualTo(quota);
+        assertThat(count).isLessThan(7);
+    }
+
+    @Test
     void aBadRecordingFieldIs400AndCreatesNothing() throws Exception {
         BrowserFixture.Tenant a = fx.tenant();
         for (String body : List.of("{\"recording\":true}", "{\"recording\":{\"vidoe\":true}}", "{\"recording\":{\"har\":\"yes\"}}")) {
