@@ -45,6 +45,14 @@ __all__ = [
     "SessionExpiredError",
     "SessionTimeout",
     "TabLimitError",
+    "Operation",
+    "EgressIp",
+    "DeviceOfflineError",
+    "RotationNotAllowedError",
+    "RotationInProgressError",
+    "RotationTooSoonError",
+    "RotationFailedError",
+    "OperationTimeout",
     "LivePage",
     "Recording",
     "RecordingFile",
@@ -105,13 +113,52 @@ class TabLimitError(AimlibError):
     """Raised client-side when ``new_page()`` would open more than ``session.max_tabs`` tabs."""
 
 
-# The documented code -> exception table ("SDK Exception Mapping"). Anything else: AimlibError.
+class DeviceOfflineError(AimlibError):
+    """``device_offline`` (409): the device's agent is not connected, so it cannot rotate now."""
+
+
+class RotationNotAllowedError(AimlibError):
+    """``rotation_not_allowed`` (409): only the holder of the device's only active lease may rotate it."""
+
+
+class RotationInProgressError(AimlibError):
+    """``rotation_in_progress`` (409): the device is rotating already; poll that operation instead."""
+
+
+class RotationTooSoonError(AimlibError):
+    """``rotation_too_soon`` (429): the device rotated too recently; ``retry_after`` says when it may again."""
+
+
+class OperationTimeout(AimlibError):
+    """Raised client-side when ``operations.wait()`` (or ``rotate_ip(wait=True)``) ran out of time first;
+    ``operation`` is the operation as last seen (still ``queued`` or ``running``)."""
+
+    def __init__(self, message: str, operation: "Operation") -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
+class RotationFailedError(AimlibError):
+    """Raised client-side by ``rotate_ip(wait=True)`` when the rotation ended ``failed`` or ``timeout``:
+    ``operation`` carries the status, the reason (``ip_unchanged``, ``rotate_command_timeout``, …) and the IPs.
+    The device keeps serving with the IP it has (``operation.new_ip``)."""
+
+    def __init__(self, message: str, operation: "Operation") -> None:
+        super().__init__(message, code=operation.reason)
+        self.operation = operation
+
+
+# The documented code -> exception table ("SDK Exception Mapping"), plus the rotation codes. Anything else: AimlibError.
 _ERROR_BY_CODE: dict[str, type[AimlibError]] = {
     "capacity_unavailable": CapacityError,
     "lease_inactive": LeaseInactiveError,
     "data_cap_exceeded": DataCapError,
     "session_expired": SessionExpiredError,
     "session_provisioning": SessionTimeout,
+    "device_offline": DeviceOfflineError,
+    "rotation_not_allowed": RotationNotAllowedError,
+    "rotation_in_progress": RotationInProgressError,
+    "rotation_too_soon": RotationTooSoonError,
 }
 
 # Retried with a bounded back-off (honouring Retry-After) instead of raised at once:
@@ -300,6 +347,81 @@ class Health:
         )
 
 
+_FINISHED = {"succeeded", "failed", "timeout"}
+
+
+@dataclass
+class Operation:
+    """A device operation (``GET /v1/operations/{id}``): an IP rotation with its ``status`` (``queued``,
+    ``running``, ``succeeded``, ``failed``, ``timeout``), old and new IP, ``reason`` and timestamps."""
+
+    id: str
+    status: str
+    kind: str = "rotate_ip"
+    device_id: Optional[str] = None
+    trigger: Optional[str] = None
+    old_ip: Optional[str] = None
+    new_ip: Optional[str] = None
+    reason: Optional[str] = None
+    created_at: Optional[str] = None
+    started_at: Optional[str] = None
+    finished_at: Optional[str] = None
+
+    @property
+    def done(self) -> bool:
+        """True once the operation can no longer change."""
+        return self.status in _FINISHED
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "Operation":
+        return cls(
+            id=d["operation_id"],
+            status=d.get("status", ""),
+            kind=d.get("kind", "rotate_ip"),
+            device_id=d.get("device_id"),
+            trigger=d.get("trigger"),
+            old_ip=d.get("old_ip"),
+            new_ip=d.get("new_ip"),
+            reason=d.get("reason"),
+            created_at=d.get("created_at"),
+            started_at=d.get("started_at"),
+            finished_at=d.get("finished_at"),
+        )
+
+
+@dataclass(frozen=True)
+class EgressIp:
+    """One egress IP of a device during the caller's lease (``GET /v1/devices/{id}/ips``)."""
+
+    ip: str
+    first_seen: str
+    last_seen: str
+    current: bool = False
+    source: str = "observed"
+    operation_id: Optional[str] = None
+    lease_id: Optional[str] = None
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "EgressIp":
+        return cls(
+            ip=d["ip"],
+            first_seen=d.get("first_seen", ""),
+            last_seen=d.get("last_seen", ""),
+            current=bool(d.get("current", False)),
+            source=d.get("source", "observed"),
+            operation_id=d.get("operation_id"),
+            lease_id=d.get("lease_id"),
+        )
+
+
+_ROTATE_DEFAULT_TIMEOUT = 120.0
+_SERVER_WAIT_MAX = 300
+
+
 @dataclass(repr=False)
 class Device:
     """A device leased to the caller (one entry of ``GET /v1/devices``)."""
@@ -387,6 +509,53 @@ class Device:
             body["recording"] = {k: bool(v) for k, v in dict(recording).items()}
         resp = await self._client._request("POST", f"/v1/devices/{self.id}/browser", json=body)
         return BrowserSession._from_create(resp.json(), self, self._client)
+
+    def _bound(self) -> "Aimlib":
+        if self._client is None:
+            raise AimlibError("this Device is not bound to a client; get it from ai.devices.list()")
+        return self._client
+
+    async def rotate_ip(self, wait: bool = True, timeout: DurationLike = None) -> Operation:
+        """Rotates the device's egress IP (``POST /v1/devices/{id}/rotate-ip``).
+
+        With ``wait=True`` (the default) returns once the gateway *confirmed* a different IP through the
+        device's what-is-my-IP probe, and raises :class:`RotationFailedError` when the rotation ended
+        ``failed`` or ``timeout`` (the device keeps serving), or :class:`OperationTimeout` when ``timeout``
+        (default 120 s) passed first. With ``wait=False`` returns the queued operation at once; follow it with
+        ``ai.operations.wait(op.id)``. Raises :class:`RotationNotAllowedError`, :class:`RotationInProgressError`,
+        :class:`RotationTooSoonError` (with ``retry_after``) or :class:`DeviceOfflineError`.
+        """
+        client = self._bound()
+        if not wait:
+            resp = await client._request("POST", f"/v1/devices/{self.id}/rotate-ip", json={"wait": False}, retry=False)
+            return Operation._from_json(resp.json())
+        total = float(_duration_seconds(timeout, "timeout") or _ROTATE_DEFAULT_TIMEOUT)
+        deadline = time.monotonic() + total
+        # The server blocks at most this long per request: within the HTTP client's own timeout.
+        server_wait = max(1, min(_SERVER_WAIT_MAX, int(total), int(client.timeout) - 2))
+        resp = await client._request(
+            "POST", f"/v1/devices/{self.id}/rotate-ip", json={"wait": True, "timeout": server_wait}, retry=False
+        )
+        op = Operation._from_json(resp.json())
+        if not op.done:
+            op = await client.operations.wait(op.id, timeout=max(0.0, deadline - time.monotonic()))
+        if not op.succeeded:
+            raise RotationFailedError(f"rotation {op.id} ended {op.status}: {op.reason}", op)
+        self.current_egress_ip = op.new_ip
+        return op
+
+    async def ips(self) -> list[EgressIp]:
+        """The egress IPs this device had during the caller's leases, newest first (``GET /v1/devices/{id}/ips``),
+        including changes the carrier made on its own."""
+        resp = await self._bound()._request("GET", f"/v1/devices/{self.id}/ips")
+        return [EgressIp._from_json(d) for d in resp.json()]
+
+    async def set_rotation_schedule(self, interval: DurationLike) -> dict[str, Any]:
+        """Rotates the device every ``interval`` (seconds or ``"10m"``; None turns the schedule off) for the
+        rest of the lease (``PUT /v1/devices/{id}/rotation-schedule``). Answers ``interval`` and ``next_rotation_at``."""
+        seconds = _duration_seconds(interval, "interval")
+        resp = await self._bound()._request("PUT", f"/v1/devices/{self.id}/rotation-schedule", json={"interval": seconds})
+        return resp.json()
 
 
 @dataclass(repr=False)
@@ -876,6 +1045,30 @@ class CatalogueProfile:
         return cls(**{k: v for k, v in d.items() if k in known and k != "aliases"}, aliases=list(d.get("aliases") or []))
 
 
+class _Operations:
+    def __init__(self, client: "Aimlib") -> None:
+        self._client = client
+
+    async def get(self, operation_id: str) -> Operation:
+        """One of the caller's operations (``GET /v1/operations/{id}``); 404 for anyone else's."""
+        resp = await self._client._request("GET", f"/v1/operations/{operation_id}")
+        return Operation._from_json(resp.json())
+
+    async def wait(self, operation_id: str, timeout: DurationLike = None, poll: float = 0.5) -> Operation:
+        """Polls the operation until it is ``succeeded``, ``failed`` or ``timeout`` and returns it (whatever the
+        outcome); :class:`OperationTimeout` when ``timeout`` (default 120 s) passes first."""
+        total = float(_duration_seconds(timeout, "timeout") if timeout is not None else _ROTATE_DEFAULT_TIMEOUT)
+        deadline = time.monotonic() + total
+        while True:
+            op = await self.get(operation_id)
+            if op.done:
+                return op
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise OperationTimeout(f"operation {operation_id} still {op.status} after {total:g} s", op)
+            await asyncio.sleep(min(poll, left))
+
+
 class _Profiles:
     def __init__(self, client: "Aimlib") -> None:
         self._client = client
@@ -974,6 +1167,7 @@ class Aimlib:
         self.tickets = _Tickets(self)
         self.profiles = _Profiles(self)
         self.sessions = _Sessions(self)
+        self.operations = _Operations(self)
 
     def __repr__(self) -> str:
         return f"Aimlib(base_url={self.base_url!r})"

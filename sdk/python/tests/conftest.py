@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -34,6 +35,7 @@ class Server:
     operator_key: str
     demo_origin: str
     log: Path
+    tunnel_port: int = 0
 
     def env(self) -> dict[str, str]:
         return {
@@ -75,11 +77,15 @@ def server() -> Any:
     if not jar.exists():
         pytest.fail(f"{jar} not found: build it first (./mvnw -B -DskipTests package) or set AIMLIB_JAR")
     data_dir = Path(tempfile.mkdtemp(prefix="aimlib-sdk-test-"))
+    # A port the OS just handed out, so tests can start agents of their own against the tunnel.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        tunnel_port = probe.getsockname()[1]
     log = data_dir / "server.log"
     cmd = [
         _java(), "--enable-native-access=ALL-UNNAMED", "-jar", str(jar), "standalone", "--demo",
         "--data-dir", str(data_dir / "data"), "--port", "0", "--socks-port", "0", "--http-proxy-port", "0",
-        "--tunnel-port", "0",
+        "--tunnel-port", str(tunnel_port),
     ]
     logf = open(log, "w")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=logf, text=True, start_new_session=True)
@@ -114,7 +120,7 @@ def server() -> Any:
         proc.kill()
         pytest.fail(f"server did not start (exit {proc.poll()}); log:\n{log.read_text()[-4000:]}")
     srv = Server(found["AIMLIB_BASE_URL"], found["AIMLIB_API_KEY"], found["AIMLIB_ADMIN_URL"],
-                 found["AIMLIB_OPERATOR_KEY"], found["AIMLIB_DEMO_ORIGIN"], log)
+                 found["AIMLIB_OPERATOR_KEY"], found["AIMLIB_DEMO_ORIGIN"], log, tunnel_port)
     try:
         yield srv
     finally:

@@ -81,9 +81,19 @@ def test_the_documented_code_table():
         "data_cap_exceeded": DataCapError,
         "session_expired": SessionExpiredError,
         "session_provisioning": SessionTimeout,
+        # Rotation (issue 15), beside the documented table:
+        "device_offline": aimlib.DeviceOfflineError,
+        "rotation_not_allowed": aimlib.RotationNotAllowedError,
+        "rotation_in_progress": aimlib.RotationInProgressError,
+        "rotation_too_soon": aimlib.RotationTooSoonError,
     }
-    for cls in (CapacityError, LeaseInactiveError, DataCapError, SessionExpiredError, SessionTimeout, TabLimitError):
+    for cls in (CapacityError, LeaseInactiveError, DataCapError, SessionExpiredError, SessionTimeout, TabLimitError,
+                aimlib.RotationFailedError, aimlib.OperationTimeout):
         assert issubclass(cls, AimlibError)
+    # A rotation refused for its interval is never a capacity error (which callers may treat as "try another device").
+    e = _error_from_response(httpx.Response(429, headers={"Retry-After": "42"},
+                                            json={"error": "rotation_too_soon", "message": "m"}))
+    assert type(e) is aimlib.RotationTooSoonError and not isinstance(e, CapacityError) and e.retry_after == 42
 
 
 def test_bodyless_and_non_json_errors():

@@ -27,6 +27,11 @@ public enum ErrorCode {
     PAYLOAD_TOO_LARGE("payload_too_large"),
     RATE_LIMITED("rate_limited"),
     EGRESS_FORBIDDEN("egress_forbidden"),
+    DEVICE_OFFLINE("device_offline"),
+    DEVICE_ROTATING("device_rotating"),
+    ROTATION_NOT_ALLOWED("rotation_not_allowed"),
+    ROTATION_IN_PROGRESS("rotation_in_progress"),
+    ROTATION_TOO_SOON("rotation_too_soon"),
     /** Issue 14: the customer's recordings fill its storage quota. */
     STORAGE_QUOTA_EXCEEDED("storage_quota_exceeded"),
     /** Issue 14: a live-view or inspector link whose signature does not match. */

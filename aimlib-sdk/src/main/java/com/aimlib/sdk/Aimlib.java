@@ -25,6 +25,7 @@ public final class Aimlib implements AutoCloseable {
     private final Tickets tickets;
     private final Profiles profiles;
     private final Sessions sessions;
+    private final Operations operations;
 
     private Aimlib(Transport transport) {
         this.transport = transport;
@@ -32,6 +33,7 @@ public final class Aimlib implements AutoCloseable {
         this.tickets = new Tickets(transport);
         this.profiles = new Profiles(transport);
         this.sessions = new Sessions(transport);
+        this.operations = new Operations(transport);
     }
 
     /** A client from {@code AIMLIB_API_KEY} (required) and {@code AIMLIB_BASE_URL} (optional). */
@@ -56,6 +58,11 @@ public final class Aimlib implements AutoCloseable {
     /** Shorthand for {@code devices().get(id)}: a leased device, or {@link AimlibException} when it is not leased. */
     public Device device(String id) {
         return devices.get(id);
+    }
+
+    /** Device operations (IP rotations): {@code get} and {@code await}. */
+    public Operations operations() {
+        return operations;
     }
 
     /** Support tickets. */

@@ -3,13 +3,24 @@ package com.aimlib.sdk;
 import com.aimlib.protocol.BrowserSessionCreated;
 import com.aimlib.protocol.DeviceBody;
 import com.aimlib.protocol.DeviceHealthBody;
+import com.aimlib.protocol.EgressIpBody;
+import com.aimlib.protocol.OperationBody;
 import com.fasterxml.jackson.core.type.TypeReference;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 
 /** A leased mobile device: its identity, its raw {@link Proxy} and, on demand, a managed browser. */
 public final class Device {
     private static final TypeReference<BrowserSessionCreated> CREATED = new TypeReference<>() {
     };
+    private static final TypeReference<OperationBody> OPERATION = new TypeReference<>() {
+    };
+    private static final TypeReference<List<EgressIpBody>> IPS = new TypeReference<>() {
+    };
+    /** The longest the server blocks one rotate request; longer waits continue by polling the operation. */
+    private static final long SERVER_WAIT_MAX_S = 300;
     private final Transport transport;
     private final DeviceBody body;
     private final Proxy proxy;
@@ -85,6 +96,44 @@ public final class Device {
     public BrowserSession browser(BrowserOptions options) {
         BrowserSessionCreated c = transport.call("POST", "/v1/devices/" + id() + "/browser", options.request(), CREATED);
         return new BrowserSession(transport, this, c);
+    }
+
+    /** {@link #rotateIp(boolean, Duration)} waiting up to 120 s. */
+    public OperationBody rotateIp() {
+        return rotateIp(true, Duration.ofSeconds(120));
+    }
+
+    /**
+     * Rotates the device's egress IP ({@code POST /v1/devices/{id}/rotate-ip}). With {@code wait} returns once
+     * the gateway confirmed a different IP through the device's what-is-my-IP probe, and throws
+     * {@link RotationFailedException} when it ended {@code failed} or {@code timeout} (the device keeps serving),
+     * or {@link OperationTimeoutException} when {@code timeout} passed first. Without {@code wait} returns the
+     * queued operation at once (follow it with {@link Operations#await}).
+     *
+     * @throws RotationNotAllowedException the caller does not hold the device's only active lease
+     * @throws RotationInProgressException the device is rotating already
+     * @throws RotationTooSoonException the device rotated too recently ({@link RotationTooSoonException#retryAfter()})
+     * @throws DeviceOfflineException the device's agent is not connected
+     */
+    public OperationBody rotateIp(boolean wait, Duration timeout) {
+        if (!wait) {
+            return transport.call("POST", "/v1/devices/" + id() + "/rotate-ip", Map.of("wait", false), OPERATION);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long serverWait = Math.max(1, Math.min(SERVER_WAIT_MAX_S, Math.min(timeout.toSeconds(), transport.timeout().toSeconds() - 2)));
+        OperationBody op = transport.call("POST", "/v1/devices/" + id() + "/rotate-ip", Map.of("wait", true, "timeout", serverWait), OPERATION);
+        if (!op.finished()) {
+            op = new Operations(transport).await(op.operationId().toString(), Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        }
+        if (!"succeeded".equals(op.status())) {
+            throw new RotationFailedException(op);
+        }
+        return op;
+    }
+
+    /** The egress IPs this device had during the caller's leases, newest first ({@code GET /v1/devices/{id}/ips}). */
+    public List<EgressIpBody> ips() {
+        return transport.call("GET", "/v1/devices/" + id() + "/ips", null, IPS);
     }
 
     @Override

@@ -10,7 +10,8 @@ import java.io.IOException;
  * {@code capacity_unavailable} → {@link CapacityException}, {@code lease_inactive} →
  * {@link LeaseInactiveException}, {@code data_cap_exceeded} → {@link DataCapException},
  * {@code session_expired} → {@link SessionExpiredException}, {@code session_provisioning} →
- * {@link SessionTimeoutException}; anything else → {@link AimlibException} carrying the response text, or
+ * {@link SessionTimeoutException}; and the rotation codes: {@code device_offline}, {@code rotation_not_allowed},
+ * {@code rotation_in_progress}, {@code rotation_too_soon} (with its {@code Retry-After}); anything else → {@link AimlibException} carrying the response text, or
  * {@code HTTP <status>} when the body is empty.
  */
 final class Errors {
@@ -33,6 +34,11 @@ final class Errors {
     }
 
     static AimlibException from(ObjectMapper mapper, int status, String body) {
+        return from(mapper, status, body, null);
+    }
+
+    /** As {@link #from(ObjectMapper, int, String)}, with the answer's {@code Retry-After} (seconds) or null. */
+    static AimlibException from(ObjectMapper mapper, int status, String body, java.time.Duration retryAfter) {
         String code = code(mapper, body);
         ErrorCode known = ErrorCode.fromWire(code).orElse(null);
         if (known != null) {
@@ -43,6 +49,10 @@ final class Errors {
                 case DATA_CAP_EXCEEDED: return new DataCapException(detail, status, code);
                 case SESSION_EXPIRED: return new SessionExpiredException(detail, status, code);
                 case SESSION_PROVISIONING: return new SessionTimeoutException(detail, status, code);
+                case DEVICE_OFFLINE: return new DeviceOfflineException(detail, status, code);
+                case ROTATION_NOT_ALLOWED: return new RotationNotAllowedException(detail, status, code);
+                case ROTATION_IN_PROGRESS: return new RotationInProgressException(detail, status, code);
+                case ROTATION_TOO_SOON: return new RotationTooSoonException(detail, status, code, retryAfter);
                 default: break;
             }
         }

@@ -55,6 +55,11 @@ final class Transport implements AutoCloseable {
         return base;
     }
 
+    /** The per-request HTTP timeout. */
+    Duration timeout() {
+        return timeout;
+    }
+
     String authorization() {
         return authorization;
     }
@@ -63,7 +68,7 @@ final class Transport implements AutoCloseable {
     <T> T call(String method, String path, Object body, TypeReference<T> type) {
         Answer a = exchange(method, URI.create(base + path), authorization, body);
         if (!a.ok()) {
-            throw Errors.from(MAPPER, a.status(), a.body());
+            throw Errors.from(MAPPER, a.status(), a.body(), a.retryAfter().flatMap(Transport::seconds).orElse(null));
         }
         if (type == null) {
             return null;
@@ -112,7 +117,8 @@ final class Transport implements AutoCloseable {
         if (a.status() == 503) {
             return ErrorCode.CAPACITY_UNAVAILABLE.wire().equals(code);
         }
-        return a.status() == 429 && !ErrorCode.CAPACITY_UNAVAILABLE.wire().equals(code);
+        // A device cap or a rotation interval does not lift by waiting a little: only the rate limiter's 429 is retried.
+        return a.status() == 429 && !ErrorCode.CAPACITY_UNAVAILABLE.wire().equals(code) && !ErrorCode.ROTATION_TOO_SOON.wire().equals(code);
     }
 
     /** {@code Retry-After} seconds when given (capped), else 0.5 s doubling. */

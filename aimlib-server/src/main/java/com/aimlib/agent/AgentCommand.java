@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
  * {"gateway": "gw.example:7783", "tls": true, "egress_allow": "10.20.0.0/16,db.internal:5432",
  *  "devices": [{"id": "…", "token": "at_…", "bind": "if:usb0", "carrier": "T-Mobile",
  *               "rotate_command": "adb -s X shell cmd connectivity airplane-mode enable; …",
+ *               "restore_command": "adb -s X shell cmd connectivity airplane-mode disable",
  *               "what_is_my_ip_url": "https://api.ipify.org", "pool": 2,
  *               "health_command": "/opt/farm/phone-health X"}]}
  * </pre>
@@ -51,6 +52,15 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Option(names = "--rotate-command", description = "Shell command that changes the device's IP")
     String rotateCommand;
+
+    @Option(names = "--restore-command", description = "Shell command run after a failed or timed-out rotation to bring the network back")
+    String restoreCommand;
+
+    @Option(names = "--rotate-command-timeout-s", description = "Seconds the rotate or restore command may run (default ${DEFAULT-VALUE})", defaultValue = "60")
+    int commandTimeoutS;
+
+    @Option(names = "--rotate-wait-s", description = "Seconds to wait for a different egress IP after the rotate command (default ${DEFAULT-VALUE})", defaultValue = "90")
+    int rotateWaitS;
 
     @Option(names = "--what-is-my-ip-url", description = "URL answering the caller's address, fetched from the binding")
     String whatIsMyIpUrl;
@@ -103,7 +113,7 @@ public final class AgentCommand implements Callable<Integer> {
             }
         }
         if (deviceId != null) {
-            devices.add(new DeviceConfig(deviceId, token, bind, carrier, rotateCommand, whatIsMyIpUrl, pool, healthCommand));
+            devices.add(new DeviceConfig(deviceId, token, bind, carrier, rotateCommand, whatIsMyIpUrl, pool, restoreCommand, healthCommand));
         }
         if (devices.isEmpty()) {
             System.err.println("no devices: give --config or --device-id with --token");
@@ -125,7 +135,12 @@ public final class AgentCommand implements Callable<Integer> {
             System.err.println("--egress-allow: " + e.getMessage());
             return 2;
         }
-        AgentSettings settings = AgentSettings.defaults().withEgress(egress).withTunnel(AgentSettings.defaults().tunnel()
+        if (commandTimeoutS < 1 || commandTimeoutS > 3600 || rotateWaitS < 1 || rotateWaitS > 3600) {
+            System.err.println("--rotate-command-timeout-s and --rotate-wait-s: 1..3600");
+            return 2;
+        }
+        AgentSettings settings = AgentSettings.defaults().withEgress(egress).withCommandTimeout(Duration.ofSeconds(commandTimeoutS))
+                .withRotation(AgentSettings.defaults().drainTimeout(), Duration.ofSeconds(rotateWaitS)).withTunnel(AgentSettings.defaults().tunnel()
                 .withKeepAlive(Duration.ofMillis(pingMs), Duration.ofMillis(deadMs))
                 .withWindows(Math.min(streamWindowKib << 10, Integer.MAX_VALUE), (int) Math.min((long) connectionWindowKib << 10, Integer.MAX_VALUE)));
         ProcessLifetime lifetime = new ProcessLifetime("agent");

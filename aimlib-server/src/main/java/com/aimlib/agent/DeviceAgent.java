@@ -15,7 +15,6 @@ import io.netty.util.AttributeKey;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +48,6 @@ final class DeviceAgent {
     private final AtomicBoolean rotating = new AtomicBoolean();
     private final int[] failures;
     private volatile InetAddress bindAddress;
-    private static final Duration PROBE_MAX_AGE = Duration.ofSeconds(30);
     private volatile String egressIp;
     private volatile long probedAt;
     private volatile boolean closed;
@@ -192,7 +190,12 @@ final class DeviceAgent {
         }
     }
 
+    /**
+     * Re-reads the binding (a carrier may have given the device a new address on its own) and asks the
+     * what-is-my-IP URL from it; without a URL the binding's address is the answer.
+     */
     private String probe() throws IOException, InterruptedException {
+        bindAddress = config.binding().resolve();
         if (config.whatIsMyIpUrl() == null || config.whatIsMyIpUrl().isBlank()) {
             InetAddress bind = bindAddress;
             egressIp = bind == null ? null : bind.getHostAddress();
@@ -206,7 +209,7 @@ final class DeviceAgent {
     /** What the gateway's status stream answers: carrier, egress IP (probed if not yet known), rotating. */
     CompletableFuture<String> statusJson() {
         return CompletableFuture.supplyAsync(() -> {
-            if (egressIp == null || System.nanoTime() - probedAt > PROBE_MAX_AGE.toNanos()) {
+            if (!rotating.get() && (egressIp == null || System.nanoTime() - probedAt > settings.probeMaxAge().toNanos())) {
                 probeQuietly();
             }
             Map<String, Object> body = new LinkedHashMap<>();
@@ -261,8 +264,9 @@ final class DeviceAgent {
     }
 
     /**
-     * Rotates: refuses new streams, lets open ones finish for the drain timeout and resets the rest, runs the
-     * rotate command, then probes until the egress IP differs from before (or the rotate timeout passes).
+     * Rotates: drain (refuse new streams, let open ones finish for the drain timeout, reset the rest) → rotate
+     * command → wait for the network → probe until the egress IP differs from before, within the rotate
+     * timeout. Any other ending runs the restore command, so a device is never left in airplane mode.
      */
     CompletableFuture<Answer> rotate() {
         return CompletableFuture.supplyAsync(this::rotateNow, blocking);
@@ -270,71 +274,132 @@ final class DeviceAgent {
 
     private Answer rotateNow() {
         if (config.rotateCommand() == null || config.rotateCommand().isBlank()) {
-            return new Answer(501, "{\"error\":\"no_rotate_command\"}");
+            return new Answer(501, "{\"error\":\"no_rotate_command\",\"outcome\":\"failed\",\"reason\":\"no_rotate_command\"}");
         }
         if (!rotating.compareAndSet(false, true)) {
             return new Answer(409, "{\"error\":\"rotation_in_progress\"}");
         }
+        String previous = egressIp;
+        int[] drained = {0, 0};
+        Map<String, Object> body = new LinkedHashMap<>();
         try {
-            String previous = egressIp;
             if (previous == null) {
                 probeQuietly();
                 previous = egressIp;
             }
-            drain();
-            log("rotate_start", "");
-            Process process = new ProcessBuilder("sh", "-c", config.rotateCommand())
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-            if (!process.waitFor(settings.commandTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                return new Answer(502, "{\"error\":\"rotate_command_timeout\"}");
-            }
-            if (process.exitValue() != 0) {
-                return new Answer(502, "{\"error\":\"rotate_command_failed\"}");
-            }
-            long deadline = System.nanoTime() + settings.rotateTimeout().toNanos();
+            drained = drain();
+            log("rotate_start", "drained=" + drained[0] + " reset=" + drained[1]);
+            String failure = runCommand(config.rotateCommand());
+            String outcome;
+            String reason;
             String now = null;
-            while (System.nanoTime() < deadline) {
-                try {
-                    bindAddress = config.binding().resolve();
-                    now = probe();
-                    if (now != null && !now.equals(previous)) {
-                        break;
+            if (failure != null) {
+                outcome = failure.equals("timeout") ? "timeout" : "failed";
+                reason = "rotate_command_" + failure;
+            } else {
+                // Wait for the network to come back with a different address.
+                long deadline = System.nanoTime() + settings.rotateTimeout().toNanos();
+                boolean answered = false;
+                while (System.nanoTime() < deadline) {
+                    try {
+                        now = probe();
+                        answered = true;
+                        if (now != null && !now.equals(previous)) {
+                            break;
+                        }
+                    } catch (IOException e) {
+                        // The device is typically between networks right after the command: try again.
                     }
-                } catch (IOException e) {
-                    // The device is typically between networks right after the command: try again.
+                    Thread.sleep(250);
                 }
-                Thread.sleep(250);
+                boolean changed = now != null && !now.equals(previous);
+                outcome = changed ? "succeeded" : answered ? "failed" : "timeout";
+                reason = changed ? null : answered ? "ip_unchanged" : "network_not_back";
             }
-            boolean changed = now != null && !now.equals(previous);
-            log("rotate_done", "changed=" + changed);
-            Map<String, Object> body = new LinkedHashMap<>();
+            if (!outcome.equals("succeeded")) {
+                body.put("restored", restore());
+                now = egressIp;
+            }
+            log("rotate_done", "outcome=" + outcome + (reason == null ? "" : " reason=" + reason));
+            body.put("outcome", outcome);
+            body.put("reason", reason);
             body.put("previous_ip", previous);
             body.put("egress_ip", now);
-            body.put("changed", changed);
+            body.put("changed", outcome.equals("succeeded"));
             body.put("carrier", config.carrier());
-            return new Answer(changed ? 200 : 504, json(body));
-        } catch (IOException e) {
-            return new Answer(502, "{\"error\":\"rotate_command_failed\"}");
+            body.put("drained_streams", drained[0]);
+            body.put("reset_streams", drained[1]);
+            if (reason != null && reason.startsWith("rotate_command_")) {
+                body.put("error", reason);
+                return new Answer(502, json(body));
+            }
+            return new Answer(outcome.equals("succeeded") ? 200 : 504, json(body));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Answer(500, "{\"error\":\"rotation_interrupted\"}");
+            restore();
+            return new Answer(500, "{\"error\":\"rotation_interrupted\",\"outcome\":\"failed\",\"reason\":\"rotation_interrupted\"}");
         } finally {
             rotating.set(false);
         }
     }
 
-    /** Lets open streams finish for the drain timeout, then resets the ones still open. */
-    private void drain() throws InterruptedException {
+    /**
+     * Runs {@code command} with {@code sh -c} within the command timeout; null when it exited 0, else
+     * {@code "timeout"} (then it and everything it started are killed) or {@code "failed"}.
+     */
+    private String runCommand(String command) throws InterruptedException {
+        Process process;
+        try {
+            process = new ProcessBuilder("sh", "-c", command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+        } catch (IOException e) {
+            return "failed";
+        }
+        if (!process.waitFor(settings.commandTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            return "timeout";
+        }
+        return process.exitValue() == 0 ? null : "failed";
+    }
+
+    /**
+     * After a failed rotation: runs the restore command (if the device has one), then reads the binding and
+     * probes again so the reported IP is the one the device has now. True when the restore command succeeded.
+     */
+    private boolean restore() {
+        boolean ok = true;
+        if (config.restoreCommand() != null && !config.restoreCommand().isBlank()) {
+            try {
+                ok = runCommand(config.restoreCommand()) == null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                ok = false;
+            }
+            log("rotate_restore", "ok=" + ok);
+        }
+        probeQuietly();
+        return ok;
+    }
+
+    /**
+     * Lets open streams finish for the drain timeout, then resets the ones still open. Answers how many
+     * finished by themselves and how many were reset.
+     */
+    private int[] drain() throws InterruptedException {
+        int open = streams.size();
         long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
         while (!streams.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
+        int reset = 0;
         for (Channel s : streams) {
             s.close();
+            reset++;
         }
+        return new int[] {Math.max(0, open - reset), reset};
     }
 
     private static String json(Map<String, Object> body) {

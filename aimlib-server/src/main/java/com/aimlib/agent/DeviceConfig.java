@@ -7,8 +7,10 @@ import java.util.UUID;
 /**
  * One device an agent serves: its id and agent token (from {@code POST /admin/v1/devices/{id}/agent-token}),
  * its egress binding (see {@link EgressBinding}), carrier, rotate command (run with {@code sh -c}), the
- * what-is-my-IP URL probed from the binding, how many tunnel connections to keep (default 2), and the health
- * command (run with {@code sh -c}, prints signal, network type, battery and temperature as JSON: {@link HealthProbe}).
+ * what-is-my-IP URL probed from the binding, how many tunnel connections to keep (default 2), the restore
+ * command run after a failed or timed-out rotation so the device is never left without a network (for a phone:
+ * airplane mode off), and the health command (run with {@code sh -c}, prints signal, network type, battery and
+ * temperature as JSON: {@link HealthProbe}).
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record DeviceConfig(
@@ -19,9 +21,16 @@ public record DeviceConfig(
         @JsonProperty("rotate_command") String rotateCommand,
         @JsonProperty("what_is_my_ip_url") String whatIsMyIpUrl,
         @JsonProperty("pool") Integer pool,
+        @JsonProperty("restore_command") String restoreCommand,
         @JsonProperty("health_command") String healthCommand) {
 
-    /** A device without a health command. */
+    /** A device without a restore or health command. */
+    public DeviceConfig(UUID id, String token, String bind, String carrier, String rotateCommand, String whatIsMyIpUrl, Integer pool,
+                        String restoreCommand) {
+        this(id, token, bind, carrier, rotateCommand, whatIsMyIpUrl, pool, restoreCommand, null);
+    }
+
+    /** A device without a restore command. */
     public DeviceConfig(UUID id, String token, String bind, String carrier, String rotateCommand, String whatIsMyIpUrl, Integer pool) {
         this(id, token, bind, carrier, rotateCommand, whatIsMyIpUrl, pool, null);
     }

@@ -19,6 +19,8 @@ import com.aimlib.gateway.recordings.RecordingRoutes;
 import com.aimlib.gateway.recordings.RecordingSettings;
 import com.aimlib.gateway.recordings.Recordings;
 import com.aimlib.gateway.relay.CdpRelay;
+import com.aimlib.gateway.rotation.RotationRoutes;
+import com.aimlib.gateway.rotation.RotationService;
 import com.aimlib.gateway.sessions.BrowserSessions;
 import com.aimlib.gateway.sessions.BrowserSettings;
 import com.aimlib.gateway.sessions.SessionReaper;
@@ -72,6 +74,7 @@ public final class Gateway implements AutoCloseable {
     private DeviceTunnels tunnels;
     private TunnelServer tunnelServer;
     private DeviceHealthMonitor health;
+    private RotationService rotations;
     // proxy front
     private final DeviceStreams streamsOverride;
     private ProxyFront proxy;
@@ -138,8 +141,11 @@ public final class Gateway implements AutoCloseable {
 
         // Device agents dial in here; the tunnels are the DeviceStreams of the proxy front.
         AgentStore agentStore = new AgentStore(db);
-        tunnels = new DeviceTunnels(agentStore, blocking);
-        TunnelRoutes.register(router, auth, agentStore, tunnels, db.jdbi());
+        tunnels = new DeviceTunnels(agentStore, blocking, config.rotation().observePeriod());
+        // IP rotations: stored operations any replica answers, run by the replica holding the device's tunnel.
+        rotations = new RotationService(db.jdbi(), tunnels, config.clock(), config.rotation(), blocking, meters).start();
+        TunnelRoutes.register(router, auth, agentStore, rotations, db.jdbi());
+        new RotationRoutes(rotations, db.jdbi()).register(router, auth);
         tunnelServer = bind(() -> TunnelServer.start(config.bindHost(), config.tunnelPort(), TunnelSettings.defaults(),
                 agentStore, tunnels, workers, blocking), "--tunnel-port", config.tunnelPort());
 
@@ -353,6 +359,11 @@ public final class Gateway implements AutoCloseable {
         return tunnels;
     }
 
+    /** IP rotations (tests run the background loop's pass by hand with an injected clock). */
+    public RotationService rotations() {
+        return rotations;
+    }
+
     /** The port device agents dial. */
     public int tunnelPort() {
         return tunnelServer.port();
@@ -373,6 +384,9 @@ public final class Gateway implements AutoCloseable {
         }
         if (recordings != null) {
             recordings.close();
+        }
+        if (rotations != null) {
+            rotations.close();
         }
         if (http != null) {
             http.close();

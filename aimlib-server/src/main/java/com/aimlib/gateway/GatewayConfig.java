@@ -2,6 +2,7 @@ package com.aimlib.gateway;
 
 import com.aimlib.gateway.health.DeviceHealthMonitor;
 import com.aimlib.gateway.http.HttpLimits;
+import com.aimlib.gateway.rotation.RotationSettings;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -28,7 +29,8 @@ public record GatewayConfig(
         String metricsHost,
         Integer metricsPort,
         Clock clock,
-        DeviceHealthMonitor.Settings deviceHealth) {
+        DeviceHealthMonitor.Settings deviceHealth,
+        RotationSettings rotation) {
 
     /**
      * The base of the WebSocket URLs customers get ({@code connect_url}, discovery): {@code wss://host} for an
@@ -70,6 +72,7 @@ public record GatewayConfig(
         private Integer metricsPort = null;
         private Clock clock = Clock.systemUTC();
         private DeviceHealthMonitor.Settings deviceHealth = DeviceHealthMonitor.Settings.defaults();
+        private RotationSettings rotation = RotationSettings.defaults();
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder publicHost(String v) { publicHost = v; return this; }
@@ -93,6 +96,7 @@ public record GatewayConfig(
         public Builder clock(Clock v) { clock = v; return this; }
         /** How often devices are asked about their health, and after how long without egress one is unhealthy. */
         public Builder deviceHealth(DeviceHealthMonitor.Settings v) { deviceHealth = v; return this; }
+        public Builder rotation(RotationSettings v) { rotation = v; return this; }
 
         /** All listeners on free ports: what tests use. */
         public Builder ephemeralPorts() {
@@ -114,7 +118,7 @@ public record GatewayConfig(
             return new GatewayConfig(bindHost, publicHost, url, httpPort, socksPort, httpProxyPort, tunnelPort, region,
                     maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads,
                     new HttpLimits(httpIdleTimeout, httpHeaderTimeout, httpBodyTimeout, httpMaxConnections),
-                    metricsHost, metricsPort, clock, deviceHealth);
+                    metricsHost, metricsPort, clock, deviceHealth, rotation);
         }
     }
 }

@@ -26,6 +26,8 @@ final class CdpClient implements AutoCloseable {
     private final Map<Integer, CompletableFuture<JsonNode>> calls = new ConcurrentHashMap<>();
     private final AtomicInteger ids = new AtomicInteger();
     private volatile java.util.function.Consumer<JsonNode> events = e -> { };
+    /** When set, only events whose text starts with this prefix are parsed and delivered. */
+    private volatile String eventFilter;
 
     private CdpClient(WebSocket ws) {
         this.ws = ws;
@@ -88,6 +90,11 @@ final class CdpClient implements AutoCloseable {
         this.events = listener;
     }
 
+    /** Delivers only the events of {@code method} (Chromium writes the method first); every other event is dropped unparsed. */
+    void onlyEvents(String method) {
+        this.eventFilter = "{\"method\":\"" + method + "\"";
+    }
+
     static ObjectNode params() {
         return MAPPER.createObjectNode();
     }
@@ -109,8 +116,13 @@ final class CdpClient implements AutoCloseable {
                 String msg = text.toString();
                 text.setLength(0);
                 try {
-                    JsonNode node = MAPPER.readTree(msg);
                     CdpClient c = client;
+                    if (c != null && c.eventFilter != null && msg.startsWith("{\"method\":") && !msg.startsWith(c.eventFilter)) {
+                        // An event no one here listens for (with Page enabled on every target there are many): not parsed.
+                        ws.request(1);
+                        return null;
+                    }
+                    JsonNode node = MAPPER.readTree(msg);
                     if (c != null && node.has("id")) {
                         CompletableFuture<JsonNode> f = c.calls.get(node.get("id").asInt());
                         if (f != null) {

@@ -39,6 +39,7 @@ final class TargetIdentity implements AutoCloseable {
         CdpClient cdp = CdpClient.connect(browser, STEP);
         TargetIdentity t = new TargetIdentity(cdp, overrides);
         cdp.onEvent(t::event);
+        cdp.onlyEvents("Target.attachedToTarget");
         try {
             cdp.call("Target.setAutoAttach", autoAttach(), null, STEP);
             t.awaitIdle(STEP);

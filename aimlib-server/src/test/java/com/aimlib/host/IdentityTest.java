@@ -195,6 +195,7 @@ class IdentityTest {
             Page popup = page.waitForPopup(() -> page.evaluate("() => window.open('http://127.0.0.3:" + port + "/identity/frame.html')"));
             popup.waitForFunction("() => window.results && results.main", null, new Page.WaitForFunctionOptions().setTimeout(30_000));
             JsonNode pr = JSON.readTree((String) popup.evaluate("() => JSON.stringify(results)"));
+            popup.close(); // the relay enforces max_tabs (5, popups count): the tabs below need its slot
 
             JsonNode expected = expected(profile);
             JsonNode inWorkers = workers(expected);
@@ -236,6 +237,7 @@ class IdentityTest {
             detect.waitForFunction("() => detect.botd && detect.botdFrame && detect.fpscanner", null,
                     new Page.WaitForFunctionOptions().setTimeout(60_000));
             JsonNode d = JSON.readTree((String) detect.evaluate("() => JSON.stringify(detect)"));
+            detect.close(); // max_tabs (5) counts every open tab
             System.out.println("identity device=" + device + " botd=" + d.path("botd") + " botdFrame=" + d.path("botdFrame")
                     + " fpscanner=" + d.path("fpscanner"));
             soft.assertThat(d.path("botd").path("bot").asBoolean(true)).as("BotD main " + d.path("botd")).isFalse();
@@ -257,6 +259,7 @@ class IdentityTest {
                 udp = false;
             }
             assertThat(udp).as("UDP reached the local STUN server").isFalse();
+            rtc.close();
 
             // DNS: a name only the device side resolves loads; Chromium asked the bridge for the name, not an address.
             assertThat(new ProcessBuilder("getent", "hosts", DeviceOnlyNames.NAME).start().waitFor()).as("the host resolves it").isNotZero();
@@ -264,6 +267,8 @@ class IdentityTest {
             // (Not a secure context: userAgentData and storage are absent there, so only the load itself is checked.)
             assertThat(dns.navigate("http://" + DeviceOnlyNames.NAME + ":" + port + "/identity/frame.html").status()).isEqualTo(200);
             assertThat(headers).containsKey(DeviceOnlyNames.NAME + ":" + port + "/identity/frame.html");
+            // Closing the client leaves its tabs open; the raw client's tab below needs a slot under max_tabs (5).
+            dns.close();
             browser.close();
 
             // The same pages driven by a raw CDP client through the relay: targets it creates get the identity too.

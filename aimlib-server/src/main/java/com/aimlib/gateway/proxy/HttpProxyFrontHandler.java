@@ -286,6 +286,9 @@ final class HttpProxyFrontHandler extends ProxyFrontHandler {
     }
 
     /** Writes a complete error response and closes. */
+    /** What a 503 (device rotating, credential check failed) tells the client to wait before retrying. */
+    static final int RETRY_AFTER_S = 5;
+
     private void respond(ChannelHandlerContext ctx, int status, String code, String message, boolean challenge) {
         if (state == State.CLOSED) {
             return;
@@ -305,6 +308,10 @@ final class HttpProxyFrontHandler extends ProxyFrontHandler {
                 .append("Connection: close\r\n");
         if (challenge) {
             head.append("Proxy-Authenticate: Basic realm=\"aimlib\"\r\n");
+        }
+        if (status == 503) {
+            // A rotating device or a database hiccup: both pass within seconds, and clients that honour it wait.
+            head.append("Retry-After: ").append(RETRY_AFTER_S).append("\r\n");
         }
         head.append("\r\n");
         ByteBuf out = ctx.alloc().buffer(head.length() + body.length);

@@ -59,9 +59,18 @@ public final class AgentStore {
 
     /**
      * Records what the agent reported: carrier (when it has one), the egress IP, a sighting, and a
-     * history row whenever the IP differs from the stored one.
+     * history row whenever the IP differs from the stored one (else the current row's last sighting moves).
      */
     public void report(UUID deviceId, String carrier, String egressIp) {
+        report(deviceId, carrier, egressIp, null);
+    }
+
+    /**
+     * {@link #report(UUID, String, String)}; live browser sessions on the device take a new IP as their
+     * {@code egress_ip}; a new IP's history row is tagged as the result of rotation
+     * {@code operationId} when that is not null, else as observed (the carrier changed it on its own).
+     */
+    public void report(UUID deviceId, String carrier, String egressIp, UUID operationId) {
         jdbi.useTransaction(h -> {
             List<String> previous = h.createQuery("SELECT current_egress_ip FROM devices WHERE id = :id FOR UPDATE")
                     .bind("id", deviceId).mapTo(String.class).list();
@@ -71,7 +80,20 @@ public final class AgentStore {
                             WHERE id = :id""")
                     .bind("carrier", carrier).bind("ip", egressIp).bind("id", deviceId).execute();
             if (egressIp != null && !previous.isEmpty() && !egressIp.equals(previous.get(0))) {
-                h.createUpdate("INSERT INTO device_egress_history (device_id, ip) VALUES (:id, :ip)")
+                h.createUpdate("""
+                                INSERT INTO device_egress_history (device_id, ip, source, operation_id)
+                                VALUES (:id, :ip, :source, CAST(:op AS uuid))""")
+                        .bind("id", deviceId).bind("ip", egressIp).bind("source", operationId == null ? "observed" : "rotation")
+                        .bind("op", operationId).execute();
+                // A live browser goes out through the device, so its egress IP is the device's new one.
+                h.createUpdate("""
+                                UPDATE browser_sessions SET egress_ip = :ip
+                                WHERE device_id = :id AND status IN ('ready', 'active', 'idle') AND egress_ip IS DISTINCT FROM :ip""")
+                        .bind("id", deviceId).bind("ip", egressIp).execute();
+            } else if (egressIp != null) {
+                h.createUpdate("""
+                                UPDATE device_egress_history SET last_seen_at = now()
+                                WHERE id = (SELECT max(id) FROM device_egress_history WHERE device_id = :id) AND ip = :ip""")
                         .bind("id", deviceId).bind("ip", egressIp).execute();
             }
         });

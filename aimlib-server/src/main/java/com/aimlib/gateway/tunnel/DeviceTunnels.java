@@ -30,10 +30,10 @@ public final class DeviceTunnels implements DeviceStreams {
     private static final Logger log = LoggerFactory.getLogger(DeviceTunnels.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration STATUS_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration STATUS_POLL = Duration.ofSeconds(60);
 
     private final AgentStore store;
     private final ExecutorService blocking;
+    private final Duration statusPoll;
     private final Map<UUID, Link> links = new ConcurrentHashMap<>();
 
     /** One device's connections and whether it is rotating. */
@@ -44,8 +44,14 @@ public final class DeviceTunnels implements DeviceStreams {
     }
 
     public DeviceTunnels(AgentStore store, ExecutorService blocking) {
+        this(store, blocking, Duration.ofSeconds(60));
+    }
+
+    /** {@code statusPoll}: how often each device's agent is asked for its egress IP (carrier changes show up so). */
+    public DeviceTunnels(AgentStore store, ExecutorService blocking, Duration statusPoll) {
         this.store = store;
         this.blocking = blocking;
+        this.statusPoll = statusPoll;
     }
 
     @Override
@@ -143,7 +149,7 @@ public final class DeviceTunnels implements DeviceStreams {
             if (connection == leastLoaded(link) && !link.rotating.get()) {
                 blocking.execute(() -> refreshStatus(id, connection));
             }
-        }, STATUS_POLL.toMillis(), STATUS_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        }, statusPoll.toMillis(), statusPoll.toMillis(), TimeUnit.MILLISECONDS);
         connection.channel().closeFuture().addListener(f -> poll.cancel(false));
     }
 
@@ -173,8 +179,14 @@ public final class DeviceTunnels implements DeviceStreams {
         }
     }
 
-    /** The outcome of a rotation, as the agent reported it. */
-    public record Rotation(String previousIp, String egressIp, boolean changed) {
+    /**
+     * The outcome of a rotation: {@code outcome} is {@code succeeded}, {@code failed} or {@code timeout};
+     * {@code reason} says why it did not succeed ({@code ip_unchanged}, {@code network_not_back},
+     * {@code rotate_command_failed}, {@code rotate_command_timeout}, {@code no_rotate_command},
+     * {@code agent_no_answer}, {@code tunnel_lost}); the stream counts are what the drain let finish and reset.
+     */
+    public record Rotation(String previousIp, String egressIp, boolean changed, String outcome, String reason,
+                           int drainedStreams, int resetStreams) {
     }
 
     /** Thrown when a rotation cannot start. */
@@ -185,10 +197,13 @@ public final class DeviceTunnels implements DeviceStreams {
     }
 
     /**
-     * Rotates the device's IP: new streams fail fast with {@code ROTATING} until the agent has run its
-     * rotate command and confirmed a new egress IP (or given up). Blocking; call on a virtual thread.
+     * Rotates the device's IP: new streams fail fast with {@code ROTATING} until the agent has drained, run
+     * its rotate command and confirmed a new egress IP, or given up and restored the device. Stores the IP
+     * the device ends with (a history row tagged with {@code operationId} when it changed). Throws
+     * {@link RotationRefused} only when the rotation cannot start ({@code device_offline},
+     * {@code rotation_in_progress}). Blocking; call on a virtual thread.
      */
-    public Rotation rotate(UUID deviceId, Duration timeout) {
+    public Rotation rotate(UUID deviceId, Duration timeout, UUID operationId) {
         Link link = links.get(deviceId);
         TunnelConnection connection = link == null ? null : leastLoaded(link);
         if (connection == null) {
@@ -199,16 +214,34 @@ public final class DeviceTunnels implements DeviceStreams {
         }
         try {
             syncStatus(deviceId, link);
-            ControlCallHandler.Answer answer = connection.control("POST", TunnelProtocol.ROTATE_PATH, timeout).join();
-            JsonNode body = JSON.readTree(answer.body());
-            Rotation rotation = new Rotation(text(body, "previous_ip"), text(body, "egress_ip"), body.path("changed").asBoolean());
-            if (answer.status() != 200 && answer.status() != 504) {
-                throw new RotationRefused(body.path("error").asText("rotation_failed"));
+            ControlCallHandler.Answer answer;
+            try {
+                answer = connection.control("POST", TunnelProtocol.ROTATE_PATH, timeout).join();
+            } catch (CompletionException e) {
+                boolean lost = !connection.channel().isActive();
+                return new Rotation(null, null, false, lost ? "failed" : "timeout", lost ? "tunnel_lost" : "agent_no_answer", 0, 0);
             }
-            store.report(deviceId, text(body, "carrier"), rotation.egressIp());
+            JsonNode body;
+            try {
+                body = JSON.readTree(answer.body());
+            } catch (IOException e) {
+                return new Rotation(null, null, false, "failed", "agent_bad_answer", 0, 0);
+            }
+            if (answer.status() == 409) {
+                throw new RotationRefused("rotation_in_progress");
+            }
+            String outcome = text(body, "outcome");
+            String reason = text(body, "reason");
+            if (outcome == null) {
+                outcome = answer.status() == 200 ? "succeeded" : "failed";
+                reason = answer.status() == 200 ? null : body.path("error").asText("rotation_failed");
+            }
+            Rotation rotation = new Rotation(text(body, "previous_ip"), text(body, "egress_ip"), "succeeded".equals(outcome),
+                    outcome, reason, body.path("drained_streams").asInt(), body.path("reset_streams").asInt());
+            if (rotation.egressIp() != null) {
+                store.report(deviceId, text(body, "carrier"), rotation.egressIp(), rotation.changed() ? operationId : null);
+            }
             return rotation;
-        } catch (CompletionException | IOException e) {
-            throw new RotationRefused("rotation_failed");
         } finally {
             link.rotating.set(false);
             syncStatus(deviceId, link);

@@ -167,20 +167,24 @@ class CustomerApiTest {
         JsonNode list = json(api.get("/v1/devices", t.key()));
         assertThat(list).hasSize(3);
         JsonNode s = list.get(0);
-        assertThat(fieldNames(s)).containsExactly("device_id", "region", "carrier", "lease", "current_egress_ip", "proxy", "browser");
+        // The documented fields in the documented order, then the issue-15 extension `health`.
+        assertThat(fieldNames(s)).containsExactly("device_id", "region", "carrier", "lease", "current_egress_ip", "proxy", "browser", "health");
         assertThat(s.get("device_id").asText()).isEqualTo(socks.id().toString());
         assertThat(s.get("region").asText()).isEqualTo("uswest1");
         assertThat(s.get("carrier").asText()).isEqualTo("t-mobile");
         assertThat(s.get("lease").get("id").asText()).isEqualTo(socksLease.id().toString());
         assertThat(s.get("lease").get("ends_at").asText()).isEqualTo("2099-12-31T23:59:59Z");
         assertThat(s.get("current_egress_ip").asText()).isEqualTo("203.0.113.45");
-        assertThat(fieldNames(s.get("proxy"))).containsExactly("id", "protocol", "url", "status");
+        assertThat(fieldNames(s.get("proxy"))).containsExactly("id", "protocol", "url", "status", "http_url", "socks5h_url");
         assertThat(s.get("proxy").get("id").asText()).isEqualTo(sp.id().toString());
         assertThat(s.get("proxy").get("protocol").asText()).isEqualTo("socks5");
         assertThat(s.get("proxy").get("url").asText())
                 .isEqualTo("socks5h://" + sp.username() + ":" + sp.password() + "@127.0.0.1:" + gateway.socksPort());
         assertThat(s.get("proxy").get("status").asText()).isEqualTo("active");
         assertThat(s.get("browser").toString()).isEqualTo("{\"available\":true}");
+        assertThat(s.get("health").get("status").asText()).as("no agent ever reported").isEqualTo("unknown");
+        assertThat(s.get("proxy").get("http_url").asText())
+                .isEqualTo("http://" + sp.username() + ":" + sp.password() + "@127.0.0.1:" + gateway.socksPort());
 
         JsonNode h = list.get(1);
         assertThat(h.get("lease").get("ends_at").isNull()).isTrue();
@@ -188,11 +192,15 @@ class CustomerApiTest {
         assertThat(h.get("proxy").get("protocol").asText()).isEqualTo("http");
         assertThat(h.get("proxy").get("url").asText())
                 .isEqualTo("http://" + hp.username() + ":" + hp.password() + "@127.0.0.1:" + gateway.httpProxyPort());
+        assertThat(h.get("proxy").get("http_url").asText()).as("the single port, whatever the lease's protocol")
+                .isEqualTo("http://" + hp.username() + ":" + hp.password() + "@127.0.0.1:" + gateway.socksPort());
+        assertThat(h.get("proxy").get("socks5h_url").asText())
+                .isEqualTo("socks5h://" + hp.username() + ":" + hp.password() + "@127.0.0.1:" + gateway.socksPort());
 
         JsonNode b = list.get(2);
         assertThat(b.get("lease").get("id").asText()).isEqualTo(bareLease.id().toString());
         assertThat(b.get("carrier").isNull()).isTrue();
-        assertThat(fieldNames(b)).containsExactly("device_id", "region", "carrier", "lease", "browser");
+        assertThat(fieldNames(b)).containsExactly("device_id", "region", "carrier", "lease", "browser", "health");
     }
 
     @Test

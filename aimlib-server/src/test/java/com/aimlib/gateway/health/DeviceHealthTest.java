@@ -99,7 +99,7 @@ class DeviceHealthTest {
         AgentSettings d = AgentSettings.defaults();
         // Probe timeout 2 s: the what-is-my-IP probe and the health command are both held to it.
         return new AgentSettings(d.tunnel(), Duration.ofMillis(50), Duration.ofMillis(500), d.connectTimeout(), Duration.ofSeconds(2),
-                d.drainTimeout(), d.rotateTimeout(), d.commandTimeout(), LOOPBACK);
+                d.drainTimeout(), d.rotateTimeout(), d.commandTimeout(), LOOPBACK, d.probeMaxAge());
     }
 
     record Leased(UUID device, String key, Agent agent) {
@@ -113,7 +113,7 @@ class DeviceHealthTest {
         String url = "http://127.0.0.1:" + whatIsMyIp.getAddress().getPort() + "/";
         Agent agent = Agent.start("127.0.0.1", gateway.tunnelPort(), false,
                 List.of(new DeviceConfig(device, agentStore.mintToken(device).orElseThrow().token(), "127.0.0.1", "TestCarrier",
-                        null, url, 1, healthCommand)), settings(), 1);
+                        null, url, 1, null, healthCommand)), settings(), 1);
         return new Leased(device, key, agent);
     }
 
