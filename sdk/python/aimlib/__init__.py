@@ -55,6 +55,9 @@ __all__ = [
     "RotationTooSoonError",
     "RotationFailedError",
     "OperationTimeout",
+    "LivePage",
+    "Recording",
+    "RecordingFile",
     "DEFAULT_BASE_URL",
 ]
 
@@ -478,6 +481,7 @@ class Device:
         extensions: Optional[Sequence[str]] = None,
         persist: bool = False,
         context_name: Optional[str] = None,
+        recording: Optional[Mapping[str, bool]] = None,
     ) -> "BrowserSession":
         """Provisions a managed browser on this device (``POST /v1/devices/{id}/browser``).
 
@@ -492,6 +496,9 @@ class Device:
         profile; do not pass ``profile`` with it), ``extensions`` loads uploaded extensions by id, and
         ``persist=True`` (with an optional ``context_name``) saves the session's state when it stops:
         into the context it started from, else into a new one.
+
+        ``recording`` (an extension, keyword only): ``{"har": True, "screenshots": True, "video": True}``
+        records the session; its files are at ``session.recording``.
         """
         if self._client is None:
             raise AimlibError("this Device is not bound to a client; get it from ai.devices.list()")
@@ -513,6 +520,8 @@ class Device:
             body["context_id"] = str(context_id)
         if extensions:
             body["extensions"] = [str(e) for e in extensions]
+        if recording is not None:
+            body["recording"] = {k: bool(v) for k, v in dict(recording).items()}
         resp = await self._client._request("POST", f"/v1/devices/{self.id}/browser", json=body)
         session = BrowserSession._from_create(resp.json(), self, self._client)
         session.persist = bool(persist)
@@ -930,6 +939,31 @@ class BrowserSession:
         self.context_id = resp.json().get("context_id")
         return self.context_id  # type: ignore[return-value]
 
+    async def pages(self, link_ttl: Optional[int] = None) -> list["LivePage"]:
+        """The open tabs with their live-view and inspector links (an extension,
+        ``GET /v1/sessions/{id}/pages``). The interactive and inspector links are ``None`` unless the
+        API key holds ``sessions.write``; every link expires after ``link_ttl`` seconds (default 900)."""
+        path = f"/v1/sessions/{self.id}/pages" + (f"?link_ttl={int(link_ttl)}" if link_ttl is not None else "")
+        resp = await self._client._request("GET", path)
+        return [LivePage._from_json(p) for p in resp.json().get("pages", [])]
+
+    async def live_view_url(self, interactive: bool = False) -> str:
+        """A signed live-view link of the first tab, to open in any browser: read-only by default,
+        or one a person can click and type into (needs a ``sessions.write`` key)."""
+        pages = await self.pages()
+        if not pages:
+            raise AimlibError("the session has no open tab")
+        url = pages[0].interactive_live_view_url if interactive else pages[0].live_view_url
+        if url is None:
+            raise AimlibError("an interactive live view needs an API key with the sessions.write scope")
+        return url
+
+    @property
+    def recording(self) -> "Recording":
+        """The session's recording (an extension): ``await session.recording.list()`` and
+        ``await session.recording.download(name, path)``; also after the session stopped."""
+        return Recording(self._client, self.id)
+
     async def __aenter__(self) -> "BrowserSession":
         try:
             await self.connect()
@@ -940,6 +974,88 @@ class BrowserSession:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+@dataclass(repr=False)
+class LivePage:
+    """One open tab of a session with its signed links (an extension)."""
+
+    id: str
+    url: str
+    title: str
+    live_view_url: str
+    interactive_live_view_url: Optional[str]
+    inspector_url: Optional[str]
+    inspector_ws_url: Optional[str]
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "LivePage":
+        return cls(d["id"], d.get("url", ""), d.get("title", ""), d["live_view_url"], d.get("interactive_live_view_url"),
+                   d.get("inspector_url"), d.get("inspector_ws_url"))
+
+    def __repr__(self) -> str:  # the links are credentials: never printed
+        return f"LivePage(id={self.id!r}, url={self.url!r}, title={self.title!r})"
+
+    __str__ = __repr__
+
+
+@dataclass
+class RecordingFile:
+    """One recorded file: ``recording.har``, ``video.mp4`` or ``screenshots/<name>.png``."""
+
+    name: str
+    kind: str
+    bytes: int
+    url: str
+
+
+@dataclass
+class RecordingListing:
+    """What ``GET /v1/sessions/{id}/recording`` answered."""
+
+    session_id: str
+    status: str
+    recording: dict[str, bool]
+    expires_at: Optional[str]
+    files: list[RecordingFile]
+    used_bytes: int
+    quota_bytes: int
+
+
+class Recording:
+    """A session's recording files (an extension), kept for the gateway's retention period after the
+    session ended."""
+
+    def __init__(self, client: "Aimlib", session_id: str) -> None:
+        self._client = client
+        self.session_id = session_id
+
+    def __repr__(self) -> str:
+        return f"Recording(session_id={self.session_id!r})"
+
+    async def list(self) -> RecordingListing:
+        d = (await self._client._request("GET", f"/v1/sessions/{self.session_id}/recording")).json()
+        storage = d.get("storage") or {}
+        return RecordingListing(
+            d["session_id"], d["status"], dict(d.get("recording") or {}), d.get("expires_at"),
+            [RecordingFile(f["name"], f["kind"], int(f["bytes"]), f["url"]) for f in d.get("files", [])],
+            int(storage.get("used_bytes", 0)), int(storage.get("quota_bytes", 0)))
+
+    async def download(self, name: str, to: Union[str, os.PathLike[str]]) -> str:
+        """Streams ``name`` into ``to`` (a directory, where the file keeps its own name, or a file path);
+        returns the path written."""
+        target = os.fspath(to)
+        if os.path.isdir(target):
+            target = os.path.join(target, name.rsplit("/", 1)[-1])
+        path = f"/v1/sessions/{self.session_id}/recording/{name}"
+        async with self._client._http.stream("GET", path) as resp:
+            if resp.status_code >= 400:
+                await resp.aread()
+                raise _error_from_response(resp, self._client._secrets())
+            with open(target, "wb") as out:
+                async for chunk in resp.aiter_bytes():
+                    out.write(chunk)
+        return target
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1222,6 +1338,10 @@ class Aimlib:
     async def device(self, device_id: str) -> Device:
         """Shorthand for ``devices.get(device_id)``."""
         return await self.devices.get(device_id)
+
+    def recording(self, session_id: str) -> Recording:
+        """A session's recording by the session's id, also after it ended (an extension)."""
+        return Recording(self, session_id)
 
     async def aclose(self) -> None:
         """Closes the underlying HTTP client."""

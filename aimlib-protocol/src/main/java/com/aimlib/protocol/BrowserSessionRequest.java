@@ -11,7 +11,7 @@ import java.util.Map;
  * first tab opens.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"ttl", "idle_timeout", "sticky", "profile", "start_url", "context_id", "extensions"})
+@JsonPropertyOrder({"ttl", "idle_timeout", "sticky", "profile", "start_url", "context_id", "extensions", "recording"})
 public record BrowserSessionRequest(
         @JsonProperty("ttl") Long ttl,
         @JsonProperty("idle_timeout") Long idleTimeout,
@@ -19,15 +19,28 @@ public record BrowserSessionRequest(
         @JsonProperty("profile") Map<String, Object> profile,
         @JsonProperty("start_url") String startUrl,
         @JsonProperty("context_id") String contextId,
-        @JsonProperty("extensions") java.util.List<String> extensions) {
+        @JsonProperty("extensions") java.util.List<String> extensions,
+        @JsonProperty("recording") RecordingOptions recording) {
 
     /** The documented fields only. */
     public BrowserSessionRequest(Long ttl, Long idleTimeout, Boolean sticky, Map<String, Object> profile) {
-        this(ttl, idleTimeout, sticky, profile, null, null, null);
+        this(ttl, idleTimeout, sticky, profile, null, null, null, null);
     }
 
     /** With {@code start_url} (issue 14). */
     public BrowserSessionRequest(Long ttl, Long idleTimeout, Boolean sticky, Map<String, Object> profile, String startUrl) {
-        this(ttl, idleTimeout, sticky, profile, startUrl, null, null);
+        this(ttl, idleTimeout, sticky, profile, startUrl, null, null, null);
+    }
+
+    /** With a saved context and extensions (issue 14). */
+    public BrowserSessionRequest(Long ttl, Long idleTimeout, Boolean sticky, Map<String, Object> profile, String startUrl,
+                                 String contextId, java.util.List<String> extensions) {
+        this(ttl, idleTimeout, sticky, profile, startUrl, contextId, extensions, null);
+    }
+
+    /** With a recording (issue 14). */
+    public BrowserSessionRequest(Long ttl, Long idleTimeout, Boolean sticky, Map<String, Object> profile, String startUrl,
+                                 RecordingOptions recording) {
+        this(ttl, idleTimeout, sticky, profile, startUrl, null, null, recording);
     }
 }

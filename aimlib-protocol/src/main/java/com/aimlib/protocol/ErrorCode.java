@@ -35,7 +35,13 @@ public enum ErrorCode {
     /** Issue 14: a saved context over the per-context size cap (413). */
     CONTEXT_TOO_LARGE("context_too_large"),
     /** Issue 14: an uploaded extension refused: not a zip or form, bad manifest, refused permission or path (400). */
-    EXTENSION_INVALID("extension_invalid");
+    EXTENSION_INVALID("extension_invalid"),
+    /** Issue 14: the customer's recordings fill its storage quota. */
+    STORAGE_QUOTA_EXCEEDED("storage_quota_exceeded"),
+    /** Issue 14: a live-view or inspector link whose signature does not match. */
+    LINK_INVALID("link_invalid"),
+    /** Issue 14: a live-view or inspector link past its expiry. */
+    LINK_EXPIRED("link_expired");
 
     private final String wire;
 

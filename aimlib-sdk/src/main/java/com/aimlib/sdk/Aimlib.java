@@ -49,6 +49,11 @@ public final class Aimlib implements AutoCloseable {
         return new Builder();
     }
 
+    /** A session's recording by the session's id, also after the session ended (an extension). */
+    public SessionRecording recording(String sessionId) {
+        return new SessionRecording(transport, sessionId);
+    }
+
     /** The devices the caller holds an active lease on. */
     public Devices devices() {
         return devices;

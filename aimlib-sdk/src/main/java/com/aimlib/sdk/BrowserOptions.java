@@ -1,6 +1,7 @@
 package com.aimlib.sdk;
 
 import com.aimlib.protocol.BrowserSessionRequest;
+import com.aimlib.protocol.RecordingOptions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -65,6 +66,7 @@ public final class BrowserOptions {
         private java.util.List<String> extensions;
         private boolean persist;
         private String contextName;
+        private RecordingOptions recording;
 
         private Builder() {
         }
@@ -162,9 +164,15 @@ public final class BrowserOptions {
             return this;
         }
 
+        /** Records the session (an extension): a HAR, screenshots at each load and at stop, an MP4 video. */
+        public Builder recording(boolean har, boolean screenshots, boolean video) {
+            this.recording = har || screenshots || video ? new RecordingOptions(har, screenshots, video) : null;
+            return this;
+        }
+
         public BrowserOptions build() {
             return new BrowserOptions(new BrowserSessionRequest(ttl, idleTimeout, sticky, profile, startUrl, contextId,
-                    extensions == null || extensions.isEmpty() ? null : extensions), persist, contextName);
+                    extensions == null || extensions.isEmpty() ? null : extensions, recording), persist, contextName);
         }
     }
 }

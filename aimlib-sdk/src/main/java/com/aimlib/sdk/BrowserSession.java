@@ -3,6 +3,7 @@ package com.aimlib.sdk;
 import com.aimlib.protocol.BrowserSessionBody;
 import com.aimlib.protocol.BrowserSessionCreated;
 import com.aimlib.protocol.ErrorCode;
+import com.aimlib.protocol.SessionPagesBody;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.Page;
@@ -36,6 +37,8 @@ public final class BrowserSession implements AutoCloseable {
     private static final Duration FAST_PHASE = Duration.ofSeconds(5);
     private static final Duration SLOW_POLL = Duration.ofSeconds(2);
 
+    private static final com.fasterxml.jackson.core.type.TypeReference<SessionPagesBody> PAGES = new com.fasterxml.jackson.core.type.TypeReference<>() {
+    };
     private final Transport transport;
     private final Device device;
     private final BrowserSessionCreated created;
@@ -343,6 +346,36 @@ public final class BrowserSession implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+
+    /**
+     * The session's open tabs with their live-view and inspector links (an extension, {@code GET /v1/sessions/{id}/pages}).
+     * The interactive and inspector links are null unless the API key holds {@code sessions.write}.
+     */
+    public java.util.List<SessionPagesBody.Page> pages() {
+        return transport.call("GET", "/v1/sessions/" + id() + "/pages", null, PAGES).pages();
+    }
+
+    /**
+     * A signed live-view link of the session's first tab, to open in any browser: read-only, or ({@code interactive})
+     * one a person can click and type into. Links expire after 15 minutes.
+     */
+    public String liveViewUrl(boolean interactive) {
+        java.util.List<SessionPagesBody.Page> pages = pages();
+        if (pages.isEmpty()) {
+            throw new AimlibException("the session has no open tab");
+        }
+        String url = interactive ? pages.get(0).interactiveLiveViewUrl() : pages.get(0).liveViewUrl();
+        if (url == null) {
+            throw new AimlibException("an interactive live view needs an API key with the sessions.write scope");
+        }
+        return url;
+    }
+
+    /** The session's recording (an extension): its files and their download. */
+    public SessionRecording recording() {
+        return new SessionRecording(transport, id());
     }
 
     /** {@link #stop()}, or {@link #stopAndPersist} when the session was created with {@code persist(true)}. */

@@ -80,6 +80,27 @@ final class Transport implements AutoCloseable {
         }
     }
 
+    /** GETs {@code path} into the file {@code to} (a binary download); an error answer becomes an exception. */
+    java.nio.file.Path download(String path, java.nio.file.Path to) {
+        URI uri = URI.create(base + path);
+        HttpRequest req = HttpRequest.newBuilder(uri).timeout(timeout.multipliedBy(10)).header("Authorization", authorization).GET().build();
+        try {
+            HttpResponse<java.io.InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            try (java.io.InputStream in = r.body()) {
+                if (r.statusCode() != 200) {
+                    throw Errors.from(MAPPER, r.statusCode(), new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                }
+                java.nio.file.Files.copy(in, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            return to;
+        } catch (IOException e) {
+            throw new AimlibException("GET " + uri.getPath() + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AimlibException("GET " + uri.getPath() + " interrupted", e);
+        }
+    }
+
     /** A call whose answer the caller reads itself (status and body); only the retryable answers are retried. */
     Answer exchange(String method, URI uri, String bearer, Object body) {
         for (int attempt = 0; ; attempt++) {

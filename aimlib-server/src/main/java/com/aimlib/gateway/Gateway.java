@@ -13,6 +13,11 @@ import com.aimlib.gateway.proxy.AccessChangeListener;
 import com.aimlib.gateway.proxy.LeaseEndListener;
 import com.aimlib.gateway.health.DeviceHealthMonitor;
 import com.aimlib.gateway.proxy.ProxyFront;
+import com.aimlib.gateway.live.LiveLinks;
+import com.aimlib.gateway.live.LiveRoutes;
+import com.aimlib.gateway.recordings.RecordingRoutes;
+import com.aimlib.gateway.recordings.RecordingSettings;
+import com.aimlib.gateway.recordings.Recordings;
 import com.aimlib.gateway.relay.CdpRelay;
 import com.aimlib.gateway.rotation.RotationRoutes;
 import com.aimlib.gateway.rotation.RotationService;
@@ -78,10 +83,15 @@ public final class Gateway implements AutoCloseable {
     private final BrowserSettings browserSettings;
     private BrowserSessions sessions;
     private SessionReaper reaper;
+    // issue 14: live view, inspector and recordings
+    private final RecordingSettings recordingSettings;
+    private Recordings recordings;
+    private LiveRoutes live;
 
     private Gateway(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams streamsOverride,
-                    BrowserSettings browserSettings) {
+                    BrowserSettings browserSettings, RecordingSettings recordingSettings) {
         this.config = config;
+        this.recordingSettings = recordingSettings;
         this.browserSettings = browserSettings;
         this.streamsOverride = streamsOverride;
         this.db = db;
@@ -110,7 +120,13 @@ public final class Gateway implements AutoCloseable {
 
     public static Gateway start(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams deviceStreams,
                                 BrowserSettings browser) throws InterruptedException {
-        Gateway g = new Gateway(config, db, secrets, deviceStreams, browser);
+        return start(config, db, secrets, deviceStreams, browser, RecordingSettings.defaults());
+    }
+
+    /** As above, with where recordings are kept, their default quota and retention (issue 14). */
+    public static Gateway start(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams deviceStreams,
+                                BrowserSettings browser, RecordingSettings recordings) throws InterruptedException {
+        Gateway g = new Gateway(config, db, secrets, deviceStreams, browser, recordings);
         try {
             g.startComponents();
         } catch (InterruptedException | RuntimeException e) {
@@ -165,6 +181,13 @@ public final class Gateway implements AutoCloseable {
         cdpRelay = new CdpRelay(sessions, blocking, authority, publicWs);
         cdpRelay.register(router);
         reaper = new SessionReaper(sessions);
+        // Live view, inspector links and recordings of a session (issue 14).
+        recordings = new Recordings(db, config.clock(), recordingSettings);
+        sessions.recordings(recordings);
+        RecordingRoutes.register(router, auth, recordings, blocking);
+        live = new LiveRoutes(sessions, cdpRelay, new LiveLinks(secrets.derive("aimlib live links v1"), config.clock()), blocking,
+                config.clock(), authority, config.publicUrl());
+        live.register(router, auth);
 
         java.util.Map<String, Integer> uploads = java.util.Map.of("POST " + com.aimlib.gateway.extensions.ExtensionRoutes.UPLOAD_PATH,
                 Math.max(config.maxBodyBytes(), config.extensionMaxBytes()));
@@ -232,6 +255,7 @@ public final class Gateway implements AutoCloseable {
     private void leaseEnded(UUID leaseId) {
         proxy.leaseEnded(leaseId);
         cdpRelay.closeLease(leaseId);
+        live.closeLease(leaseId);
         try {
             sessions.leaseEnded(leaseId);
         } catch (RuntimeException e) {
@@ -246,7 +270,7 @@ public final class Gateway implements AutoCloseable {
             public void customerStatusChanged(UUID customerId) {
                 proxy.customerStatusChanged(customerId);
                 if (accounts.customer(customerId).map(c -> !"active".equals(c.status())).orElse(false)) {
-                    int closed = cdpRelay.closeCustomer(customerId);
+                    int closed = cdpRelay.closeCustomer(customerId) + live.closeCustomer(customerId);
                     log.info("customer suspended; relay connections closed customer={} closed={}", customerId, closed);
                 }
             }
@@ -277,6 +301,11 @@ public final class Gateway implements AutoCloseable {
     /** Browser sessions: the gateway end of the host link ({@code BrowserHost.start(settings, gateway.sessions())}). */
     public BrowserSessions sessions() {
         return sessions;
+    }
+
+    /** Session recordings (issue 14; tests sweep them by hand with an injected clock). */
+    public Recordings recordings() {
+        return recordings;
     }
 
     /** The CDP relay (the identity bench switches its per-client identity off). */
@@ -358,6 +387,9 @@ public final class Gateway implements AutoCloseable {
         }
         if (reaper != null) {
             reaper.close();
+        }
+        if (recordings != null) {
+            recordings.close();
         }
         if (rotations != null) {
             rotations.close();

@@ -31,7 +31,8 @@ public final class GatewayCommand implements Callable<Integer> {
             lifetime.own(lock);
         }
         Database db = lifetime.own(Database.open(database.settings()));
-        Gateway gateway = lifetime.own(Gateway.start(options.config(), db, database.secretBox()));
+        Gateway gateway = lifetime.own(Gateway.start(options.config(), db, database.secretBox(), null,
+                com.aimlib.gateway.sessions.BrowserSettings.defaults(), options.recordings(database.dataDir())));
         new StandaloneSetup(db, gateway.secrets(), System.out).ensureOperatorKey(options.operatorKey(), false);
         System.out.println("aimlib gateway is up: " + gateway.baseUrl() + " socks5=" + gateway.socksPort()
                 + " http-proxy=" + gateway.httpProxyPort() + " tunnel=" + gateway.tunnelPort());

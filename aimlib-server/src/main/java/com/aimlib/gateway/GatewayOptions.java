@@ -114,6 +114,28 @@ public final class GatewayOptions {
             defaultValue = "${env:AIMLIB_EXTENSION_MAX_BYTES:-10485760}")
     long extensionMaxBytes;
 
+    @Option(names = "--recordings-dir", description = "Where session recordings are kept (env AIMLIB_RECORDINGS_DIR; default: "
+            + "<data-dir>/recordings)", defaultValue = "${env:AIMLIB_RECORDINGS_DIR}")
+    java.nio.file.Path recordingsDir;
+
+    @Option(names = "--recording-quota-bytes", description = "Default per-customer storage quota for recordings "
+            + "(env AIMLIB_RECORDING_QUOTA_BYTES, default ${DEFAULT-VALUE} = 1 GiB)", defaultValue = "${env:AIMLIB_RECORDING_QUOTA_BYTES:-1073741824}")
+    long recordingQuotaBytes;
+
+    @Option(names = "--recording-retention-hours", description = "Hours recordings are kept after their session ended "
+            + "(env AIMLIB_RECORDING_RETENTION_HOURS, default ${DEFAULT-VALUE} = 7 days)", defaultValue = "${env:AIMLIB_RECORDING_RETENTION_HOURS:-168}")
+    long recordingRetentionHours;
+
+    /** Recordings (issue 14): under {@code --recordings-dir}, else {@code <dataDir>/recordings}. */
+    public com.aimlib.gateway.recordings.RecordingSettings recordings(java.nio.file.Path dataDir) {
+        if (recordingQuotaBytes < 0) {
+            throw new IllegalArgumentException("--recording-quota-bytes (AIMLIB_RECORDING_QUOTA_BYTES) must be at least 0, got " + recordingQuotaBytes);
+        }
+        atLeastOne("--recording-retention-hours (AIMLIB_RECORDING_RETENTION_HOURS)", recordingRetentionHours);
+        return com.aimlib.gateway.recordings.RecordingSettings.in(recordingsDir != null ? recordingsDir : dataDir.resolve("recordings"))
+                .withQuota(recordingQuotaBytes).withRetention(Duration.ofHours(recordingRetentionHours));
+    }
+
     public GatewayConfig config() {
         if (maxTabsPerSession < 1) {
             throw new IllegalArgumentException("--max-tabs-per-session (FARMCTL_MAX_TABS_PER_SESSION) must be at least 1, got "

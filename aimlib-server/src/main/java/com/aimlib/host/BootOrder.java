@@ -5,13 +5,19 @@ import java.util.UUID;
 
 /**
  * What a host needs to launch one session: the profile the gateway resolved at create time, the data cap,
- * the lease's proxy credentials the bridge presents to the gateway proxy (never logged), and the URL the first tab
- * opens once the identity is applied (null: it stays blank).
+ * the lease's proxy credentials the bridge presents to the gateway proxy (never logged), the URL the first tab
+ * opens once the identity is applied (null: it stays blank), and what the session records ({@code recording}: null
+ * when nothing, issue 14).
  */
 public record BootOrder(UUID sessionId, String deviceName, ObjectNode profile, long dataCapBytes,
-                        String proxyUsername, String proxyPassword, String startUrl) {
+                        String proxyUsername, String proxyPassword, String startUrl, RecordingOrder recording) {
     public BootOrder(UUID sessionId, String deviceName, ObjectNode profile, long dataCapBytes, String proxyUsername, String proxyPassword) {
-        this(sessionId, deviceName, profile, dataCapBytes, proxyUsername, proxyPassword, null);
+        this(sessionId, deviceName, profile, dataCapBytes, proxyUsername, proxyPassword, null, null);
+    }
+
+    public BootOrder(UUID sessionId, String deviceName, ObjectNode profile, long dataCapBytes, String proxyUsername, String proxyPassword,
+                     String startUrl) {
+        this(sessionId, deviceName, profile, dataCapBytes, proxyUsername, proxyPassword, startUrl, null);
     }
 
     @Override

@@ -58,6 +58,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         volatile TargetIdentity identity;
         /** Sessions with extensions: closes tabs an extension opens on browser-internal pages. */
         volatile BrowserPageWatch pageWatch;
+        volatile SessionRecorder recorder;
         final Path dir;
         volatile boolean stopping;
         volatile long reportedBytes;
@@ -292,7 +293,11 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                     openStartUrl(cdp, order.startUrl());
                 }
             }
+            r.recorder = startRecorder(order, w.port, w.path);
             if (r.stopping) {
+                if (r.recorder != null) {
+                    r.recorder.finish(); // the teardown ran before the recorder existed
+                }
                 return;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -307,6 +312,23 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 gateway.failed(id, "boot failed: " + e.getClass().getSimpleName());
                 teardown(id, false);
             }
+        }
+    }
+
+    /** The session's recorder (issue 14), or null when it records nothing or the recorder could not attach. */
+    private static SessionRecorder startRecorder(BootOrder order, int port, String path) {
+        RecordingOrder rec = order.recording();
+        if (rec == null || !rec.any()) {
+            return null;
+        }
+        try {
+            return SessionRecorder.start(URI.create("ws://127.0.0.1:" + port + path), rec, Path.of("ffmpeg"));
+        } catch (IOException | RuntimeException e) {
+            log.warn("recording not started session={} cause={}", order.sessionId(), e.toString());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
     }
 
@@ -562,6 +584,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                     }
                 }
             }
+            r.recorder = startRecorder(order, port, path);
+            if (r.stopping && r.recorder != null) {
+                r.recorder.finish(); // the teardown ran before the recorder existed
+            }
             long probed = System.nanoTime();
             log.info("browser boot session={} setup_ms={} devtools_ms={} cdp_ms={} probe_ms={}", id,
                     (spawned - t0) / 1_000_000, (portAt - spawned) / 1_000_000, (cdpAt - portAt) / 1_000_000, (probed - cdpAt) / 1_000_000);
@@ -741,6 +767,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         if (watch != null) {
             watch.close();
         }
+        SessionRecorder recorder = r.recorder;
+        if (recorder != null) {
+            recorder.stopCapture();
+        }
         Process p = r.process;
         if (p != null) {
             ProcessTree.kill(p.toHandle());
@@ -760,6 +790,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
         ProcessTree.deleteTree(r.dir);
         owned.remove(r.dir);
+        if (recorder != null) {
+            // Before the stopped report: a session that is gone has its recording complete.
+            recorder.finish();
+        }
         if (report) {
             gateway.stopped(id);
         }

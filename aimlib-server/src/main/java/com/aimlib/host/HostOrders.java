@@ -50,7 +50,7 @@ public final class HostOrders implements AutoCloseable {
                 if (!mine.contains(id)) {
                     host.boot(new BootOrder(id, (String) o.get("name"), (ObjectNode) MAPPER.readTree((String) o.get("profile")),
                             (Long) o.get("data_cap_bytes"), (String) o.get("username"), box.open((byte[]) o.get("password_enc")),
-                            (String) o.get("start_url")));
+                            (String) o.get("start_url"), jdbi.withHandle(h -> com.aimlib.gateway.recordings.Recordings.orderOf(h, id))));
                 }
             }
             if (!mine.isEmpty()) {

@@ -44,6 +44,20 @@ public final class SecretBox {
         return new SecretBox(Base64.getDecoder().decode(key));
     }
 
+    /**
+     * A 32-byte key for {@code purpose} derived from the server key (HMAC-SHA256 of the purpose), so every replica
+     * that shares the server key signs and checks the same links, and the server key itself is used for one thing.
+     */
+    public byte[] derive(String purpose) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+            return mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("key derivation failed", e);
+        }
+    }
+
     public byte[] seal(String plaintext) {
         try {
             byte[] nonce = Secrets.randomBytes(NONCE);

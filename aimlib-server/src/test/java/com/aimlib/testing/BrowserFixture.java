@@ -70,16 +70,27 @@ public final class BrowserFixture implements AutoCloseable {
 
     /** With gateway settings changed from the defaults (limits under test). */
     public BrowserFixture(int hostCapacity, java.util.function.UnaryOperator<GatewayConfig.Builder> config) throws Exception {
-        this(hostCapacity, TestDatabases.fresh(), null, config);
+        this(hostCapacity, TestDatabases.fresh(), null, config, null);
+    }
+
+    /** A fixture whose gateway keeps recordings as {@code recordings} says (issue 14). */
+    public BrowserFixture(int hostCapacity, com.aimlib.gateway.recordings.RecordingSettings recordings) throws Exception {
+        this(hostCapacity, TestDatabases.fresh(), null, b -> b, recordings);
     }
 
     private BrowserFixture(int hostCapacity, Database db, Path workDir, java.util.function.UnaryOperator<GatewayConfig.Builder> config) throws Exception {
+        this(hostCapacity, db, workDir, config, null);
+    }
+
+    private BrowserFixture(int hostCapacity, Database db, Path workDir, java.util.function.UnaryOperator<GatewayConfig.Builder> config,
+                           com.aimlib.gateway.recordings.RecordingSettings recordings) throws Exception {
         this.db = db;
         this.accounts = new Accounts(db, box);
         this.whoami = new WhoAmI();
         this.operatorKey = accounts.mintKey(null, "ops", Set.of(), null).plaintext();
-        this.gateway = Gateway.start(config.apply(GatewayConfig.builder().ephemeralPorts().clock(clock)).build(), db, box,
-                BrowserSettings.defaults().manualReaper());
+        this.gateway = Gateway.start(config.apply(GatewayConfig.builder().ephemeralPorts().clock(clock)).build(), db, box, null,
+                BrowserSettings.defaults().manualReaper(), recordings != null ? recordings
+                        : com.aimlib.gateway.recordings.RecordingSettings.in(Files.createTempDirectory("aimlib-rec")).manualSweep());
         this.workDir = workDir != null ? workDir : Files.createTempDirectory("aimlib-host");
         this.host = BrowserHost.start(hostSettings(hostCapacity), gateway.sessions());
     }

@@ -254,13 +254,27 @@ public final class CdpRelay {
             return;
         }
         String token = ApiKeyAuth.bearer(req.headers().get(HttpHeaderNames.AUTHORIZATION));
+        relay(ctx, req, () -> sessions.authorize(id, token), upstreamPath);
+    }
+
+    /**
+     * A guarded relay to the session's browser ({@code upstreamPath} null or "": its browser endpoint; else a page
+     * path) for a WebSocket upgrade that {@code authorize} checks (blocking, on a virtual thread; it throws the
+     * answer to refuse): the connect token above, or a signed inspector link (issue 14). Every client call passes
+     * the {@link CdpGuard}.
+     */
+    public void relay(ChannelHandlerContext ctx, FullHttpRequest req, Supplier<BrowserSessions.RelayTarget> authorize, String upstreamPath) {
+        if (!"websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE))) {
+            reply(ctx, req, new ApiException(400, "bad_request", "expected a WebSocket upgrade").asResponse());
+            return;
+        }
         Channel client = ctx.channel();
         client.config().setAutoRead(false);
         Runnable check = () -> {
             BrowserSessions.RelayTarget t;
             TabCounter counter;
             try {
-                t = sessions.authorize(id, token);
+                t = authorize.get();
                 counter = acquireTabs(t, client);
             } catch (IOException e) {
                 log.warn("relay tab counter failed cause={}", e.toString());

@@ -57,7 +57,10 @@ final class BootedAdoption {
         // A saved context (issue 14) brings the profile it was saved with.
         ObjectNode resolved = contextProfile != null ? contextProfile.deepCopy() : req.profile().equals(oldProfile) ? oldResolved
                 : sessions.profiles().resolve(h, hostId, region, (String) device.get("timezone"), (String) device.get("locale"), req.profile());
-        boolean restart = !resolved.equals(oldResolved);
+        // A recording starts with a browser (issue 14): one asked for now, or one the idle session had, means a fresh browser.
+        boolean recorded = h.createQuery("SELECT count(*) FROM session_recordings WHERE session_id = :s").bind("s", id)
+                .mapTo(Integer.class).one() > 0;
+        boolean restart = !resolved.equals(oldResolved) || req.recording() != null || recorded;
 
         String token = Secrets.randomHex(24);
         Instant expires = now.plusSeconds(req.ttlSeconds());
@@ -88,7 +91,7 @@ final class BootedAdoption {
             throw new ApiException(503, "capacity_unavailable", "session changed during provisioning, retry");
         }
         BootOrder order = new BootOrder(id, (String) device.get("name"), resolved, cap, lease.proxyUsername(),
-                sessions.box().open(lease.proxyPasswordEnc()), req.startUrl());
+                sessions.box().open(lease.proxyPasswordEnc()), req.startUrl(), sessions.claimRecording(h, customerId, id, req));
         return Optional.of(new BrowserSessions.Claimed(id, hostId, token, region, expires, order,
                 restart ? BrowserSessions.HostOrder.RESTART : BrowserSessions.HostOrder.RESUME));
     }

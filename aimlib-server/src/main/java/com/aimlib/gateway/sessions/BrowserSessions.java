@@ -67,6 +67,7 @@ public final class BrowserSessions implements GatewayLink {
     private final Map<UUID, Instant> touched = new ConcurrentHashMap<>();
     private final ArrayDeque<Long> bootMillis = new ArrayDeque<>();
     private final SessionProfiles profiles = new SessionProfiles(java.nio.file.Path.of("/usr/bin/chromium"));
+    private volatile com.aimlib.gateway.recordings.Recordings recordings;
 
     public BrowserSessions(Database db, SecretBox box, Clock clock, BrowserSettings settings, boolean autoBrowserSession,
                            int maxTabs, Supplier<String> wsBase, ExecutorService blocking) {
@@ -110,11 +111,39 @@ public final class BrowserSessions implements GatewayLink {
         return maxTabs;
     }
 
-    /** What POST asked for, after defaults and clamps that do not need the database; the profile is validated. */
-    public record CreateRequest(int ttlSeconds, int idleTimeoutSeconds, boolean sticky, ObjectNode profile, String startUrl) {
+    /**
+     * What POST asked for, after defaults and clamps that do not need the database; the profile is validated.
+     * {@code recording}: null when the session records nothing (issue 14).
+     */
+    public record CreateRequest(int ttlSeconds, int idleTimeoutSeconds, boolean sticky, ObjectNode profile, String startUrl,
+                                com.aimlib.gateway.recordings.RecordingSpec recording) {
         public CreateRequest(int ttlSeconds, int idleTimeoutSeconds, boolean sticky, ObjectNode profile) {
-            this(ttlSeconds, idleTimeoutSeconds, sticky, profile, null);
+            this(ttlSeconds, idleTimeoutSeconds, sticky, profile, null, null);
         }
+
+        public CreateRequest(int ttlSeconds, int idleTimeoutSeconds, boolean sticky, ObjectNode profile, String startUrl) {
+            this(ttlSeconds, idleTimeoutSeconds, sticky, profile, startUrl, null);
+        }
+
+        public CreateRequest withRecording(com.aimlib.gateway.recordings.RecordingSpec spec) {
+            return new CreateRequest(ttlSeconds, idleTimeoutSeconds, sticky, profile, startUrl, spec);
+        }
+    }
+
+    /** Recordings (issue 14): the create transaction claims a session's recording through it. */
+    public void recordings(com.aimlib.gateway.recordings.Recordings r) {
+        this.recordings = r;
+    }
+
+    /** The session's recording claimed in the create transaction (null when it records nothing), issue 14. */
+    com.aimlib.host.RecordingOrder claimRecording(Handle h, UUID customerId, UUID sessionId, CreateRequest req) {
+        if (req.recording() == null) {
+            return null;
+        }
+        if (recordings == null) {
+            throw new ApiException(503, "capacity_unavailable", "this gateway keeps no recordings");
+        }
+        return recordings.claim(h, customerId, sessionId, req.recording());
     }
 
     public CreateRequest request(Integer ttl, Integer idleTimeout, Boolean sticky, ObjectNode profile) {
@@ -282,8 +311,9 @@ public final class BrowserSessions implements GatewayLink {
         if (!extras.isEmpty()) {
             recordExtras(h, sessionId, extras);
         }
+        com.aimlib.host.RecordingOrder recording = claimRecording(h, customerId, sessionId, req);
         BootOrder order = new BootOrder(sessionId, (String) device.get("name"), resolved, cap,
-                lease.proxyUsername(), box.open(lease.proxyPasswordEnc()), req.startUrl());
+                lease.proxyUsername(), box.open(lease.proxyPasswordEnc()), req.startUrl(), recording);
         return new Claimed(sessionId, hostId, token, region, expires, order);
     }
 
@@ -447,6 +477,27 @@ public final class BrowserSessions implements GatewayLink {
 
     /** Checks a relay client's session id and connect token; the documented relay error otherwise. Blocking. */
     public RelayTarget authorize(String rawId, String token) {
+        return authorize(rawId, (hash, customer) -> {
+            if (token == null || hash == null || !Secrets.same(hash, Secrets.hash(token))) {
+                throw ApiException.unauthorized();
+            }
+        });
+    }
+
+    /**
+     * Who may reach a session's browser, decided from its connect token's hash (null when it has none) and its
+     * customer: returns to allow, throws the {@link ApiException} to answer otherwise.
+     */
+    @FunctionalInterface
+    public interface Access {
+        void check(byte[] connectTokenHash, UUID customerId);
+    }
+
+    /**
+     * As {@link #authorize(String, String)} with another credential check in place of the connect token (a signed
+     * live-view link, a customer's API key); then the same lease, state, TTL and host checks. Blocking.
+     */
+    public RelayTarget authorize(String rawId, Access access) {
         UUID id = Uuids.parseOrNull(rawId);
         if (id == null) {
             throw notFound();
@@ -462,10 +513,7 @@ public final class BrowserSessions implements GatewayLink {
                         FROM browser_sessions s JOIN leases l ON l.id = s.lease_id JOIN customers c ON c.id = s.customer_id
                         LEFT JOIN browser_hosts hst ON hst.id = s.host_id WHERE s.id = :id""")
                 .bind("id", sid).bind("now", Timestamp.from(now)).mapToMap().findOne()).orElseThrow(BrowserSessions::notFound);
-        byte[] hash = (byte[]) row.get("connect_token_hash");
-        if (token == null || hash == null || !Secrets.same(hash, Secrets.hash(token))) {
-            throw ApiException.unauthorized();
-        }
+        access.check((byte[]) row.get("connect_token_hash"), (UUID) row.get("customer_id"));
         if (!Boolean.TRUE.equals(row.get("lease_ok"))) {
             throw new ApiException(403, "lease_inactive", "no active lease with a proxy on this device");
         }

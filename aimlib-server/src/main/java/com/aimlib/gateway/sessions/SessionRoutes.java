@@ -57,7 +57,8 @@ public final class SessionRoutes {
         JsonNode body = body(r);
         BrowserSessions.CreateRequest req = sessions.request(integer(body, "ttl"), integer(body, "idle_timeout"),
                 body.hasNonNull("sticky") ? body.get("sticky").asBoolean() : null, Profiles.validate(body.get("profile")),
-                StartUrl.parse(body.get("start_url")));
+                StartUrl.parse(body.get("start_url")))
+                .withRecording(com.aimlib.gateway.recordings.RecordingSpec.parse(body.get("recording")));
         UUID customer = r.principal(CustomerPrincipal.class).customerId();
         SessionExtras extras = contexts == null ? SessionExtras.NONE : ContextRoutes.extras(body, req.profile(), customer, contexts, extensions);
         return Response.created(sessions.create(customer, device, req, extras));
