@@ -75,6 +75,7 @@ public final class Gateway implements AutoCloseable {
     private final BrowserSettings browserSettings;
     private BrowserSessions sessions;
     private SessionReaper reaper;
+    private com.aimlib.gateway.ops.BrowserSlots browserSlots;
 
     private Gateway(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams streamsOverride,
                     BrowserSettings browserSettings) {
@@ -155,6 +156,9 @@ public final class Gateway implements AutoCloseable {
         cdpRelay = new CdpRelay(sessions, blocking, authority, publicWs);
         cdpRelay.register(router);
         reaper = new SessionReaper(sessions);
+        // aimlib_browser_slots{region,state="free|pending"}: what an autoscaler of browser hosts acts on.
+        browserSlots = com.aimlib.gateway.ops.BrowserSlots.start(db, meters, config.clock(), browserSettings.heartbeatTimeout(),
+                java.time.Duration.ofSeconds(5));
 
         http = bind(() -> HttpServer.start("api", config.bindHost(), config.httpPort(), config.maxBodyBytes(), config.httpLimits(), router,
                 blocking, meters, workers), "--port", config.httpPort());
@@ -304,6 +308,11 @@ public final class Gateway implements AutoCloseable {
         return this::leaseEnded;
     }
 
+    /** The browser slot gauge ({@code aimlib_browser_slots}); {@code refresh()} brings it up to date at once. */
+    public com.aimlib.gateway.ops.BrowserSlots browserSlots() {
+        return browserSlots;
+    }
+
     /** The registry {@code /metrics} serves. */
     public MeterRegistry meters() {
         return meters;
@@ -336,6 +345,9 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        if (browserSlots != null) {
+            browserSlots.close();
+        }
         if (health != null) {
             health.close();
         }
