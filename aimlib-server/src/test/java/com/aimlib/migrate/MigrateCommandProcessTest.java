@@ -235,6 +235,33 @@ class MigrateCommandProcessTest {
         return url.contains("?") ? url.substring(0, url.indexOf('?')) : url;
     }
 
+    @Test
+    void migrateRunsOnTheEmbeddedDatabaseOfADataDirectoryToo() throws Exception {
+        Path data = Files.createTempDirectory("aimlib-migrate-embedded");
+        String latest = latestVersion();
+        Run first = run(aimlib(Map.of(), "migrate", "--data-dir", data.toString()));
+        assertThat(first.exit()).as("%s", first).isZero();
+        assertThat(first.out()).singleElement().asString().endsWith(", schema version none -> " + latest);
+        Run second = run(aimlib(Map.of("AIMLIB_DATA_DIR", data.toString()), "migrate"));
+        assertThat(second.out()).containsExactly("aimlib migrate: schema already at version " + latest + ", nothing to do");
+        assertThat(data.resolve("pg/postmaster.pid")).as("the embedded database stopped after the run").doesNotExist();
+    }
+
+    @Test
+    void thePoolSizeFlagAndItsDefault() {
+        MigrateCommand dflt = new MigrateCommand();
+        new picocli.CommandLine(dflt).parseArgs("--db-url", "jdbc:postgresql://db:5432/aimlib");
+        assertThat(dflt.database.settings().poolSize()).isEqualTo(System.getenv("AIMLIB_DB_POOL_SIZE") == null ? 16
+                : Integer.parseInt(System.getenv("AIMLIB_DB_POOL_SIZE")));
+        MigrateCommand five = new MigrateCommand();
+        new picocli.CommandLine(five).parseArgs("--db-url", "jdbc:postgresql://db:5432/aimlib", "--db-pool-size", "5");
+        assertThat(five.database.settings().poolSize()).isEqualTo(5);
+        MigrateCommand embedded = new MigrateCommand();
+        new picocli.CommandLine(embedded).parseArgs("--data-dir", "/tmp/x", "--db-pool-size", "3");
+        assertThat(embedded.database.settings().isEmbedded()).isTrue();
+        assertThat(embedded.database.settings().poolSize()).isEqualTo(3);
+    }
+
     static int connectionsTo(String dbName) throws Exception {
         EmbeddedDatabase pg = TestDatabases.server();
         try (Connection c = DriverManager.getConnection(pg.jdbcUrl("postgres"), pg.user(), pg.password());
