@@ -193,6 +193,54 @@ class KubernetesManifestsTest {
         assertThat(overlay.path("patches").toString()).contains("AIMLIB_DB_URL");
     }
 
+    /** {@code kubectl kustomize dir}: what {@code kubectl apply -k} would send, as YAML documents. */
+    static List<JsonNode> kustomize(Path dir) throws Exception {
+        Process p = new ProcessBuilder("kubectl", "kustomize", dir.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("kubectl kustomize %s: %s", dir, out).isZero();
+        List<JsonNode> rendered = new ArrayList<>();
+        try (var it = Manifests.YAML.readerFor(JsonNode.class).<JsonNode>readValues(out)) {
+            while (it.hasNext()) {
+                rendered.add(it.next());
+            }
+        }
+        return rendered;
+    }
+
+    @Test
+    void bothKustomizationsRenderAndTheirOutputParsesStrictly() throws Exception {
+        boolean kubectl = java.util.stream.Stream.of(System.getenv("PATH").split(":"))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, "kubectl")));
+        org.junit.jupiter.api.Assumptions.assumeTrue(kubectl, "kubectl (its built-in kustomize) is not installed");
+        Map<String, List<JsonNode>> renders = Map.of(
+                "cnpg", kustomize(Manifests.KUBERNETES),
+                "external-db", kustomize(Manifests.KUBERNETES.resolve("overlays/external-db")));
+        for (var e : renders.entrySet()) {
+            for (JsonNode n : e.getValue()) {
+                String api = n.path("apiVersion").asText();
+                String kind = n.path("kind").asText();
+                if (NOT_VALIDATED.contains(api + " " + kind)) {
+                    continue;
+                }
+                var type = Manifests.SERIALIZATION.getRegisteredKubernetesResource(api, kind);
+                assertThat(type).as("%s %s", api, kind).isNotNull();
+                assertThat(Manifests.strictProblems(n, type)).as("%s: %s %s", e.getKey(), kind, n.path("metadata").path("name")).isEmpty();
+                assertThat(n.path("metadata").path("labels").path("app.kubernetes.io/part-of").asText())
+                        .as("common label on %s", kind).isEqualTo("aimlib");
+            }
+        }
+        List<String> cnpgKinds = renders.get("cnpg").stream().map(n -> n.path("kind").asText()).toList();
+        List<String> externalKinds = renders.get("external-db").stream().map(n -> n.path("kind").asText()).toList();
+        assertThat(cnpgKinds).contains("Cluster", "Deployment", "StatefulSet", "Job", "HorizontalPodAutoscaler");
+        assertThat(externalKinds).doesNotContain("Cluster").contains("Deployment", "Job");
+        assertThat(renders.get("external-db").stream().filter(n -> n.path("kind").asText().equals("ConfigMap")).findFirst()
+                .orElseThrow().path("data").path("AIMLIB_DB_URL").asText()).startsWith("jdbc:postgresql://db.internal.example.com:5432/");
+        // Selectors are untouched by the common label: the Services still select the pods.
+        assertThat(renders.get("cnpg").stream().filter(n -> n.path("kind").asText().equals("Service")).toList())
+                .allSatisfy(svc -> assertThat(svc.path("spec").path("selector").has("app.kubernetes.io/part-of")).isFalse());
+    }
+
     @Test
     void everyServiceSelectsAWorkloadAndItsNamedPortsExist() {
         assertThat(ofKind("Service")).hasSizeGreaterThanOrEqualTo(3);
