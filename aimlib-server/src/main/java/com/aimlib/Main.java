@@ -4,6 +4,7 @@ import com.aimlib.admin.AdminCommand;
 import com.aimlib.agent.AgentCommand;
 import com.aimlib.gateway.GatewayCommand;
 import com.aimlib.host.HostCommand;
+import com.aimlib.migrate.MigrateCommand;
 import com.aimlib.standalone.StandaloneCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
 /** The one entry point: {@code aimlib <role> [options]}. */
 @Command(name = "aimlib", mixinStandardHelpOptions = true, version = "aimlib 0.1.0",
         description = "Mobile proxies and managed stealth browsers on real devices.",
-        subcommands = {StandaloneCommand.class, GatewayCommand.class, AgentCommand.class, HostCommand.class, AdminCommand.class})
+        subcommands = {StandaloneCommand.class, GatewayCommand.class, AgentCommand.class, HostCommand.class, AdminCommand.class, MigrateCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -88,6 +88,8 @@ public final class Gateway implements AutoCloseable {
     private Recordings recordings;
     private LiveRoutes live;
 
+    private com.aimlib.gateway.ops.BrowserSlots browserSlots;
+
     private Gateway(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams streamsOverride,
                     BrowserSettings browserSettings, RecordingSettings recordingSettings) {
         this.config = config;
@@ -188,6 +190,10 @@ public final class Gateway implements AutoCloseable {
         live = new LiveRoutes(sessions, cdpRelay, new LiveLinks(secrets.derive("aimlib live links v1"), config.clock()), blocking,
                 config.clock(), authority, config.publicUrl());
         live.register(router, auth);
+
+        // aimlib_browser_slots{region,state="free|pending"}: what an autoscaler of browser hosts acts on.
+        browserSlots = com.aimlib.gateway.ops.BrowserSlots.start(db, meters, config.clock(), browserSettings.heartbeatTimeout(),
+                java.time.Duration.ofSeconds(5));
 
         java.util.Map<String, Integer> uploads = java.util.Map.of("POST " + com.aimlib.gateway.extensions.ExtensionRoutes.UPLOAD_PATH,
                 Math.max(config.maxBodyBytes(), config.extensionMaxBytes()));
@@ -345,6 +351,11 @@ public final class Gateway implements AutoCloseable {
         return this::leaseEnded;
     }
 
+    /** The browser slot gauge ({@code aimlib_browser_slots}); {@code refresh()} brings it up to date at once. */
+    public com.aimlib.gateway.ops.BrowserSlots browserSlots() {
+        return browserSlots;
+    }
+
     /** The registry {@code /metrics} serves. */
     public MeterRegistry meters() {
         return meters;
@@ -382,6 +393,9 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        if (browserSlots != null) {
+            browserSlots.close();
+        }
         if (health != null) {
             health.close();
         }

@@ -64,9 +64,22 @@ public final class Database implements AutoCloseable {
         public boolean isEmbedded() {
             return url == null || url.isBlank();
         }
+
+        /** The same place with a pool of {@code size} connections (at most this many per process). */
+        public Settings withPoolSize(int size) {
+            return new Settings(url, user, password, dataDir, embeddedPort, size, synchronousCommit);
+        }
     }
 
     public static Database open(Settings settings) throws IOException {
+        return open(settings, true);
+    }
+
+    /**
+     * Opens the database; with {@code migrate} false the schema is only checked: a database that lacks a
+     * migration of this build stops the start with one line naming {@code aimlib migrate}.
+     */
+    public static Database open(Settings settings, boolean migrate) throws IOException {
         EmbeddedDatabase embedded = null;
         String url = settings.url();
         String user = settings.user();
@@ -78,7 +91,7 @@ public final class Database implements AutoCloseable {
             password = embedded.password();
         }
         try {
-            return open(url, user, password, settings.poolSize(), embedded);
+            return open(url, user, password, settings.poolSize(), embedded, migrate);
         } catch (RuntimeException e) {
             if (embedded != null) {
                 embedded.close();
@@ -89,6 +102,11 @@ public final class Database implements AutoCloseable {
 
     /** Opens a pool on an existing server and migrates it; {@code owned} is closed with this database. */
     public static Database open(String url, String user, String password, int poolSize, EmbeddedDatabase owned) {
+        return open(url, user, password, poolSize, owned, true);
+    }
+
+    /** Opens a pool on an existing server and migrates it or, with {@code migrate} false, checks its schema is current. */
+    public static Database open(String url, String user, String password, int poolSize, EmbeddedDatabase owned, boolean migrate) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(url);
         config.setUsername(user);
@@ -115,12 +133,16 @@ public final class Database implements AutoCloseable {
                     + " or leave --db-url out to use the embedded database");
         }
         try {
-            Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+            if (migrate) {
+                Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+            } else {
+                SchemaMigrations.requireCurrent(pool, withoutQuery(url));
+            }
         } catch (RuntimeException e) {
             pool.close();
             throw e;
         }
-        log.info("database ready pool={}", poolSize);
+        log.info("database ready pool={} migrated={}", poolSize, migrate);
         return new Database(owned, pool);
     }
 

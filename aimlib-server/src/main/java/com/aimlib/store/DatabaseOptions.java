@@ -21,15 +21,24 @@ public final class DatabaseOptions {
     @Option(names = "--db-password", description = "env AIMLIB_DB_PASSWORD", defaultValue = "${env:AIMLIB_DB_PASSWORD}")
     String dbPassword;
 
+    @Option(names = "--db-pool-size", paramLabel = "N",
+            description = "Database connections this process may hold at most (env AIMLIB_DB_POOL_SIZE, default ${DEFAULT-VALUE}); "
+                    + "keep pool size x processes below PostgreSQL's max_connections",
+            defaultValue = "${env:AIMLIB_DB_POOL_SIZE:-16}")
+    int dbPoolSize;
+
     // Hidden: off only to measure what synchronous commit costs (bench/api/sync-commit.sh); on loses no acknowledged write.
     @Option(names = "--pg-synchronous-commit", hidden = true, defaultValue = "on",
             description = "synchronous_commit of the embedded PostgreSQL (default ${DEFAULT-VALUE})")
     String pgSynchronousCommit;
 
     public Database.Settings settings() {
-        return dbUrl == null || dbUrl.isBlank()
+        if (dbPoolSize < 1 || dbPoolSize > 1000) {
+            throw new com.aimlib.StartupFailure("--db-pool-size (AIMLIB_DB_POOL_SIZE) must be between 1 and 1000, got " + dbPoolSize);
+        }
+        return (dbUrl == null || dbUrl.isBlank()
                 ? Database.Settings.embedded(dataDir().resolve("pg"), pgSynchronousCommit)
-                : Database.Settings.external(dbUrl, dbUser, dbPassword);
+                : Database.Settings.external(dbUrl, dbUser, dbPassword)).withPoolSize(dbPoolSize);
     }
 
     /**
