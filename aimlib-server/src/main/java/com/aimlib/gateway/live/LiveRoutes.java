@@ -80,8 +80,7 @@ public final class LiveRoutes {
     private final Supplier<String> publicAuthority;
     private final String publicUrl;
     private final String page;
-    private final Map<UUID, Set<Channel>> byLease = new ConcurrentHashMap<>();
-    private final Map<UUID, Set<Channel>> byCustomer = new ConcurrentHashMap<>();
+    private final com.aimlib.gateway.relay.AccessChannels open = new com.aimlib.gateway.relay.AccessChannels();
 
     public LiveRoutes(BrowserSessions sessions, CdpRelay relay, LiveLinks links, ExecutorService blocking, Clock clock,
                       Supplier<String> publicAuthority, String publicUrl) {
@@ -284,7 +283,7 @@ public final class LiveRoutes {
                 client.close();
                 return;
             }
-            track(client, t);
+            open.track(client, t.leaseId(), t.customerId());
             client.pipeline().addLast("live", handler);
             handler.start(client);
             client.config().setAutoRead(true);
@@ -314,35 +313,11 @@ public final class LiveRoutes {
     // ---- lease end and suspension close live views too ----
 
     public int closeLease(UUID leaseId) {
-        return closeAll(byLease.get(leaseId));
+        return open.closeLease(leaseId);
     }
 
     public int closeCustomer(UUID customerId) {
-        return closeAll(byCustomer.get(customerId));
-    }
-
-    private static int closeAll(Set<Channel> open) {
-        if (open == null) {
-            return 0;
-        }
-        open.forEach(Channel::close);
-        return open.size();
-    }
-
-    private void track(Channel client, BrowserSessions.RelayTarget t) {
-        byLease.computeIfAbsent(t.leaseId(), k -> ConcurrentHashMap.newKeySet()).add(client);
-        byCustomer.computeIfAbsent(t.customerId(), k -> ConcurrentHashMap.newKeySet()).add(client);
-        client.closeFuture().addListener(f -> {
-            untrack(byLease, t.leaseId(), client);
-            untrack(byCustomer, t.customerId(), client);
-        });
-    }
-
-    private static void untrack(Map<UUID, Set<Channel>> index, UUID key, Channel client) {
-        index.computeIfPresent(key, (k, set) -> {
-            set.remove(client);
-            return set.isEmpty() ? null : set;
-        });
+        return open.closeCustomer(customerId);
     }
 
     /** Writes a JSON error on the event loop and closes; releases the request. */

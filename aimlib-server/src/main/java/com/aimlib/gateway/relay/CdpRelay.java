@@ -86,8 +86,7 @@ public final class CdpRelay {
     private final String publicWsBase;
 
     /** Open relay connections (client side) by lease and by customer: suspension and lease end close them. */
-    private final Map<UUID, Set<Channel>> byLease = new ConcurrentHashMap<>();
-    private final Map<UUID, Set<Channel>> byCustomer = new ConcurrentHashMap<>();
+    private final AccessChannels open = new AccessChannels();
     /** Apply the identity on each client's own sessions as their targets attach ({@link ClientIdentity}); off only in the identity bench. */
     private volatile boolean clientIdentity = true;
     /** One tab counter per session with relay clients, shared by them (max_tabs is per session, not per connection). */
@@ -125,40 +124,12 @@ public final class CdpRelay {
 
     /** Closes every open relay connection of the lease (lease end); new ones are refused by {@code authorize}. */
     public int closeLease(UUID leaseId) {
-        return closeAll(byLease.get(leaseId));
+        return open.closeLease(leaseId);
     }
 
     /** Closes every open relay connection of the customer (suspension); new ones are refused by {@code authorize}. */
     public int closeCustomer(UUID customerId) {
-        return closeAll(byCustomer.get(customerId));
-    }
-
-    private static int closeAll(Set<Channel> open) {
-        if (open == null) {
-            return 0;
-        }
-        int n = 0;
-        for (Channel c : open) {
-            c.close();
-            n++;
-        }
-        return n;
-    }
-
-    private void track(Channel client, BrowserSessions.RelayTarget t) {
-        byLease.computeIfAbsent(t.leaseId(), k -> ConcurrentHashMap.newKeySet()).add(client);
-        byCustomer.computeIfAbsent(t.customerId(), k -> ConcurrentHashMap.newKeySet()).add(client);
-        client.closeFuture().addListener(f -> {
-            untrack(byLease, t.leaseId(), client);
-            untrack(byCustomer, t.customerId(), client);
-        });
-    }
-
-    private static void untrack(Map<UUID, Set<Channel>> index, UUID key, Channel client) {
-        index.computeIfPresent(key, (k, set) -> {
-            set.remove(client);
-            return set.isEmpty() ? null : set;
-        });
+        return open.closeCustomer(customerId);
     }
 
     // ---- discovery ----
@@ -452,7 +423,7 @@ public final class CdpRelay {
                     return;
                 }
                 sessions.clientConnected(id);
-                track(client, target);
+                open.track(client, target.leaseId(), target.customerId());
                 FrameRelay.Activity toBrowser = new FrameRelay.Activity() {
                     @Override
                     public void traffic() {
