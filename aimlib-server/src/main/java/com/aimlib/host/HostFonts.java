@@ -99,11 +99,18 @@ final class HostFonts {
         return a;
     }
 
+    /** The file written for each accepted family list: it is the same for every launch with that list. */
+    private final java.util.Map<List<String>, Path> written = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** The fontconfig file for {@code wanted} (written once per distinct list), or null when fonts are not restricted. Blocking. */
     Path config(List<String> wanted) throws IOException {
         List<String> families = accepted(wanted);
         if (families.isEmpty()) {
             return null;
+        }
+        Path known = written.get(families);
+        if (known != null) {
+            return known;
         }
         String xml = xml(families);
         Path file = dir.resolve("fonts-" + HexFormat.of().formatHex(sha(xml), 0, 8) + ".conf");
@@ -113,6 +120,7 @@ final class HostFonts {
             Files.writeString(tmp, xml);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
+        written.put(families, file);
         return file;
     }
 

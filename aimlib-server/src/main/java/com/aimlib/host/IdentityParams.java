@@ -73,7 +73,7 @@ final class IdentityParams {
     }
 
     private int[] pair(String key) {
-        return new int[] {profile.path(key).path(0).asInt(412), profile.path(key).path(1).asInt(915)};
+        return TargetOverrides.pair(profile, key);
     }
 
     /** Keeps a value safe for a command-line flag or an environment variable. */

@@ -39,6 +39,9 @@ public final class TargetOverrides {
             Map.entry("max_combined_texture_image_units", 0x8B4D), Map.entry("aliased_line_width_range", 0x846E),
             Map.entry("aliased_point_size_range", 0x846D));
 
+    /** {@code Target.setAutoAttach} parameters: every child target attaches paused, in flat mode. */
+    public static final String AUTO_ATTACH = "{\"autoAttach\":true,\"waitForDebuggerOnStart\":true,\"flatten\":true}";
+
     /** One CDP call: its method and its parameters as JSON text. */
     public record Command(String method, String params) {
     }
@@ -60,7 +63,7 @@ public final class TargetOverrides {
         String cores = MAPPER.createObjectNode().put("hardwareConcurrency", profile.path("cores").asInt(8)).toString();
         String locale = MAPPER.createObjectNode().put("locale", clean(profile.path("locale").asText("en-US")).replace('_', '-')).toString();
         String touch = MAPPER.createObjectNode().put("enabled", true).put("maxTouchPoints", profile.path("touch_points").asInt(5)).toString();
-        String autoAttach = MAPPER.createObjectNode().put("autoAttach", true).put("waitForDebuggerOnStart", true).put("flatten", true).toString();
+        String autoAttach = AUTO_ATTACH;
         String newDocument = MAPPER.createObjectNode().put("source", script).put("runImmediately", true).toString();
         List<Command> doc = new ArrayList<>();
         // The user agent first: it is what the target's first request carries.
@@ -189,7 +192,8 @@ public final class TargetOverrides {
         return String.join(",", l);
     }
 
-    static int[] pair(ObjectNode profile, String key) {
+    /** A {@code [width, height]} key of the profile (the catalogue's phones are 412 × 915 CSS px when it is missing). */
+    public static int[] pair(ObjectNode profile, String key) {
         return new int[] {profile.path(key).path(0).asInt(412), profile.path(key).path(1).asInt(915)};
     }
 

@@ -52,7 +52,7 @@ final class ClientIdentity implements FrameRelay.Watcher {
             int id = replyId(payload);
             String method = id >= FIRST_ID ? waiting.remove(id) : null;
             if (method != null) {
-                if (contains(payload, "\"error\":")) {
+                if (log.isDebugEnabled() && payload.toString(StandardCharsets.UTF_8).contains("\"error\":")) {
                     log.debug("identity call failed on a client session method={} session={}", method, session);
                 }
                 return true;
@@ -120,7 +120,4 @@ final class ClientIdentity implements FrameRelay.Watcher {
         return digits == 0 || v > Integer.MAX_VALUE ? -1 : (int) v;
     }
 
-    private static boolean contains(ByteBuf b, String s) {
-        return b.toString(StandardCharsets.UTF_8).contains(s);
-    }
 }
