@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -26,8 +27,8 @@ final class CdpClient implements AutoCloseable {
     private final Map<Integer, CompletableFuture<JsonNode>> calls = new ConcurrentHashMap<>();
     private final AtomicInteger ids = new AtomicInteger();
     private volatile java.util.function.Consumer<JsonNode> events = e -> { };
-    /** When set, only events whose text starts with this prefix are parsed and delivered. */
-    private volatile String eventFilter;
+    /** When set, only events whose text starts with one of these prefixes are parsed and delivered. */
+    private volatile List<String> eventFilter;
 
     private CdpClient(WebSocket ws) {
         this.ws = ws;
@@ -90,9 +91,14 @@ final class CdpClient implements AutoCloseable {
         this.events = listener;
     }
 
-    /** Delivers only the events of {@code method} (Chromium writes the method first); every other event is dropped unparsed. */
-    void onlyEvents(String method) {
-        this.eventFilter = "{\"method\":\"" + method + "\"";
+    /** Delivers only the events of these methods (Chromium writes the method first); every other event is dropped unparsed. */
+    void onlyEvents(String... methods) {
+        this.eventFilter = java.util.Arrays.stream(methods).map(m -> "{\"method\":\"" + m + "\"").toList();
+    }
+
+    private boolean unwanted(String msg) {
+        List<String> only = eventFilter;
+        return only != null && msg.startsWith("{\"method\":") && only.stream().noneMatch(msg::startsWith);
     }
 
     static ObjectNode params() {
@@ -117,7 +123,7 @@ final class CdpClient implements AutoCloseable {
                 text.setLength(0);
                 try {
                     CdpClient c = client;
-                    if (c != null && c.eventFilter != null && msg.startsWith("{\"method\":") && !msg.startsWith(c.eventFilter)) {
+                    if (c != null && c.unwanted(msg)) {
                         // An event no one here listens for (with Page enabled on every target there are many): not parsed.
                         ws.request(1);
                         return null;

@@ -28,6 +28,8 @@ final class TargetIdentity implements AutoCloseable {
     private final CdpClient cdp;
     private final TargetOverrides overrides;
     private final AtomicInteger inflight = new AtomicInteger();
+    /** Targets whose overrides are on their way, by CDP session: done when every reply came or the target detached. */
+    private final java.util.Map<String, CompletableFuture<Void>> applying = new java.util.concurrent.ConcurrentHashMap<>();
 
     private TargetIdentity(CdpClient cdp, TargetOverrides overrides) {
         this.cdp = cdp;
@@ -39,7 +41,7 @@ final class TargetIdentity implements AutoCloseable {
         CdpClient cdp = CdpClient.connect(browser, STEP);
         TargetIdentity t = new TargetIdentity(cdp, overrides);
         cdp.onEvent(t::event);
-        cdp.onlyEvents("Target.attachedToTarget");
+        cdp.onlyEvents("Target.attachedToTarget", "Target.detachedFromTarget");
         try {
             cdp.call("Target.setAutoAttach", autoAttach(), null, STEP);
             t.awaitIdle(STEP);
@@ -61,6 +63,14 @@ final class TargetIdentity implements AutoCloseable {
      * possible. Nothing waits for the replies (that cost a round trip per target); failures are logged.
      */
     private void event(JsonNode e) {
+        if ("Target.detachedFromTarget".equals(e.path("method").asText())) {
+            // A target gone before its replies came (a tab closed at once) will never answer: stop waiting for it.
+            CompletableFuture<Void> applied = applying.get(e.path("params").path("sessionId").asText());
+            if (applied != null) {
+                applied.complete(null);
+            }
+            return;
+        }
         if (!"Target.attachedToTarget".equals(e.path("method").asText())) {
             return;
         }
@@ -68,6 +78,12 @@ final class TargetIdentity implements AutoCloseable {
         String session = p.path("sessionId").asText();
         String type = p.path("targetInfo").path("type").asText();
         inflight.incrementAndGet();
+        CompletableFuture<Void> applied = new CompletableFuture<>();
+        applying.put(session, applied);
+        applied.whenComplete((v, x) -> {
+            applying.remove(session);
+            inflight.decrementAndGet();
+        });
         List<CompletableFuture<JsonNode>> sent = List.of();
         try {
             sent = send(session, type);
@@ -85,10 +101,10 @@ final class TargetIdentity implements AutoCloseable {
         }
         CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).orTimeout(STEP.toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((ok, x) -> {
-                    if (x != null) {
+                    if (x != null && !applied.isDone()) {
                         log.warn("identity not confirmed type={} cause={}", type, x.toString());
                     }
-                    inflight.decrementAndGet();
+                    applied.complete(null);
                 });
     }
 
