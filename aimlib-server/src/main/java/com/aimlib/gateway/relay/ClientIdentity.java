@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * {@code Target.attachedToTarget} for a new tab can arrive after the client that opened the tab has already resumed and
  * navigated it (measured: Playwright's first document of a new page went out with Chromium's own client hints in about
  * one run in three). The client's own attach event is the one moment that is certainly early enough: when the relay
- * sees it for a target that waits for that client's resume (browser → client), it writes the overrides to the browser on that session right away, before the event
+ * sees it (browser → client; in flat mode a {@code Target.attachToTarget} brings one too), it writes the overrides to the browser on that session right away, before the event
  * is even flushed to the client; CDP runs one session's commands in order, so whatever the client then sends
  * ({@code Runtime.runIfWaitingForDebugger}, a navigation) runs after them. Nothing waits: no round trip is added. The
  * replies carry ids from a range no client uses and are dropped on their way back. The in-page script applies itself
@@ -36,8 +36,17 @@ final class ClientIdentity implements FrameRelay.Watcher {
     private final TargetOverrides overrides;
     private final GuardedFrameRelay toBrowser;
     private final String session;
-    /** Calls sent and not yet answered, by id → method (for the log). */
-    private final IntObjectHashMap<String> waiting = new IntObjectHashMap<>();
+    /** Calls sent and not yet answered, by id. */
+    private final IntObjectHashMap<Call> waiting = new IntObjectHashMap<>();
+
+    /** One call of ours; {@code batch} is set when the client is held back until all of a batch are answered. */
+    private record Call(String method, Batch batch) {
+    }
+
+    private static final class Batch {
+        int left;
+        Runnable open;
+    }
     private int next = FIRST_ID;
 
     ClientIdentity(TargetOverrides overrides, GuardedFrameRelay toBrowser, String session) {
@@ -50,10 +59,13 @@ final class ClientIdentity implements FrameRelay.Watcher {
     public boolean dropFromBrowser(ByteBuf payload) {
         if (!waiting.isEmpty() && startsWith(payload, REPLY)) {
             int id = replyId(payload);
-            String method = id >= FIRST_ID ? waiting.remove(id) : null;
-            if (method != null) {
+            Call call = id >= FIRST_ID ? waiting.remove(id) : null;
+            if (call != null) {
                 if (log.isDebugEnabled() && payload.toString(StandardCharsets.UTF_8).contains("\"error\":")) {
-                    log.debug("identity call failed on a client session method={} session={}", method, session);
+                    log.debug("identity call failed on a client session method={} session={}", call.method(), session);
+                }
+                if (call.batch() != null && --call.batch().left == 0) {
+                    call.batch().open.run();
                 }
                 return true;
             }
@@ -72,20 +84,27 @@ final class ClientIdentity implements FrameRelay.Watcher {
         } catch (IOException e) {
             return;
         }
-        if (!p.path("waitingForDebugger").asBoolean(false)) {
-            // Running already (a client attached to an existing target): the host's own session applied the identity
-            // from the target's start; only where the client's resume gates the target is the relay's help needed.
-            return;
-        }
         String target = p.path("sessionId").asText("");
         List<TargetOverrides.Command> commands = overrides.forClientSession(p.path("targetInfo").path("type").asText());
         if (target.isEmpty() || commands.isEmpty()) {
             return;
         }
+        // A target that runs already (the client attached to a tab it had just created, Target.attachToTarget): the
+        // host's own session gated its start, but the client may navigate that blank tab before the host's overrides
+        // are in (seen in a CI run: a raw-CDP navigation committed with the launch's UA and locale). Then the client is
+        // held back until our calls are answered: Chromium passes renderer-side overrides to a navigation's new
+        // document only once the renderer has answered them. A paused target needs no hold: nothing runs before the
+        // client's resume, which comes after our calls.
+        Batch batch = null;
+        if (!p.path("waitingForDebugger").asBoolean(false)) {
+            batch = new Batch();
+            batch.left = commands.size();
+            batch.open = toBrowser.gate();
+        }
         for (TargetOverrides.Command c : commands) {
             int id = next;
             next = next == Integer.MAX_VALUE ? FIRST_ID : next + 1;
-            waiting.put(id, c.method());
+            waiting.put(id, new Call(c.method(), batch));
             String call = "{\"id\":" + id + ",\"method\":\"" + c.method() + "\",\"params\":" + c.params()
                     + ",\"sessionId\":" + MAPPER.valueToTree(target) + "}";
             toBrowser.injectToBrowser(GuardedFrameRelay.maskedText(call.getBytes(StandardCharsets.UTF_8)));

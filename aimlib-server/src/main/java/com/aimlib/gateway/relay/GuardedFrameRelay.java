@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(GuardedFrameRelay.class);
+    static final long GATE_LIMIT_MS = 2_000;
 
     private final Channel browser;
     private final FrameRelay.Activity activity;
@@ -49,6 +50,10 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
     /** Inside a fragmented data message passed raw: no other data frame may go between its fragments. */
     private boolean rawMessage;
     private final java.util.ArrayDeque<ByteBuf> injected = new java.util.ArrayDeque<>();
+    /** While above zero the client's bytes are parked, unread, until the relay's own calls are answered ({@link #gate}). */
+    private int gates;
+    private final java.util.ArrayDeque<ByteBuf> parked = new java.util.ArrayDeque<>();
+    private ChannelHandlerContext context;
 
     GuardedFrameRelay(Channel browser, FrameRelay.Activity activity, CdpGuard guard, FrameRelay toClient, String session) {
         this.browser = browser;
@@ -76,6 +81,46 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Holds back everything the client sends from now until the answered {@link Runnable} runs (event loop only): the relay's calls already
+     * written must have been answered before a client call may follow, because Chromium hands renderer-side overrides
+     * to a navigation's new document only once the renderer has answered them.
+     */
+    Runnable gate() {
+        gates++;
+        boolean[] open = {false};
+        Runnable r = () -> {
+            if (!open[0]) {
+                open[0] = true;
+                ungate();
+            }
+        };
+        if (context != null) {
+            // Every call gets an answer (an error if the target went away); this only bounds a browser that stops answering.
+            context.executor().schedule(r, GATE_LIMIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        return r;
+    }
+
+    /** Ends one gate (through the {@link Runnable} {@link #gate} answered); the last one lets the parked bytes through in order. */
+    private void ungate() {
+        if (gates == 0 || --gates > 0 || context == null) {
+            return;
+        }
+        while (gates == 0 && !parked.isEmpty() && !dead) {
+            process(context, parked.poll());
+        }
+        browser.flush();
+        if (gates == 0 && !dead) {
+            context.channel().config().setAutoRead(browser.isWritable());
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        context = ctx;
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof ByteBuf in)) {
@@ -83,6 +128,15 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
             return;
         }
         activity.traffic();
+        if (gates > 0 || !parked.isEmpty()) {
+            parked.add(in);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        process(ctx, in);
+    }
+
+    private void process(ChannelHandlerContext ctx, ByteBuf in) {
         try {
             while (in.isReadable()) {
                 if (!headerDone) {
@@ -259,6 +313,8 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         release();
+        parked.forEach(ReferenceCountUtil::safeRelease);
+        parked.clear();
         injected.forEach(ReferenceCountUtil::safeRelease);
         injected.clear();
         activity.closed();

@@ -140,4 +140,43 @@ class ClientIdentityTest {
             }
         }
     }
+
+    /**
+     * A raw CDP client that does not auto-attach: it creates a blank tab, attaches to it ({@code Target.attachToTarget},
+     * flat) and navigates at once. The tab is running already, so nothing gates it; the relay's overrides on the
+     * client's session go ahead of that navigation all the same.
+     */
+    @Test
+    void aRawClientThatAttachesToATabItCreatedAndNavigatesAtOnceGetsTheProfile() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        BrowserFixture.Live s = fx.ready(t, "{\"profile\":{\"device\":\"pixel-8a\",\"cores\":4}}");
+        JsonNode profile = fx.awaitStatus(t, "ready", java.time.Duration.ofSeconds(5)).path("resolved_profile");
+        String base = "http://127.0.0.1:" + origin.getAddress().getPort();
+        try (CdpClient cdp = CdpClient.open("ws://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + s.id(), s.token())) {
+            for (int round = 0; round < 3; round++) {
+                int id = 1000 * (round + 1);
+                String target = JSON.readTree(cdp.call("{\"id\":" + id + ",\"method\":\"Target.createTarget\",\"params\":{\"url\":\"about:blank\"}}"))
+                        .path("result").path("targetId").asText();
+                JsonNode attached = JSON.readTree(cdp.call("{\"id\":" + (id + 1) + ",\"method\":\"Target.attachToTarget\",\"params\":{\"targetId\":\""
+                        + target + "\",\"flatten\":true}}"));
+                assertThat(attached.path("id").asInt()).isEqualTo(id + 1);
+                String session = attached.path("result").path("sessionId").asText();
+                assertThat(session).isNotEmpty();
+                String path = "/attach" + round;
+                cdp.call("{\"id\":" + (id + 2) + ",\"sessionId\":\"" + session + "\",\"method\":\"Page.navigate\",\"params\":{\"url\":\"" + base + path + "\"}}");
+                String seen = "";
+                for (int n = id + 3; seen.isEmpty() && n < id + 300; n++) {
+                    JsonNode r = JSON.readTree(cdp.call("{\"id\":" + n + ",\"sessionId\":\"" + session + "\",\"method\":\"Runtime.evaluate\","
+                            + "\"params\":{\"expression\":\"window.seen ? JSON.stringify(window.seen) : ''\",\"returnByValue\":true}}"));
+                    assertThat(r.path("id").asInt()).as("the client gets its own replies only").isEqualTo(n);
+                    seen = r.path("result").path("result").path("value").asText("");
+                    if (seen.isEmpty()) {
+                        Thread.sleep(50);
+                    }
+                }
+                assertFirstRequest(path, profile, "raw CDP attachToTarget round " + round);
+                assertThat(normalised(seen)).as("raw CDP attachToTarget round " + round).isEqualTo(expected(profile));
+            }
+        }
+    }
 }
