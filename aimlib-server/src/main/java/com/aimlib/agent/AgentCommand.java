@@ -50,6 +50,12 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--carrier", description = "Carrier name reported to the gateway")
     String carrier;
 
+    @Option(names = "--timezone", description = "The phone's IANA time zone, reported to the gateway (default: this process's own, unless UTC)")
+    String timezone;
+
+    @Option(names = "--locale", description = "The phone's locale as a BCP 47 tag, reported to the gateway (default: this process's own, unless C/POSIX)")
+    String locale;
+
     @Option(names = "--rotate-command", description = "Shell command that changes the device's IP")
     String rotateCommand;
 
@@ -113,7 +119,8 @@ public final class AgentCommand implements Callable<Integer> {
             }
         }
         if (deviceId != null) {
-            devices.add(new DeviceConfig(deviceId, token, bind, carrier, rotateCommand, whatIsMyIpUrl, pool, restoreCommand, healthCommand));
+            devices.add(new DeviceConfig(deviceId, token, bind, carrier, rotateCommand, whatIsMyIpUrl, pool, restoreCommand, healthCommand,
+                    timezone, locale));
         }
         if (devices.isEmpty()) {
             System.err.println("no devices: give --config or --device-id with --token");

@@ -206,7 +206,7 @@ final class DeviceAgent {
         return egressIp;
     }
 
-    /** What the gateway's status stream answers: carrier, egress IP (probed if not yet known), rotating. */
+    /** What the gateway's status stream answers: carrier, egress IP (probed if not yet known), rotating, the phone's time zone and locale. */
     CompletableFuture<String> statusJson() {
         return CompletableFuture.supplyAsync(() -> {
             if (!rotating.get() && (egressIp == null || System.nanoTime() - probedAt > settings.probeMaxAge().toNanos())) {
@@ -217,6 +217,8 @@ final class DeviceAgent {
             body.put("carrier", config.carrier());
             body.put("egress_ip", egressIp);
             body.put("rotating", rotating.get());
+            body.put("timezone", config.reportedTimezone());
+            body.put("locale", config.reportedLocale());
             return json(body);
         }, blocking);
     }

@@ -39,7 +39,7 @@ public final class Accounts {
 
     public record Device(UUID id, String name, String region, String carrier, String currentEgressIp,
                          int maxBrowserSessions, Long monthlyCapBytes, String status, Instant lastSeenAt, Instant createdAt,
-                         String timezone, String locale) {
+                         String timezone, String locale, String reportedTimezone, String reportedLocale) {
     }
 
     public record Lease(UUID id, UUID customerId, UUID deviceId, Instant startsAt, Instant endsAt, String status,
@@ -279,7 +279,8 @@ public final class Accounts {
         Long capOrNull = rs.wasNull() ? null : cap;
         return new Device(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("region"), rs.getString("carrier"),
                 rs.getString("current_egress_ip"), rs.getInt("max_browser_sessions"), capOrNull, rs.getString("status"),
-                instant(rs, "last_seen_at"), instant(rs, "created_at"), rs.getString("timezone"), rs.getString("locale"));
+                instant(rs, "last_seen_at"), instant(rs, "created_at"), rs.getString("timezone"), rs.getString("locale"),
+                rs.getString("reported_timezone"), rs.getString("reported_locale"));
     }
 
     private static Lease lease(java.sql.ResultSet rs) throws java.sql.SQLException {

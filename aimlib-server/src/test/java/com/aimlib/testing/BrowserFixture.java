@@ -120,11 +120,17 @@ public final class BrowserFixture implements AutoCloseable {
 
     /** Mints the device an agent token and starts its agent (one tunnel connection, bound to {@link #EGRESS}); returns once it is online. */
     public Agent startAgent(UUID deviceId) {
+        // Nothing reported: the test devices' sessions default to their region's zone and locale, whatever this machine's are.
+        return startAgent(deviceId, "", "");
+    }
+
+    /** {@link #startAgent(UUID)} for an agent that reports the phone's time zone and locale (null: the process's own). */
+    public Agent startAgent(UUID deviceId, String timezone, String locale) {
         String token = new AgentStore(db).mintToken(deviceId).orElseThrow().token();
         Agent agent;
         try {
             agent = Agent.start("127.0.0.1", gateway.tunnelPort(), false,
-                    List.of(new DeviceConfig(deviceId, token, EGRESS, "TestCarrier", null, null, 1)), AGENT, 1);
+                    List.of(new DeviceConfig(deviceId, token, EGRESS, "TestCarrier", null, null, 1, null, null, timezone, locale)), AGENT, 1);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

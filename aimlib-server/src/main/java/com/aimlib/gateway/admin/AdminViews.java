@@ -45,6 +45,8 @@ final class AdminViews {
         m.put("monthly_cap_bytes", d.monthlyCapBytes());
         m.put("timezone", d.timezone());
         m.put("locale", d.locale());
+        m.put("reported_timezone", d.reportedTimezone());
+        m.put("reported_locale", d.reportedLocale());
         m.put("status", d.status());
         m.put("last_seen_at", d.lastSeenAt());
         m.put("created_at", d.createdAt());

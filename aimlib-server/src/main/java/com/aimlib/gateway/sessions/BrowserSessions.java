@@ -205,7 +205,7 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     private Claimed claim(Handle h, UUID customerId, UUID deviceId, CreateRequest req, SessionExtras extras, Instant now) {
-        Map<String, Object> device = h.createQuery("SELECT name, region, timezone, locale, max_browser_sessions, monthly_cap_bytes FROM devices WHERE id = :d FOR UPDATE")
+        Map<String, Object> device = h.createQuery("SELECT name, region, COALESCE(timezone, reported_timezone) AS timezone, COALESCE(locale, reported_locale) AS locale, max_browser_sessions, monthly_cap_bytes FROM devices WHERE id = :d FOR UPDATE")
                 .bind("d", deviceId).mapToMap().findOne()
                 .orElseThrow(() -> ApiException.shortForm(404, "device not found"));
         h.createQuery("SELECT id FROM customers WHERE id = :c FOR UPDATE").bind("c", customerId).mapTo(UUID.class).one();

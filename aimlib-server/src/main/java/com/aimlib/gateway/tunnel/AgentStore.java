@@ -6,12 +6,15 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The device rows the tunnel owns: agent tokens (hash and prefix only), status, last sighting, carrier,
  * egress IP and its history. Blocking (JDBC): call from a virtual thread.
  */
 public final class AgentStore {
+    private static final Logger log = LoggerFactory.getLogger(AgentStore.class);
     public static final String TOKEN_PREFIX = "at_";
 
     private final Jdbi jdbi;
@@ -55,6 +58,35 @@ public final class AgentStore {
     public void setStatus(UUID deviceId, String status) {
         jdbi.useHandle(h -> h.createUpdate("UPDATE devices SET status = :status, last_seen_at = now() WHERE id = :id")
                 .bind("status", status).bind("id", deviceId).execute());
+    }
+
+    /**
+     * Records the phone's own time zone and locale as its agent reported them, each checked as a profile's would be;
+     * a value that is not a real zone or tag is ignored (logged), never stored. Absent values leave what was stored.
+     */
+    public void reportLocale(UUID deviceId, String timezone, String locale) {
+        String tz = checked(deviceId, "timezone", timezone, com.aimlib.protocol.identity.ProfileOverrides::validTimezone);
+        String lc = checked(deviceId, "locale", locale, com.aimlib.protocol.identity.ProfileOverrides::validLocale);
+        if (tz == null && lc == null) {
+            return;
+        }
+        jdbi.useHandle(h -> h.createUpdate("""
+                        UPDATE devices SET reported_timezone = COALESCE(CAST(:tz AS text), reported_timezone),
+                               reported_locale = COALESCE(CAST(:locale AS text), reported_locale)
+                        WHERE id = :id""")
+                .bind("tz", tz).bind("locale", lc).bind("id", deviceId).execute());
+    }
+
+    private static String checked(UUID deviceId, String key, String value, java.util.function.UnaryOperator<String> check) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            return check.apply(value.strip());
+        } catch (RuntimeException e) {
+            log.info("event=device_reported_{}_invalid device={}", key, deviceId);
+            return null;
+        }
     }
 
     /**

@@ -173,6 +173,7 @@ public final class DeviceTunnels implements DeviceStreams {
             if (answer.status() == 200) {
                 JsonNode body = JSON.readTree(answer.body());
                 store.report(id, text(body, "carrier"), text(body, "egress_ip"));
+                store.reportLocale(id, text(body, "timezone"), text(body, "locale"));
             }
         } catch (Exception e) {
             log.info("event=device_status_unavailable device={} error={}", id, e.getClass().getSimpleName());
