@@ -149,7 +149,7 @@ public final class Gateway implements AutoCloseable {
         TunnelRoutes.register(router, auth, agentStore, rotations, db.jdbi());
         new RotationRoutes(rotations, db.jdbi()).register(router, auth);
         tunnelServer = bind(() -> TunnelServer.start(config.bindHost(), config.tunnelPort(), TunnelSettings.defaults(),
-                agentStore, tunnels, workers, blocking), "--tunnel-port", config.tunnelPort());
+                agentStore, tunnels, workers, blocking, config.proxyProtocol()), "--tunnel-port", config.tunnelPort());
 
         // Device health: tunnel RTT, the agents' health commands and egress probes, unhealthy marking.
         health = new DeviceHealthMonitor(tunnels, new DeviceHealthStore(db), config.clock(), config.deviceHealth(), blocking, meters);
@@ -157,7 +157,8 @@ public final class Gateway implements AutoCloseable {
         // SOCKS5 and HTTP proxy listeners over the device streams, bound before the routes need their ports.
         // The HTTP proxy port binds second: when it is the busy one, the SOCKS5 listener is already ours.
         proxy = bind(() -> ProxyFront.start(config.bindHost(), config.socksPort(), config.httpProxyPort(), db, secrets, config.clock(),
-                        streamsOverride != null ? streamsOverride : tunnels, workers, blocking, ProxyFront.Settings.defaults(), meters),
+                        streamsOverride != null ? streamsOverride : tunnels, workers, blocking,
+                        ProxyFront.Settings.defaults().withProxyProtocol(config.proxyProtocol()), meters),
                 "--http-proxy-port", config.httpProxyPort(), "--socks-port", config.socksPort());
 
         // Customer /v1 (devices, tickets) and operator /admin/v1.

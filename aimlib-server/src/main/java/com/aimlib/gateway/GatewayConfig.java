@@ -32,7 +32,8 @@ public record GatewayConfig(
         DeviceHealthMonitor.Settings deviceHealth,
         RotationSettings rotation,
         long contextMaxBytes,
-        int extensionMaxBytes) {
+        int extensionMaxBytes,
+        boolean proxyProtocol) {
 
     /**
      * The base of the WebSocket URLs customers get ({@code connect_url}, discovery): {@code wss://host} for an
@@ -78,6 +79,8 @@ public record GatewayConfig(
         /** Issue 14: a saved context's packed size, and an extension upload's body. */
         private long contextMaxBytes = 20L << 20;
         private int extensionMaxBytes = 10 << 20;
+        /** Issue 12: the proxy and tunnel ports expect a PROXY protocol (v1 or v2) header from a load balancer first. */
+        private boolean proxyProtocol = false;
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder publicHost(String v) { publicHost = v; return this; }
@@ -104,6 +107,7 @@ public record GatewayConfig(
         public Builder rotation(RotationSettings v) { rotation = v; return this; }
         public Builder contextMaxBytes(long v) { contextMaxBytes = v; return this; }
         public Builder extensionMaxBytes(int v) { extensionMaxBytes = v; return this; }
+        public Builder proxyProtocol(boolean v) { proxyProtocol = v; return this; }
 
         /** All listeners on free ports: what tests use. */
         public Builder ephemeralPorts() {
@@ -125,7 +129,7 @@ public record GatewayConfig(
             return new GatewayConfig(bindHost, publicHost, url, httpPort, socksPort, httpProxyPort, tunnelPort, region,
                     maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads,
                     new HttpLimits(httpIdleTimeout, httpHeaderTimeout, httpBodyTimeout, httpMaxConnections),
-                    metricsHost, metricsPort, clock, deviceHealth, rotation, contextMaxBytes, extensionMaxBytes);
+                    metricsHost, metricsPort, clock, deviceHealth, rotation, contextMaxBytes, extensionMaxBytes, proxyProtocol);
         }
     }
 }

@@ -51,6 +51,13 @@ public final class GatewayOptions {
             defaultValue = "${env:FARMCTL_MAX_TABS_PER_SESSION:-5}")
     int maxTabsPerSession;
 
+    @Option(names = "--proxy-protocol", paramLabel = "true|false",
+            description = "The SOCKS5, HTTP proxy and tunnel ports expect a PROXY protocol v1/v2 header (HAProxy send-proxy-v2) "
+                    + "and take the client's address from it; a connection without one is closed "
+                    + "(env AIMLIB_PROXY_PROTOCOL, default ${DEFAULT-VALUE})",
+            defaultValue = "${env:AIMLIB_PROXY_PROTOCOL:-false}")
+    String proxyProtocol;
+
     @Option(names = "--auto-browser-session", paramLabel = "true|false",
             description = "Pre-bind a zero-cost idle browser session to every lease with a proxy "
                     + "(env FARMCTL_AUTO_BROWSER_SESSION, default ${DEFAULT-VALUE})",
@@ -145,6 +152,7 @@ public final class GatewayOptions {
                 .socksPort(socksPort).httpProxyPort(httpProxyPort).tunnelPort(tunnelPort).region(region)
                 .rateLimitPerHour(rateLimitPerHour).maxTabs(maxTabsPerSession)
                 .autoBrowserSession(flag(autoBrowserSession))
+                .proxyProtocol(flag(proxyProtocol))
                 .httpIdleTimeout(seconds("--http-idle-timeout (AIMLIB_HTTP_IDLE_TIMEOUT)", httpIdleTimeout))
                 .httpHeaderTimeout(seconds("--http-header-timeout (AIMLIB_HTTP_HEADER_TIMEOUT)", httpHeaderTimeout))
                 .httpBodyTimeout(seconds("--http-body-timeout (AIMLIB_HTTP_BODY_TIMEOUT)", httpBodyTimeout))

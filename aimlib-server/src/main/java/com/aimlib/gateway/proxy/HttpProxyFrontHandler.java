@@ -116,7 +116,7 @@ final class HttpProxyFrontHandler extends ProxyFrontHandler {
             return;
         }
         connector.access.authenticate(credentials[0], credentials[1],
-                LoginThrottle.source(ctx.channel().remoteAddress()), ctx.executor()).thenAccept(g -> {
+                LoginThrottle.source(com.aimlib.net.ClientAddress.of(ctx.channel())), ctx.executor()).thenAccept(g -> {
             if (ctx.executor().inEventLoop()) {
                 authenticated(ctx, g, request, tunnel, target);
             } else {

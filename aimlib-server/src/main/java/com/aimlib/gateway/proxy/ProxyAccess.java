@@ -75,7 +75,13 @@ final class ProxyAccess implements LeaseEndListener {
     CompletableFuture<Grant> authenticate(String username, String password, InetAddress source, ScheduledExecutorService loop) {
         String user = username != null && plausibleUsername(username) ? username : null;
         return throttle.guard(loop, source, user, () -> authenticate(username, password),
-                g -> g.refusal() == Refusal.BAD_CREDENTIALS, Grant.refused(Refusal.BAD_CREDENTIALS));
+                g -> g.refusal() == Refusal.BAD_CREDENTIALS, Grant.refused(Refusal.BAD_CREDENTIALS)).whenComplete((g, e) -> {
+                    if (g != null && g.refusal() == Refusal.BAD_CREDENTIALS) {
+                        // The client's address (behind a balancer: from its PROXY header), for an operator's fail2ban or
+                        // firewall; never the username or password.
+                        log.info("event=proxy_login_failed source={}", source == null ? null : source.getHostAddress());
+                    }
+                });
     }
 
     /** The check itself, without back-off. */

@@ -44,17 +44,26 @@ public final class ProxyFront implements LeaseEndListener, AccessChangeListener,
      * HTTP proxy clients, told apart by their first byte ({@link ProxyProtocolDetector}); off, it is SOCKS5 only.
      */
     public record Settings(long handshakeTimeoutMillis, long openTimeoutMillis, long pollMillis, long flushMillis,
-                           boolean unifiedSocksPort) {
+                           boolean unifiedSocksPort, boolean proxyProtocol) {
         public Settings(long handshakeTimeoutMillis, long openTimeoutMillis, long pollMillis, long flushMillis) {
-            this(handshakeTimeoutMillis, openTimeoutMillis, pollMillis, flushMillis, true);
+            this(handshakeTimeoutMillis, openTimeoutMillis, pollMillis, flushMillis, true, false);
+        }
+
+        public Settings(long handshakeTimeoutMillis, long openTimeoutMillis, long pollMillis, long flushMillis, boolean unifiedSocksPort) {
+            this(handshakeTimeoutMillis, openTimeoutMillis, pollMillis, flushMillis, unifiedSocksPort, false);
         }
 
         public static Settings defaults() {
-            return new Settings(10_000, 30_000, 1_000, 2_000, true);
+            return new Settings(10_000, 30_000, 1_000, 2_000, true, false);
         }
 
         public Settings withUnifiedSocksPort(boolean on) {
-            return new Settings(handshakeTimeoutMillis, openTimeoutMillis, pollMillis, flushMillis, on);
+            return new Settings(handshakeTimeoutMillis, openTimeoutMillis, pollMillis, flushMillis, on, proxyProtocol);
+        }
+
+        /** Both listeners expect a PROXY protocol header first ({@link com.aimlib.net.ClientAddress}). */
+        public Settings withProxyProtocol(boolean on) {
+            return new Settings(handshakeTimeoutMillis, openTimeoutMillis, pollMillis, flushMillis, unifiedSocksPort, on);
         }
     }
 
@@ -93,11 +102,15 @@ public final class ProxyFront implements LeaseEndListener, AccessChangeListener,
             Consumer<SocketChannel> socksInstall = settings.unifiedSocksPort()
                     ? ch -> ProxyProtocolDetector.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis(), detectMeters)
                     : ch -> Socks5FrontHandler.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis());
+            Consumer<SocketChannel> httpInstall = ch -> HttpProxyFrontHandler.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis());
+            if (settings.proxyProtocol()) {
+                socksInstall = com.aimlib.net.ClientAddress.behindBalancer(socksInstall);
+                httpInstall = com.aimlib.net.ClientAddress.behindBalancer(httpInstall);
+            }
             List<Channel> socks = listen(bindHost, socksPort, boss, workers, clients, socksInstall);
-            List<Channel> http = listen(bindHost, httpPort, boss, workers, clients,
-                    ch -> HttpProxyFrontHandler.install(ch.pipeline(), connector, settings.handshakeTimeoutMillis()));
-            log.info("proxy front listening socks={} http={} listeners={} unified_socks_port={}", socks.getFirst().localAddress(),
-                    http.getFirst().localAddress(), socks.size(), settings.unifiedSocksPort());
+            List<Channel> http = listen(bindHost, httpPort, boss, workers, clients, httpInstall);
+            log.info("proxy front listening socks={} http={} listeners={} unified_socks_port={} proxy_protocol={}", socks.getFirst().localAddress(),
+                    http.getFirst().localAddress(), socks.size(), settings.unifiedSocksPort(), settings.proxyProtocol());
             return new ProxyFront(access, boss, socks, http, clients, settings.pollMillis(), settings.flushMillis());
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);

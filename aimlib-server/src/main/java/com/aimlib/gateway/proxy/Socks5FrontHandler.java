@@ -92,7 +92,7 @@ final class Socks5FrontHandler extends ProxyFrontHandler {
         }
         state = State.CHECKING;
         CompletableFuture<ProxyAccess.Grant> check = connector.access.authenticate(auth.username(), auth.password(),
-                LoginThrottle.source(ctx.channel().remoteAddress()), ctx.executor());
+                LoginThrottle.source(com.aimlib.net.ClientAddress.of(ctx.channel())), ctx.executor());
         if (check.isDone()) {
             // Answered from the cache: no pause in reading (each pause and resume is an epoll_ctl).
             authenticated(ctx, check.join());

@@ -26,6 +26,12 @@ public final class TunnelServer implements AutoCloseable {
 
     public static TunnelServer start(String host, int port, TunnelSettings settings, AgentStore store, DeviceTunnels tunnels,
                                      EventLoopGroup workers, ExecutorService blocking) throws InterruptedException {
+        return start(host, port, settings, store, tunnels, workers, blocking, false);
+    }
+
+    /** {@code proxyProtocol}: every connection starts with a PROXY protocol header from a load balancer ({@link com.aimlib.net.ClientAddress}). */
+    public static TunnelServer start(String host, int port, TunnelSettings settings, AgentStore store, DeviceTunnels tunnels,
+                                     EventLoopGroup workers, ExecutorService blocking, boolean proxyProtocol) throws InterruptedException {
         // One back-off for the listener: failures from a source count across all its connections.
         LoginThrottle throttle = new LoginThrottle(LoginThrottle.Settings.defaults());
         ServerBootstrap b = new ServerBootstrap()
@@ -40,6 +46,9 @@ public final class TunnelServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         TunnelSettings.tuneSocket(ch, ((InetSocketAddress) ch.remoteAddress()).getAddress());
+                        if (proxyProtocol) {
+                            com.aimlib.net.ClientAddress.expectHeader(ch.pipeline());
+                        }
                         ch.pipeline().addLast("idle", KeepAliveHandler.idleDetector(settings));
                         ch.pipeline().addLast("http1", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192));
                         ch.pipeline().addLast("upgrade", new TunnelUpgradeHandler(store, tunnels, settings, blocking, throttle));

@@ -123,13 +123,13 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         ctx.channel().config().setAutoRead(false);
         // The token check runs on a virtual thread, under the guessing back-off (per source address and per
         // device id; a right token from a source without failures is never held).
-        throttle.guard(ctx.executor(), LoginThrottle.source(ctx.channel().remoteAddress()), deviceId.toString(),
+        throttle.guard(ctx.executor(), LoginThrottle.source(com.aimlib.net.ClientAddress.of(ctx.channel())), deviceId.toString(),
                 () -> check(deviceId, token), result -> result == Check.BAD_TOKEN, Check.BAD_TOKEN)
                 .thenAccept(result -> ctx.executor().execute(() -> {
                     switch (result) {
                         case OK -> upgrade(ctx, deviceId);
                         case BAD_TOKEN -> {
-                            log.info("event=tunnel_refused device={} remote={}", deviceId, ctx.channel().remoteAddress());
+                            log.info("event=tunnel_refused device={} remote={}", deviceId, com.aimlib.net.ClientAddress.of(ctx.channel()));
                             reject(ctx, HttpResponseStatus.UNAUTHORIZED, "bad agent token");
                         }
                         case UNAVAILABLE -> reject(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "try again later");
@@ -189,7 +189,7 @@ final class TunnelUpgradeHandler extends ChannelInboundHandlerAdapter {
         p.addBefore("h2", "meter", connection.meter());
         p.get(TunnelConnectionHandler.class).connection = connection;
         tunnels.register(connection);
-        log.info("event=tunnel_up device={} remote={}", deviceId, ctx.channel().remoteAddress());
+        log.info("event=tunnel_up device={} remote={}", deviceId, com.aimlib.net.ClientAddress.of(ctx.channel()));
         ctx.channel().config().setAutoRead(true);
     }
 
