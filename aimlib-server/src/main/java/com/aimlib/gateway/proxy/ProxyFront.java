@@ -54,7 +54,7 @@ public final class ProxyFront implements LeaseEndListener, AccessChangeListener,
         }
 
         public static Settings defaults() {
-            return new Settings(10_000, 30_000, 1_000, 2_000, true, false);
+            return new Settings(10_000, 30_000, 250, 2_000, true, false);
         }
 
         public Settings withUnifiedSocksPort(boolean on) {

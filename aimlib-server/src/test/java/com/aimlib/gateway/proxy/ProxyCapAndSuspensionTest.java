@@ -50,11 +50,18 @@ class ProxyCapAndSuspensionTest {
     static ApiClient api;
     static String op;
     static final List<Accounts.Device> devices = new ArrayList<>();
+    /** The server key both replicas share (they unseal the same proxy passwords). */
+    static byte[] key;
+
+    static byte[] secretKey() {
+        return key.clone();
+    }
 
     @BeforeAll
     static void start() throws Exception {
         db = TestDatabases.fresh();
-        SecretBox box = new SecretBox(Secrets.randomBytes(32));
+        key = Secrets.randomBytes(32);
+        SecretBox box = new SecretBox(key);
         gateway = Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db, box);
         accounts = new Accounts(db, box);
         api = new ApiClient(gateway);
@@ -293,5 +300,38 @@ class ProxyCapAndSuspensionTest {
             assertThat(again.open(l.user(), l.password(), origin.echo.getLocalPort())).isEqualTo(2);
         }
         assertThat(refusedConnect(l)).startsWith("HTTP/1.1 403").contains("\"error\":\"lease_inactive\"");
+    }
+
+    /**
+     * Issue 12: two replicas on one database. A suspension and a lease end made through this replica end the open
+     * connections another replica carries within a second, and that replica refuses new ones: each replica re-checks
+     * the leases it serves every {@code ProxyFront.Settings.pollMillis} (250 ms).
+     */
+    @Test
+    void aSuspensionOrLeaseEndThroughOneReplicaStopsTrafficOnAnotherWithinASecond() throws Exception {
+        try (DirectDeviceStreams direct = new DirectDeviceStreams();
+             Gateway other = Gateway.start(GatewayConfig.builder().ephemeralPorts().build(), db,
+                     new SecretBox(secretKey()), direct)) {
+            for (String what : List.of("suspend", "end")) {
+                // A device only the other replica serves (its streams leave directly from this machine).
+                var d = accounts.createDevice("replica-" + what + "-" + UUID.randomUUID(), "local", null, 1, null);
+                var customer = accounts.createCustomer("replica-" + what + "-" + UUID.randomUUID(), 1);
+                var lease = accounts.createLease(customer.id(), d.id(), null, "socks5");
+                var proxy = accounts.proxyForLease(lease.id()).orElseThrow();
+                Leased l = new Leased(customer.id(), d.id(), lease.id(), proxy.username(), proxy.password());
+                try (Socks socks = new Socks(other.socksPort())) {
+                    assertThat(socks.open(l.user(), l.password(), origin.echo.getLocalPort())).isZero();
+                    assertLive(socks.socket);
+                    String path = what.equals("suspend") ? "/admin/v1/customers/" + l.customerId() + "/suspend"
+                            : "/admin/v1/leases/" + l.leaseId() + "/end";
+                    var r = api.post(path, op, null);
+                    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                    assertThat(endsWithin(socks.socket, Duration.ofSeconds(1))).as(what + " through the other replica").isTrue();
+                }
+                try (Socks again = new Socks(other.socksPort())) {
+                    assertThat(again.open(l.user(), l.password(), origin.echo.getLocalPort())).as(what).isEqualTo(2);
+                }
+            }
+        }
     }
 }
