@@ -1,6 +1,6 @@
 package com.aimlib.agent;
 
-import com.aimlib.gateway.tunnel.TunnelSettings;
+import com.aimlib.net.tunnel.TunnelSettings;
 import java.time.Duration;
 
 /** Agent-wide timing, tuning and egress policy; defaults in {@link #defaults()}. */

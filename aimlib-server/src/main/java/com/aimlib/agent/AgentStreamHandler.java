@@ -1,6 +1,6 @@
 package com.aimlib.agent;
 
-import com.aimlib.gateway.tunnel.TunnelProtocol;
+import com.aimlib.net.tunnel.TunnelProtocol;
 import com.aimlib.net.EventLoops;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;

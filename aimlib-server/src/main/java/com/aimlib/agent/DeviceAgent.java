@@ -1,7 +1,7 @@
 package com.aimlib.agent;
 
-import com.aimlib.gateway.tunnel.KeepAliveHandler;
-import com.aimlib.gateway.tunnel.TunnelSettings;
+import com.aimlib.net.tunnel.KeepAliveHandler;
+import com.aimlib.net.tunnel.TunnelSettings;
 import com.aimlib.net.EventLoops;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.bootstrap.Bootstrap;

@@ -1,8 +1,8 @@
 package com.aimlib.agent;
 
-import com.aimlib.gateway.tunnel.KeepAliveHandler;
-import com.aimlib.gateway.tunnel.TunnelProtocol;
-import com.aimlib.gateway.tunnel.TunnelSettings;
+import com.aimlib.net.tunnel.KeepAliveHandler;
+import com.aimlib.net.tunnel.TunnelProtocol;
+import com.aimlib.net.tunnel.TunnelSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;

@@ -31,7 +31,7 @@ import com.aimlib.gateway.tunnel.DeviceStreams;
 import com.aimlib.gateway.tunnel.DeviceTunnels;
 import com.aimlib.gateway.tunnel.TunnelRoutes;
 import com.aimlib.gateway.tunnel.TunnelServer;
-import com.aimlib.gateway.tunnel.TunnelSettings;
+import com.aimlib.net.tunnel.TunnelSettings;
 import com.aimlib.net.EventLoops;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;

@@ -2,7 +2,7 @@ package com.aimlib.standalone;
 
 import com.aimlib.ProcessLifetime;
 import com.aimlib.agent.EgressPolicy;
-import com.aimlib.agent.LocalAgent;
+import com.aimlib.standalone.LocalAgent;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayOptions;
 import com.aimlib.host.BrowserHost;

@@ -1,5 +1,7 @@
 package com.aimlib.gateway.tunnel;
 
+import com.aimlib.net.tunnel.TunnelProtocol;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.Channel;

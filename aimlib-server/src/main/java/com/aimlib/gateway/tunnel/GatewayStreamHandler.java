@@ -1,5 +1,7 @@
 package com.aimlib.gateway.tunnel;
 
+import com.aimlib.net.tunnel.TunnelProtocol;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -126,7 +128,7 @@ final class GatewayStreamHandler extends ChannelDuplexHandler {
             return;
         }
         if (code != 200) {
-            fail(TunnelProtocol.reasonFor(code, headers.headers().get(TunnelProtocol.REASON)),
+            fail(reasonFor(code, headers.headers().get(TunnelProtocol.REASON)),
                     "the device refused the connection (status " + (code < 0 ? "missing" : code) + ")");
             ctx.close();
             return;
@@ -197,5 +199,20 @@ final class GatewayStreamHandler extends ChannelDuplexHandler {
 
     private void fail(DeviceStreamException.Reason reason, String message) {
         result.completeExceptionally(new DeviceStreamException(reason, message));
+    }
+
+    /** The reason a proxy front sees for a refused CONNECT: the header wins, the status decides otherwise. */
+    static DeviceStreamException.Reason reasonFor(int status, CharSequence reason) {
+        String r = reason == null ? "" : reason.toString();
+        return switch (r) {
+            case TunnelProtocol.REASON_DNS -> DeviceStreamException.Reason.HOST_NOT_FOUND;
+            case TunnelProtocol.REASON_REFUSED -> DeviceStreamException.Reason.CONNECTION_REFUSED;
+            case TunnelProtocol.REASON_UNREACHABLE -> DeviceStreamException.Reason.UNREACHABLE;
+            case TunnelProtocol.REASON_ROTATING -> DeviceStreamException.Reason.ROTATING;
+            case TunnelProtocol.REASON_FORBIDDEN -> DeviceStreamException.Reason.EGRESS_FORBIDDEN;
+            default -> status == 504 ? DeviceStreamException.Reason.UNREACHABLE
+                    : status == 503 ? DeviceStreamException.Reason.ROTATING
+                    : DeviceStreamException.Reason.FAILED;
+        };
     }
 }

@@ -1,5 +1,7 @@
 package com.aimlib.gateway.tunnel;
 
+import com.aimlib.net.tunnel.TunnelSettings;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;

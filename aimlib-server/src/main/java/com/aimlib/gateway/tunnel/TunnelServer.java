@@ -1,5 +1,8 @@
 package com.aimlib.gateway.tunnel;
 
+import com.aimlib.net.tunnel.TunnelSettings;
+import com.aimlib.net.tunnel.KeepAliveHandler;
+
 import com.aimlib.gateway.auth.LoginThrottle;
 import com.aimlib.net.EventLoops;
 import io.netty.bootstrap.ServerBootstrap;

@@ -1,5 +1,9 @@
 package com.aimlib.gateway.tunnel;
 
+import com.aimlib.net.tunnel.TunnelProtocol;
+import com.aimlib.net.tunnel.TunnelSettings;
+import com.aimlib.net.tunnel.KeepAliveHandler;
+
 import com.aimlib.gateway.auth.ApiKeyAuth;
 import com.aimlib.gateway.auth.LoginThrottle;
 import com.aimlib.gateway.http.Uuids;

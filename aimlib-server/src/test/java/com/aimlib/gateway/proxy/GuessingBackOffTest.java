@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.GatewayConfig;
 import com.aimlib.gateway.tunnel.AgentStore;
-import com.aimlib.gateway.tunnel.TunnelProtocol;
+import com.aimlib.net.tunnel.TunnelProtocol;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;

@@ -160,14 +160,14 @@ class TunnelTest {
     void theStandaloneDemoDeviceGetsAnInProcessAgent() throws Exception {
         UUID id = accounts.createDevice("demo-device", "local", null, 1, null).id();
         int who = targets.whoAmI();
-        try (Agent ignored = com.aimlib.agent.LocalAgent.startIfPresent(gateway, "demo-device", gateway.baseUrl() + "/ip",
+        try (Agent ignored = com.aimlib.standalone.LocalAgent.startIfPresent(gateway, "demo-device", gateway.baseUrl() + "/ip",
                 EgressPolicy.parse("127.0.0.1:" + who))) {
             awaitOnline(id, 2);
             awaitColumn(id, "current_egress_ip", "127.0.0.1"); // probed at the gateway's own what-is-my-IP page
             assertThat(StreamClient.open(gateway.deviceStreams(), id, "127.0.0.1", who).awaitLine(Duration.ofSeconds(5)))
                     .isEqualTo("127.0.0.1");
         }
-        assertThat(com.aimlib.agent.LocalAgent.startIfPresent(gateway, "no-such-device", null, EgressPolicy.strict())).isNull();
+        assertThat(com.aimlib.standalone.LocalAgent.startIfPresent(gateway, "no-such-device", null, EgressPolicy.strict())).isNull();
     }
 
     @Test

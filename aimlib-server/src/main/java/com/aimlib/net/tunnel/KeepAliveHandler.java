@@ -1,4 +1,4 @@
-package com.aimlib.gateway.tunnel;
+package com.aimlib.net.tunnel;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

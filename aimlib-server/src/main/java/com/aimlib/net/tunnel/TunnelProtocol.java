@@ -1,4 +1,4 @@
-package com.aimlib.gateway.tunnel;
+package com.aimlib.net.tunnel;
 
 import io.netty.util.AsciiString;
 
@@ -38,20 +38,5 @@ public final class TunnelProtocol {
     public static final String REASON_FORBIDDEN = "forbidden";
 
     private TunnelProtocol() {
-    }
-
-    /** The reason a proxy front sees for a refused CONNECT: the header wins, the status decides otherwise. */
-    public static DeviceStreamException.Reason reasonFor(int status, CharSequence reason) {
-        String r = reason == null ? "" : reason.toString();
-        return switch (r) {
-            case REASON_DNS -> DeviceStreamException.Reason.HOST_NOT_FOUND;
-            case REASON_REFUSED -> DeviceStreamException.Reason.CONNECTION_REFUSED;
-            case REASON_UNREACHABLE -> DeviceStreamException.Reason.UNREACHABLE;
-            case REASON_ROTATING -> DeviceStreamException.Reason.ROTATING;
-            case REASON_FORBIDDEN -> DeviceStreamException.Reason.EGRESS_FORBIDDEN;
-            default -> status == 504 ? DeviceStreamException.Reason.UNREACHABLE
-                    : status == 503 ? DeviceStreamException.Reason.ROTATING
-                    : DeviceStreamException.Reason.FAILED;
-        };
     }
 }

@@ -1,5 +1,9 @@
-package com.aimlib.agent;
+package com.aimlib.standalone;
 
+import com.aimlib.agent.Agent;
+import com.aimlib.agent.AgentSettings;
+import com.aimlib.agent.DeviceConfig;
+import com.aimlib.agent.EgressPolicy;
 import com.aimlib.gateway.Gateway;
 import com.aimlib.gateway.tunnel.AgentStore;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package com.aimlib.gateway.tunnel;
+package com.aimlib.net.tunnel;
 
 import com.aimlib.net.EventLoops;
 import io.netty.channel.Channel;
