@@ -19,6 +19,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -304,7 +305,13 @@ class BrowserSessionApiTest {
             // Another actor holds the row and changes it: the POST read the old version, waits on the row lock, then loses.
             h.createUpdate("UPDATE browser_sessions SET version = version + 1 WHERE id = :id").bind("id", UUID.fromString(id)).execute();
             post = pool.submit(() -> fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));
-            Thread.sleep(1500);
+            // Commit only once the POST waits on our row lock (it has read the old version by then); a fixed sleep
+            // was not enough on a loaded machine, where the POST could still be on its way and read the new one.
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!waitingOnALock() && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertThat(waitingOnALock()).as("the POST waits on the row lock").isTrue();
             assertThat(post.isDone()).isFalse();
             h.commit();
         }
@@ -379,5 +386,12 @@ class BrowserSessionApiTest {
         assertThat(fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", readOnly, null).statusCode()).isEqualTo(403);
         assertThat(fx.call("GET", "/v1/devices/" + t.device() + "/browser", readOnly, null).statusCode()).isEqualTo(200);
         assertThat(fx.call("POST", "/v1/devices/" + t.device() + "/browser", null, "{}").statusCode()).isEqualTo(401);
+    }
+
+    /** Some statement of the gateway's waits on a row lock (ours, held by the test's open transaction). */
+    private static boolean waitingOnALock() {
+        return fx.db.jdbi().withHandle(h -> h.createQuery(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+                .mapTo(Integer.class).one()) > 0;
     }
 }
