@@ -89,6 +89,9 @@ public final class Gateway implements AutoCloseable {
     private LiveRoutes live;
 
     private com.aimlib.gateway.ops.BrowserSlots browserSlots;
+    // issue 12: replicas on one database that agree (presence, elected reaper; rate limits shared in auth)
+    private com.aimlib.gateway.replicas.Replicas replicas;
+    private com.aimlib.gateway.replicas.ReaperElection reaperElection;
 
     private Gateway(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams streamsOverride,
                     BrowserSettings browserSettings, RecordingSettings recordingSettings) {
@@ -102,7 +105,7 @@ public final class Gateway implements AutoCloseable {
         this.blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("gw-", 0).factory());
         this.workers = EventLoops.group(config.workerThreads(), "gw-io");
         this.accounts = new Accounts(db, secrets);
-        this.auth = new ApiKeyAuth(accounts, config.clock(), new RateLimiter(config.rateLimitPerHour(), config.clock()));
+        this.auth = new ApiKeyAuth(accounts, config.clock(), new RateLimiter(config.rateLimitPerHour(), config.clock(), db.dataSource()));
     }
 
     public static Gateway start(GatewayConfig config, Database db, SecretBox secrets) throws InterruptedException {
@@ -144,6 +147,10 @@ public final class Gateway implements AutoCloseable {
         // Device agents dial in here; the tunnels are the DeviceStreams of the proxy front.
         AgentStore agentStore = new AgentStore(db);
         tunnels = new DeviceTunnels(agentStore, blocking, config.rotation().observePeriod());
+        // Replicas: device status derived from every replica's tunnel connections (issue 12).
+        replicas = com.aimlib.gateway.replicas.Replicas.start(db.jdbi(), config.replicas());
+        tunnels.presence(new com.aimlib.gateway.replicas.TunnelPresence(replicas));
+        replicas.onRejoin(tunnels::resyncAll);
         // IP rotations: stored operations any replica answers, run by the replica holding the device's tunnel.
         rotations = new RotationService(db.jdbi(), tunnels, config.clock(), config.rotation(), blocking, meters).start();
         TunnelRoutes.register(router, auth, agentStore, rotations, db.jdbi());
@@ -183,7 +190,11 @@ public final class Gateway implements AutoCloseable {
         com.aimlib.gateway.extensions.ExtensionRoutes.register(router, auth, extensions);
         cdpRelay = new CdpRelay(sessions, blocking, authority, publicWs);
         cdpRelay.register(router);
-        reaper = new SessionReaper(sessions);
+        // Relay clients summed over replicas; the periodic reaper moves run on one elected replica (issue 12).
+        sessions.relayPresence(new com.aimlib.gateway.replicas.RelayPresence(replicas));
+        replicas.onRejoin(sessions::resyncRelayPresence);
+        reaperElection = new com.aimlib.gateway.replicas.ReaperElection(db.dataSource());
+        reaper = new SessionReaper(sessions, reaperElection::lead);
         // Live view, inspector links and recordings of a session (issue 14).
         recordings = new Recordings(db, config.clock(), recordingSettings);
         sessions.recordings(recordings);
@@ -357,6 +368,16 @@ public final class Gateway implements AutoCloseable {
         return browserSlots;
     }
 
+    /** This process as a gateway replica (issue 12; tests beat and sweep by hand). */
+    public com.aimlib.gateway.replicas.Replicas replicas() {
+        return replicas;
+    }
+
+    /** The reaper election (issue 12): whether this replica runs the periodic reaper moves. */
+    public com.aimlib.gateway.replicas.ReaperElection reaperElection() {
+        return reaperElection;
+    }
+
     /** The registry {@code /metrics} serves. */
     public MeterRegistry meters() {
         return meters;
@@ -403,6 +424,9 @@ public final class Gateway implements AutoCloseable {
         if (reaper != null) {
             reaper.close();
         }
+        if (reaperElection != null) {
+            reaperElection.close();
+        }
         if (recordings != null) {
             recordings.close();
         }
@@ -421,6 +445,9 @@ public final class Gateway implements AutoCloseable {
         }
         if (tunnelServer != null) {
             tunnelServer.close();
+        }
+        if (replicas != null) {
+            replicas.close();
         }
         blocking.shutdown();
         try {

@@ -33,7 +33,8 @@ public record GatewayConfig(
         RotationSettings rotation,
         long contextMaxBytes,
         int extensionMaxBytes,
-        boolean proxyProtocol) {
+        boolean proxyProtocol,
+        com.aimlib.gateway.replicas.Replicas.Settings replicas) {
 
     /**
      * The base of the WebSocket URLs customers get ({@code connect_url}, discovery): {@code wss://host} for an
@@ -76,6 +77,7 @@ public record GatewayConfig(
         private Clock clock = Clock.systemUTC();
         private DeviceHealthMonitor.Settings deviceHealth = DeviceHealthMonitor.Settings.defaults();
         private RotationSettings rotation = RotationSettings.defaults();
+        private com.aimlib.gateway.replicas.Replicas.Settings replicas = com.aimlib.gateway.replicas.Replicas.Settings.defaults();
         /** Issue 14: a saved context's packed size, and an extension upload's body. */
         private long contextMaxBytes = 20L << 20;
         private int extensionMaxBytes = 10 << 20;
@@ -108,6 +110,8 @@ public record GatewayConfig(
         public Builder contextMaxBytes(long v) { contextMaxBytes = v; return this; }
         public Builder extensionMaxBytes(int v) { extensionMaxBytes = v; return this; }
         public Builder proxyProtocol(boolean v) { proxyProtocol = v; return this; }
+        /** Replica heartbeat and expiry (issue 12); a zero heartbeat leaves {@code Replicas.beat()} to the caller (tests). */
+        public Builder replicas(com.aimlib.gateway.replicas.Replicas.Settings v) { replicas = v; return this; }
 
         /** All listeners on free ports: what tests use. */
         public Builder ephemeralPorts() {
@@ -129,7 +133,7 @@ public record GatewayConfig(
             return new GatewayConfig(bindHost, publicHost, url, httpPort, socksPort, httpProxyPort, tunnelPort, region,
                     maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads,
                     new HttpLimits(httpIdleTimeout, httpHeaderTimeout, httpBodyTimeout, httpMaxConnections),
-                    metricsHost, metricsPort, clock, deviceHealth, rotation, contextMaxBytes, extensionMaxBytes, proxyProtocol);
+                    metricsHost, metricsPort, clock, deviceHealth, rotation, contextMaxBytes, extensionMaxBytes, proxyProtocol, replicas);
         }
     }
 }

@@ -155,6 +155,11 @@ public final class Database implements AutoCloseable {
         return jdbi;
     }
 
+    /** The connection pool (Bucket4j's PostgreSQL store and the reaper election take connections from it). */
+    public javax.sql.DataSource dataSource() {
+        return pool;
+    }
+
     /** True when a connection can be had and answers a trivial query. */
     public boolean ping() {
         try (Connection c = pool.getConnection()) {

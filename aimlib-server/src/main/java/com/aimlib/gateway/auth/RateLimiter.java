@@ -3,6 +3,11 @@ package com.aimlib.gateway.auth;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.protocol.ErrorBody;
 import io.github.bucket4j.Bucket;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.distributed.jdbc.PrimaryKeyMapper;
+import io.github.bucket4j.distributed.proxy.ProxyManager;
+import io.github.bucket4j.postgresql.Bucket4jPostgreSQL;
+import javax.sql.DataSource;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
 import java.time.Clock;
@@ -12,16 +17,26 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One Bucket4j token bucket per API key: {@code perHour} requests, refilled greedily over the hour.
- * Buckets live in this process; a deployment with several gateway replicas would keep them in
- * PostgreSQL through Bucket4j's JDBC proxy manager so all replicas share one bucket per key.
+ * One Bucket4j token bucket per API key: {@code perHour} requests, refilled greedily over the hour. With a
+ * {@link DataSource} the buckets live in PostgreSQL (table {@code rate_limit_buckets}, Bucket4j's
+ * select-for-update proxy manager), so every gateway replica on the database spends from the same bucket per
+ * key; without one they live in this process. {@link #acquire} then runs one short transaction: call it off the
+ * event loop (the authenticated handlers run on virtual threads).
  */
 public final class RateLimiter {
     private final long perHour;
     private final TimeMeter time;
     private final Map<UUID, Bucket> buckets = new ConcurrentHashMap<>();
+    /** The shared store's buckets by key id, or null when buckets are per process. */
+    private final ProxyManager<String> shared;
+    private final BucketConfiguration configuration;
 
     public RateLimiter(long perHour, Clock clock) {
+        this(perHour, clock, null);
+    }
+
+    /** Buckets shared through PostgreSQL when {@code sharedStore} is not null (issue 12: replicas that agree). */
+    public RateLimiter(long perHour, Clock clock, DataSource sharedStore) {
         if (perHour <= 0) {
             throw new IllegalArgumentException("rate limit must be positive");
         }
@@ -38,6 +53,19 @@ public final class RateLimiter {
                 return true;
             }
         };
+        this.configuration = BucketConfiguration.builder()
+                .addLimit(limit -> limit.capacity(perHour).refillGreedy(perHour, Duration.ofHours(1)))
+                .build();
+        this.shared = sharedStore == null ? null : Bucket4jPostgreSQL.selectForUpdateBasedBuilder(sharedStore)
+                .primaryKeyMapper(PrimaryKeyMapper.STRING)
+                .table("rate_limit_buckets").idColumn("id").stateColumn("state")
+                .clientClock(time)
+                .build();
+    }
+
+    /** Whether the buckets are shared through the database. */
+    public boolean shared() {
+        return shared != null;
     }
 
     /**
@@ -58,7 +86,9 @@ public final class RateLimiter {
      * {@code Retry-After} and the rate-limit headers.
      */
     public Quota acquire(UUID keyId) {
-        ConsumptionProbe probe = buckets.computeIfAbsent(keyId, k -> newBucket()).tryConsumeAndReturnRemaining(1);
+        ConsumptionProbe probe = (shared != null
+                ? shared.builder().build(keyId.toString(), () -> configuration)
+                : buckets.computeIfAbsent(keyId, k -> newBucket())).tryConsumeAndReturnRemaining(1);
         if (!probe.isConsumed()) {
             long seconds = ceilSeconds(probe.getNanosToWaitForRefill());
             Map<String, String> headers = new java.util.HashMap<>(new Quota(perHour, 0, seconds).headers());

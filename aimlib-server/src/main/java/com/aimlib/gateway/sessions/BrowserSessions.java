@@ -560,6 +560,10 @@ public final class BrowserSessions implements GatewayLink {
     public void clientConnected(UUID sessionId) {
         int n = relayClients.computeIfAbsent(sessionId, k -> new AtomicInteger()).incrementAndGet();
         touched.put(sessionId, clock.instant());
+        if (relayPresence != null) {
+            syncRelayPresence(sessionId);
+            return;
+        }
         background(() -> jdbi.useHandle(h -> {
             if (n == 1) {
                 SessionStateMachine.move(h, sessionId, EnumSet.of(READY, IDLE), ACTIVE);
@@ -572,12 +576,41 @@ public final class BrowserSessions implements GatewayLink {
         AtomicInteger counter = relayClients.get(sessionId);
         int n = counter == null ? 0 : Math.max(0, counter.decrementAndGet());
         touched.put(sessionId, clock.instant());
+        if (relayPresence != null) {
+            syncRelayPresence(sessionId);
+            return;
+        }
         background(() -> jdbi.useHandle(h -> {
             if (n == 0) {
                 SessionStateMachine.move(h, sessionId, EnumSet.of(ACTIVE), IDLE);
             }
             h.createUpdate("UPDATE browser_sessions SET relay_clients = :n WHERE id = :id").bind("n", n).bind("id", sessionId).execute();
         }));
+    }
+
+    /** Several replicas on one database: relay clients kept per replica and summed (null: this process alone). */
+    private volatile com.aimlib.gateway.replicas.RelayPresence relayPresence;
+
+    /** From now on relay client counts are written through {@code presence} (issue 12: replicas that agree). */
+    public void relayPresence(com.aimlib.gateway.replicas.RelayPresence presence) {
+        this.relayPresence = presence;
+    }
+
+    /** Writes this replica's current client count of the session (read when the write runs, so writes never go back in time). */
+    private void syncRelayPresence(UUID sessionId) {
+        com.aimlib.gateway.replicas.RelayPresence p = relayPresence;
+        background(() -> {
+            AtomicInteger c = relayClients.get(sessionId);
+            synchronized (c == null ? relayClients : c) {
+                int now = c == null ? 0 : Math.max(0, c.get());
+                jdbi.useTransaction(h -> p.sync(h, sessionId, now));
+            }
+        });
+    }
+
+    /** Writes every relayed session's client count again (after this replica re-registered). Blocking. */
+    public void resyncRelayPresence() {
+        relayClients.keySet().forEach(this::syncRelayPresence);
     }
 
     /** Runs database work off the event loop; during shutdown it is dropped (a restarted gateway re-derives it). */

@@ -25,9 +25,21 @@ public final class SessionReaper implements AutoCloseable {
 
     private final BrowserSessions sessions;
     private final ScheduledExecutorService timer;
+    /** Whether this replica runs the periodic moves now (issue 12: one elected reaper among replicas). */
+    private final java.util.function.BooleanSupplier elected;
+    private final java.util.concurrent.atomic.AtomicLong passes = new java.util.concurrent.atomic.AtomicLong();
 
     public SessionReaper(BrowserSessions sessions) {
+        this(sessions, () -> true);
+    }
+
+    /**
+     * A reaper whose periodic passes run only while {@code elected} says this replica is the elected one; activity
+     * flushes (this replica's own relay traffic) run on every replica. {@link #reap} by hand always runs.
+     */
+    public SessionReaper(BrowserSessions sessions, java.util.function.BooleanSupplier elected) {
         this.sessions = sessions;
+        this.elected = elected;
         BrowserSettings s = sessions.settings();
         if (s.reapInterval().isZero()) {
             timer = null;
@@ -41,8 +53,17 @@ public final class SessionReaper implements AutoCloseable {
         }
     }
 
+    /** How many periodic passes this replica ran (as the elected reaper). */
+    public long passes() {
+        return passes.get();
+    }
+
     private void safeReap() {
         try {
+            if (!elected.getAsBoolean()) {
+                return;
+            }
+            passes.incrementAndGet();
             reap();
         } catch (RuntimeException e) {
             log.warn("reaper pass failed cause={}", e.toString());

@@ -37,6 +37,8 @@ public final class DeviceTunnels implements DeviceStreams {
     private final ExecutorService blocking;
     private final Duration statusPoll;
     private final Map<UUID, Link> links = new ConcurrentHashMap<>();
+    /** Several replicas on one database: status derived from every replica's connections (null: this process alone). */
+    private volatile com.aimlib.gateway.replicas.TunnelPresence presence;
 
     /** One device's connections and whether it is rotating. */
     private static final class Link {
@@ -54,6 +56,20 @@ public final class DeviceTunnels implements DeviceStreams {
         this.store = store;
         this.blocking = blocking;
         this.statusPoll = statusPoll;
+    }
+
+    /**
+     * From now on the device status is written through {@code presence}: this replica's connection count per
+     * device, the status derived from all replicas' (issue 12). Re-announces the devices already connected.
+     */
+    public void presence(com.aimlib.gateway.replicas.TunnelPresence presence) {
+        this.presence = presence;
+        resyncAll();
+    }
+
+    /** Writes every connected device's presence again (after this replica re-registered). Blocking. */
+    public void resyncAll() {
+        links.forEach((id, link) -> syncStatus(id, link));
     }
 
     @Override
@@ -158,6 +174,12 @@ public final class DeviceTunnels implements DeviceStreams {
     private void syncStatus(UUID id, Link link) {
         link.statusLock.lock();
         try {
+            com.aimlib.gateway.replicas.TunnelPresence shared = presence;
+            if (shared != null) {
+                int open = (int) link.connections.stream().filter(c -> c.channel().isActive()).count();
+                shared.sync(id, open, open > 0 && link.rotating.get());
+                return;
+            }
             String status = link.connections.stream().anyMatch(c -> c.channel().isActive())
                     ? (link.rotating.get() ? "rotating" : "online") : "offline";
             store.setStatus(id, status);
