@@ -5,7 +5,9 @@
 CREATE TABLE gateway_replicas (
     id           uuid PRIMARY KEY,
     started_at   timestamptz NOT NULL DEFAULT now(),
-    heartbeat_at timestamptz NOT NULL DEFAULT now()
+    heartbeat_at timestamptz NOT NULL DEFAULT now(),
+    -- host:port of its peer link: other replicas open streams of the devices it holds through it
+    peer_address text
 );
 
 -- Which replica holds how many tunnel connections of a device; devices.status is derived from it

@@ -92,6 +92,8 @@ public final class Gateway implements AutoCloseable {
     // issue 12: replicas on one database that agree (presence, elected reaper; rate limits shared in auth)
     private com.aimlib.gateway.replicas.Replicas replicas;
     private com.aimlib.gateway.replicas.ReaperElection reaperElection;
+    private io.netty.channel.Channel peerListener;
+    private com.aimlib.gateway.replicas.RoutedStreams routedStreams;
 
     private Gateway(GatewayConfig config, Database db, SecretBox secrets, DeviceStreams streamsOverride,
                     BrowserSettings browserSettings, RecordingSettings recordingSettings) {
@@ -158,13 +160,23 @@ public final class Gateway implements AutoCloseable {
         tunnelServer = bind(() -> TunnelServer.start(config.bindHost(), config.tunnelPort(), TunnelSettings.defaults(),
                 agentStore, tunnels, workers, blocking, config.proxyProtocol()), "--tunnel-port", config.tunnelPort());
 
+        // The peer link: other replicas open streams of the devices whose tunnels this one holds (issue 12).
+        com.aimlib.gateway.replicas.PeerLink peerLink = new com.aimlib.gateway.replicas.PeerLink(
+                secrets.derive("aimlib peer link v1"), java.time.Clock.systemUTC());
+        int peerPort = config.replicas().peerPort();
+        peerListener = bind(() -> peerLink.listen(config.bindHost(), peerPort, tunnels, workers), "--peer-port", peerPort);
+        String advertise = config.replicas().peerAdvertise() != null ? config.replicas().peerAdvertise() : config.publicHost();
+        replicas.advertise((advertise.contains(":") ? "[" + advertise + "]" : advertise) + ":"
+                + ((java.net.InetSocketAddress) peerListener.localAddress()).getPort());
+        routedStreams = new com.aimlib.gateway.replicas.RoutedStreams(tunnels, replicas, peerLink, blocking, workers);
+
         // Device health: tunnel RTT, the agents' health commands and egress probes, unhealthy marking.
         health = new DeviceHealthMonitor(tunnels, new DeviceHealthStore(db), config.clock(), config.deviceHealth(), blocking, meters);
 
         // SOCKS5 and HTTP proxy listeners over the device streams, bound before the routes need their ports.
         // The HTTP proxy port binds second: when it is the busy one, the SOCKS5 listener is already ours.
         proxy = bind(() -> ProxyFront.start(config.bindHost(), config.socksPort(), config.httpProxyPort(), db, secrets, config.clock(),
-                        streamsOverride != null ? streamsOverride : tunnels, workers, blocking,
+                        streamsOverride != null ? streamsOverride : routedStreams, workers, blocking,
                         ProxyFront.Settings.defaults().withProxyProtocol(config.proxyProtocol()), meters),
                 "--http-proxy-port", config.httpProxyPort(), "--socks-port", config.socksPort());
 
@@ -373,6 +385,16 @@ public final class Gateway implements AutoCloseable {
         return replicas;
     }
 
+    /** Streams of the proxy front: this replica's tunnels, or another replica's through the peer link (issue 12). */
+    public com.aimlib.gateway.replicas.RoutedStreams routedStreams() {
+        return routedStreams;
+    }
+
+    /** The port of the peer link other replicas dial (issue 12). */
+    public int peerPort() {
+        return ((java.net.InetSocketAddress) peerListener.localAddress()).getPort();
+    }
+
     /** The reaper election (issue 12): whether this replica runs the periodic reaper moves. */
     public com.aimlib.gateway.replicas.ReaperElection reaperElection() {
         return reaperElection;
@@ -442,6 +464,9 @@ public final class Gateway implements AutoCloseable {
         // Close proxied connections and write the last usage before the pool goes.
         if (proxy != null) {
             proxy.close();
+        }
+        if (peerListener != null) {
+            peerListener.close().syncUninterruptibly();
         }
         if (tunnelServer != null) {
             tunnelServer.close();

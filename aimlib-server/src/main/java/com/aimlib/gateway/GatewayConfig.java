@@ -119,6 +119,7 @@ public record GatewayConfig(
             socksPort = 0;
             httpProxyPort = 0;
             tunnelPort = 0;
+            replicas = replicas.withPeer(0, replicas.peerAdvertise());
             return this;
         }
 

@@ -35,6 +35,15 @@ public final class GatewayOptions {
     @Option(names = "--tunnel-port", description = "Port device agents dial (default ${DEFAULT-VALUE})", defaultValue = "7783")
     int tunnelPort;
 
+    @Option(names = "--peer-port", description = "Port other gateway replicas dial to reach the devices whose tunnels this one holds "
+            + "(env AIMLIB_PEER_PORT, default ${DEFAULT-VALUE}: a free port, advertised in the database)", defaultValue = "${env:AIMLIB_PEER_PORT:-0}")
+    int peerPort;
+
+    @Option(names = "--peer-advertise", paramLabel = "HOST",
+            description = "Address other replicas reach this one's peer port at (env AIMLIB_PEER_ADVERTISE, e.g. the pod IP; default: --public-host)",
+            defaultValue = "${env:AIMLIB_PEER_ADVERTISE}")
+    String peerAdvertise;
+
     @Option(names = "--region", description = "This gateway's region (default ${DEFAULT-VALUE})", defaultValue = "local")
     String region;
 
@@ -143,6 +152,13 @@ public final class GatewayOptions {
                 .withQuota(recordingQuotaBytes).withRetention(Duration.ofHours(recordingRetentionHours));
     }
 
+    private static int port(String what, int port) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(what + " must be 0-65535, got " + port);
+        }
+        return port;
+    }
+
     public GatewayConfig config() {
         if (maxTabsPerSession < 1) {
             throw new IllegalArgumentException("--max-tabs-per-session (FARMCTL_MAX_TABS_PER_SESSION) must be at least 1, got "
@@ -164,6 +180,8 @@ public final class GatewayOptions {
                         DeviceHealthMonitor.Settings.defaults().answerTimeout()))
                 .contextMaxBytes(atLeastOne("--context-max-bytes (AIMLIB_CONTEXT_MAX_BYTES)", contextMaxBytes))
                 .extensionMaxBytes(atLeastOne("--extension-max-bytes (AIMLIB_EXTENSION_MAX_BYTES)", extensionMaxBytes))
+                .replicas(com.aimlib.gateway.replicas.Replicas.Settings.defaults().withPeer(port("--peer-port (AIMLIB_PEER_PORT)", peerPort),
+                        peerAdvertise == null || peerAdvertise.isBlank() ? null : peerAdvertise.strip()))
                 .build();
     }
 

@@ -24,16 +24,31 @@ import org.slf4j.LoggerFactory;
 public final class Replicas implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Replicas.class);
 
-    /** Heartbeat every 2 s, dead after 10 s without one. */
-    public record Settings(Duration heartbeat, Duration expiry) {
+    /**
+     * Heartbeat every 2 s, dead after 10 s without one; the peer link (inter-replica routing) on a free port (0) unless set, reached
+     * at {@code peerAdvertise} (null: the gateway's public host).
+     */
+    public record Settings(Duration heartbeat, Duration expiry, int peerPort, String peerAdvertise) {
         public Settings {
             if (heartbeat.isNegative() || expiry.compareTo(heartbeat) <= 0) {
                 throw new IllegalArgumentException("the replica expiry must be longer than the heartbeat");
             }
+            if (peerPort < 0 || peerPort > 65535) {
+                throw new IllegalArgumentException("the peer port must be 0-65535");
+            }
+        }
+
+        /** With the peer link on a free port (tests). */
+        public Settings(Duration heartbeat, Duration expiry) {
+            this(heartbeat, expiry, 0, null);
         }
 
         public static Settings defaults() {
-            return new Settings(Duration.ofSeconds(2), Duration.ofSeconds(10));
+            return new Settings(Duration.ofSeconds(2), Duration.ofSeconds(10), 0, null);
+        }
+
+        public Settings withPeer(int port, String advertise) {
+            return new Settings(heartbeat, expiry, port, advertise);
         }
     }
 
@@ -43,6 +58,8 @@ public final class Replicas implements AutoCloseable {
     private final List<Runnable> rejoinListeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer;
     private volatile boolean closed;
+    /** host:port other replicas dial for streams of the devices this one holds (null until the peer link listens). */
+    private volatile String peerAddress;
 
     private Replicas(Jdbi jdbi, Settings settings) {
         this.jdbi = jdbi;
@@ -81,6 +98,29 @@ public final class Replicas implements AutoCloseable {
         return settings.expiry().toMillis() / 1000.0;
     }
 
+    /** Publishes where other replicas reach this one's peer link ({@code host:port}). */
+    public void advertise(String hostPort) {
+        this.peerAddress = hostPort;
+        jdbi.useHandle(h -> h.createUpdate("UPDATE gateway_replicas SET peer_address = :peer WHERE id = :id")
+                .bind("peer", hostPort).bind("id", id).execute());
+    }
+
+    /** Another live replica holding a tunnel connection of the device: where to reach it, and whether it is rotating the device. */
+    public record Holder(UUID replica, String peerAddress, boolean rotating) {
+    }
+
+    /** The live replica (not this one) holding most connections of the device, if any. Blocking. */
+    public java.util.Optional<Holder> holder(UUID deviceId) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        SELECT r.id, r.peer_address, p.rotating FROM device_tunnel_presence p
+                        JOIN gateway_replicas r ON r.id = p.replica_id
+                        WHERE p.device_id = :d AND r.id <> :me AND r.peer_address IS NOT NULL
+                          AND r.heartbeat_at >= now() - make_interval(secs => :expiry_s)
+                        ORDER BY p.rotating, p.connections DESC, r.heartbeat_at DESC LIMIT 1""")
+                .bind("d", deviceId).bind("me", id).bind("expiry_s", expirySeconds())
+                .map((rs, ctx) -> new Holder(rs.getObject(1, UUID.class), rs.getString(2), rs.getBoolean(3))).findOne());
+    }
+
     /** Runs when this replica had been declared dead and registered again: re-announce what it holds. */
     public void onRejoin(Runnable listener) {
         rejoinListeners.add(listener);
@@ -101,8 +141,10 @@ public final class Replicas implements AutoCloseable {
         }
         int n = jdbi.withHandle(h -> h.createUpdate("UPDATE gateway_replicas SET heartbeat_at = now() WHERE id = :id").bind("id", id).execute());
         if (n == 0) {
-            jdbi.useHandle(h -> h.createUpdate("INSERT INTO gateway_replicas (id) VALUES (:id) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()")
-                    .bind("id", id).execute());
+            jdbi.useHandle(h -> h.createUpdate("""
+                            INSERT INTO gateway_replicas (id, peer_address) VALUES (:id, :peer)
+                            ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), peer_address = :peer""")
+                    .bind("id", id).bind("peer", peerAddress).execute());
             log.warn("event=replica_rejoined replica={} (its heartbeat had expired; re-announcing its tunnels and relay clients)", id);
             rejoinListeners.forEach(Runnable::run);
         }
