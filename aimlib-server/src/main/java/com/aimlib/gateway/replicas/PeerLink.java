@@ -49,6 +49,8 @@ public final class PeerLink {
     static final String VERSION = "AIMLIB-PEER/1";
     static final long MAX_SKEW_MILLIS = 30_000;
     private static final int MAX_LINE = 512;
+    /** As the proxy front's relay: 256 KiB queued towards a side before the other stops reading. */
+    static final io.netty.channel.WriteBufferWaterMark WATER_MARK = new io.netty.channel.WriteBufferWaterMark(128 * 1024, 256 * 1024);
 
     private final byte[] key;
     private final Clock clock;
@@ -108,6 +110,8 @@ public final class PeerLink {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, EventLoops.payloadReads())
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -214,6 +218,29 @@ public final class PeerLink {
             }
             ctx.pipeline().remove(this);
             ctx.pipeline().remove("deadline");
+            // Onto the event loop of the tunnel connection the stream will use, so the splice never crosses threads
+            // (as the proxy front does with its clients); auto-read is off, so nothing is read meanwhile.
+            EventLoop home = local.streamLoop(r.device(), peer.eventLoop());
+            if (home == null || home == peer.eventLoop()) {
+                openFor(peer, r);
+                return;
+            }
+            peer.deregister().addListener(d -> {
+                if (!d.isSuccess()) {
+                    peer.close();
+                    return;
+                }
+                home.register(peer).addListener(x -> {
+                    if (!x.isSuccess()) {
+                        peer.close();
+                        return;
+                    }
+                    openFor(peer, r);
+                });
+            });
+        }
+
+        private void openFor(Channel peer, Request r) {
             local.open(r.device(), r.host(), r.port(), peer.eventLoop()).whenComplete((stream, error) -> peer.eventLoop().execute(() -> {
                 if (error != null) {
                     Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -245,6 +272,8 @@ public final class PeerLink {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, EventLoops.payloadReads())
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
                 .handler(new ChannelInitializer<>() {
                     @Override
@@ -312,7 +341,8 @@ public final class PeerLink {
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
             if (msg == DeviceStreams.EndOfStream.INSTANCE) {
-                ((DuplexChannel) ctx.channel()).shutdownOutput(promise);
+                // After what is queued: Netty's shutdownOutput drops writes still in the outbound buffer.
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> ((DuplexChannel) ctx.channel()).shutdownOutput(promise));
                 return;
             }
             ctx.write(msg, promise);
@@ -333,6 +363,7 @@ public final class PeerLink {
 
         static void join(Channel peer, Channel stream) {
             java.util.concurrent.atomic.AtomicInteger ended = new java.util.concurrent.atomic.AtomicInteger();
+            stream.config().setWriteBufferWaterMark(WATER_MARK);
             peer.pipeline().addLast("splice", new Splice(stream, true, ended));
             stream.pipeline().addLast("splice", new Splice(peer, false, ended));
             peer.config().setAutoRead(true);
@@ -352,6 +383,11 @@ public final class PeerLink {
             });
             if (!other.isWritable()) {
                 ctx.channel().config().setAutoRead(false);
+                // The two channels may live on different loops: the other may have drained between the check and
+                // the switch, and then no writability event would ever turn reading back on.
+                if (other.isWritable()) {
+                    ctx.channel().config().setAutoRead(true);
+                }
             }
         }
 
@@ -370,11 +406,12 @@ public final class PeerLink {
                 if (toStream) {
                     DeviceStreams.shutdownOutput(other);
                 } else if (other instanceof DuplexChannel d) {
-                    d.shutdownOutput();
+                    // After what is queued: Netty's shutdownOutput drops writes still in the outbound buffer.
+                    other.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> d.shutdownOutput());
                 }
                 if (ended.incrementAndGet() == 2) {
-                    ctx.close();
-                    other.close();
+                    ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                    other.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 }
                 return;
             }

@@ -45,17 +45,50 @@ public final class RoutedStreams implements DeviceStreams {
             return local.open(deviceId, host, port, near);
         }
         EventLoop loop = near != null ? near : workers.next();
+        Cached hit = holders.get(deviceId);
+        if (hit != null && System.nanoTime() - hit.at < HOLDER_TTL_NANOS) {
+            // A holder looked up within the last second: no database round trip; if it no longer holds the
+            // device, look again once.
+            return through(hit.holder, deviceId, host, port, loop).exceptionallyCompose(e -> {
+                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (!(cause instanceof DeviceStreamException d) || d.reason() != DeviceStreamException.Reason.DEVICE_OFFLINE) {
+                    return CompletableFuture.failedFuture(cause);
+                }
+                holders.remove(deviceId, hit);
+                return lookUpAndOpen(deviceId, host, port, near, loop);
+            });
+        }
+        return lookUpAndOpen(deviceId, host, port, near, loop);
+    }
+
+    private static final long HOLDER_TTL_NANOS = 1_000_000_000L;
+
+    private record Cached(Replicas.Holder holder, long at) {
+    }
+
+    private final java.util.Map<UUID, Cached> holders = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private CompletableFuture<Channel> lookUpAndOpen(UUID deviceId, String host, int port, EventLoop near, EventLoop loop) {
         return CompletableFuture.supplyAsync(() -> replicas.holder(deviceId), blocking).thenCompose(holder -> {
             if (holder.isEmpty()) {
+                holders.remove(deviceId);
                 // It may have dialled this replica meanwhile.
                 return local.open(deviceId, host, port, near);
             }
-            if (holder.get().rotating()) {
-                return CompletableFuture.failedFuture(new DeviceStreamException(DeviceStreamException.Reason.ROTATING, "the device is rotating its IP"));
+            holders.put(deviceId, new Cached(holder.get(), System.nanoTime()));
+            if (holders.size() > 100_000) {
+                holders.clear();
             }
-            routed.increment();
-            return link.open(address(holder.get().peerAddress()), deviceId, host, port, loop);
+            return through(holder.get(), deviceId, host, port, loop);
         });
+    }
+
+    private CompletableFuture<Channel> through(Replicas.Holder holder, UUID deviceId, String host, int port, EventLoop loop) {
+        if (holder.rotating()) {
+            return CompletableFuture.failedFuture(new DeviceStreamException(DeviceStreamException.Reason.ROTATING, "the device is rotating its IP"));
+        }
+        routed.increment();
+        return link.open(address(holder.peerAddress()), deviceId, host, port, loop);
     }
 
     @Override

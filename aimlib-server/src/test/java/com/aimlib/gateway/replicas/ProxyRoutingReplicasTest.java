@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * Proxy connections arriving at a replica that does not hold the device's tunnel: two gateways on one embedded
  * PostgreSQL, a real agent dialling only replica A (its binding 127.0.0.2, so the what-is-my-IP origin tells
  * whether traffic left through the device), curl through replica B's SOCKS5 and HTTP proxy ports, and a raw
- * SOCKS5 connection moving a megabyte each way through B to an echo server.
+ * SOCKS5 connection moving 24 MiB each way through B to an echo server.
  */
 class ProxyRoutingReplicasTest {
     static final AgentSettings AGENT = AgentSettings.defaults().withBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
@@ -84,8 +84,9 @@ class ProxyRoutingReplicasTest {
 
             assertThat(b.routedStreams().routed() - before).as("streams B routed through A").isGreaterThanOrEqualTo(3);
 
-            // A megabyte each way through B, then a half-close: the echo comes back whole and the stream ends.
-            byte[] payload = new byte[1 << 20];
+            // 24 MiB each way through B (enough to back both directions up): the echo comes back whole; then a
+            // half-close travels through both replicas to the echo server, whose close comes back as end-of-stream.
+            byte[] payload = new byte[24 << 20];
             new Random(7).nextBytes(payload);
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), b.socksPort())) {
                 s.setSoTimeout(30_000);
@@ -93,15 +94,16 @@ class ProxyRoutingReplicasTest {
                 Thread writer = Thread.ofVirtual().start(() -> {
                     try {
                         s.getOutputStream().write(payload);
-                        s.shutdownOutput();
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
                 });
-                byte[] back = s.getInputStream().readAllBytes();
+                byte[] back = s.getInputStream().readNBytes(payload.length);
                 writer.join();
                 assertThat(back.length).isEqualTo(payload.length);
                 assertThat(Arrays.equals(back, payload)).isTrue();
+                s.shutdownOutput();
+                assertThat(s.getInputStream().read()).isEqualTo(-1);
             }
         }
     }

@@ -24,7 +24,7 @@ import java.util.Random;
  * dialling replica A only. "direct" = SOCKS5 through A (the tunnel holder); "routed" = SOCKS5 through B, which
  * looks the holder up and opens the stream over the peer link. Measured, interleaved per iteration:
  * connection setup (TCP connect + SOCKS5 auth + CONNECT answered + a 1-byte echo round trip) and echo throughput
- * (MiB sent and received back through the device). Prints medians and routed/direct ratios.
+ * (MiB sent and received back through the device, read to the last byte, no half-close). Prints medians and routed/direct ratios.
  * Run with {@code bench/replicas/run.sh [--setups 200] [--bulk-mib 32] [--bulk-runs 5]}.
  */
 public final class ReplicaRoutingBench {
@@ -123,7 +123,6 @@ public final class ReplicaRoutingBench {
                     for (long sent = 0; sent < total; sent += chunk.length) {
                         s.getOutputStream().write(chunk);
                     }
-                    s.shutdownOutput();
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -132,7 +131,8 @@ public final class ReplicaRoutingBench {
             byte[] buf = new byte[64 * 1024];
             long got = 0;
             int n;
-            while ((n = in.read(buf)) > 0) {
+            // Read exactly what was sent (no half-close: the timing ends with the last echoed byte).
+            while (got < total && (n = in.read(buf, 0, (int) Math.min(buf.length, total - got))) > 0) {
                 got += n;
             }
             writer.join();
