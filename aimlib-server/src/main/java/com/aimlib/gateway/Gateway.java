@@ -107,7 +107,8 @@ public final class Gateway implements AutoCloseable {
         this.blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("gw-", 0).factory());
         this.workers = EventLoops.group(config.workerThreads(), "gw-io");
         this.accounts = new Accounts(db, secrets);
-        this.auth = new ApiKeyAuth(accounts, config.clock(), new RateLimiter(config.rateLimitPerHour(), config.clock(), db.dataSource()));
+        this.auth = new ApiKeyAuth(accounts, config.clock(), new RateLimiter(config.rateLimitPerHour(), config.clock(),
+                config.sharedRateLimits() ? db.dataSource() : null));
     }
 
     public static Gateway start(GatewayConfig config, Database db, SecretBox secrets) throws InterruptedException {

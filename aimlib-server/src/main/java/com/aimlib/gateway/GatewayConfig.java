@@ -34,7 +34,8 @@ public record GatewayConfig(
         long contextMaxBytes,
         int extensionMaxBytes,
         boolean proxyProtocol,
-        com.aimlib.gateway.replicas.Replicas.Settings replicas) {
+        com.aimlib.gateway.replicas.Replicas.Settings replicas,
+        boolean sharedRateLimits) {
 
     /**
      * The base of the WebSocket URLs customers get ({@code connect_url}, discovery): {@code wss://host} for an
@@ -78,6 +79,7 @@ public record GatewayConfig(
         private DeviceHealthMonitor.Settings deviceHealth = DeviceHealthMonitor.Settings.defaults();
         private RotationSettings rotation = RotationSettings.defaults();
         private com.aimlib.gateway.replicas.Replicas.Settings replicas = com.aimlib.gateway.replicas.Replicas.Settings.defaults();
+        private boolean sharedRateLimits = true;
         /** Issue 14: a saved context's packed size, and an extension upload's body. */
         private long contextMaxBytes = 20L << 20;
         private int extensionMaxBytes = 10 << 20;
@@ -112,6 +114,8 @@ public record GatewayConfig(
         public Builder proxyProtocol(boolean v) { proxyProtocol = v; return this; }
         /** Replica heartbeat and expiry (issue 12); a zero heartbeat leaves {@code Replicas.beat()} to the caller (tests). */
         public Builder replicas(com.aimlib.gateway.replicas.Replicas.Settings v) { replicas = v; return this; }
+        /** Rate-limit buckets in PostgreSQL, shared by replicas (default), or in this process only (one replica). */
+        public Builder sharedRateLimits(boolean v) { sharedRateLimits = v; return this; }
 
         /** All listeners on free ports: what tests use. */
         public Builder ephemeralPorts() {
@@ -134,7 +138,8 @@ public record GatewayConfig(
             return new GatewayConfig(bindHost, publicHost, url, httpPort, socksPort, httpProxyPort, tunnelPort, region,
                     maxBodyBytes, rateLimitPerHour, maxTabs, autoBrowserSession, workerThreads,
                     new HttpLimits(httpIdleTimeout, httpHeaderTimeout, httpBodyTimeout, httpMaxConnections),
-                    metricsHost, metricsPort, clock, deviceHealth, rotation, contextMaxBytes, extensionMaxBytes, proxyProtocol, replicas);
+                    metricsHost, metricsPort, clock, deviceHealth, rotation, contextMaxBytes, extensionMaxBytes, proxyProtocol, replicas,
+                    sharedRateLimits);
         }
     }
 }

@@ -51,6 +51,12 @@ public final class GatewayOptions {
             defaultValue = "${env:AIMLIB_RATE_LIMIT_PER_HOUR:-1000}")
     long rateLimitPerHour;
 
+    @Option(names = "--rate-limit-store", paramLabel = "postgres|memory",
+            description = "Where the per-key rate-limit buckets live: postgres (shared by every gateway replica) or memory "
+                    + "(this process only) (env AIMLIB_RATE_LIMIT_STORE; default postgres for `gateway`, memory for `standalone`)",
+            defaultValue = "${env:AIMLIB_RATE_LIMIT_STORE}")
+    String rateLimitStore;
+
     @Option(names = "--operator-key", description = "Preset operator key (env AIMLIB_OPERATOR_KEY); otherwise one is minted on first start",
             defaultValue = "${env:AIMLIB_OPERATOR_KEY}")
     String operatorKey;
@@ -152,6 +158,14 @@ public final class GatewayOptions {
                 .withQuota(recordingQuotaBytes).withRetention(Duration.ofHours(recordingRetentionHours));
     }
 
+    private static boolean rateLimitStore(String what, String store) {
+        return switch (store == null ? "" : store.strip()) {
+            case "postgres" -> true;
+            case "memory" -> false;
+            default -> throw new IllegalArgumentException(what + " must be postgres or memory, got '" + store + "'");
+        };
+    }
+
     private static int port(String what, int port) {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException(what + " must be 0-65535, got " + port);
@@ -160,6 +174,14 @@ public final class GatewayOptions {
     }
 
     public GatewayConfig config() {
+        return config(true);
+    }
+
+    /**
+     * {@code sharedRateLimitsByDefault}: where the rate-limit buckets live when {@code --rate-limit-store} is not given:
+     * PostgreSQL for a gateway (it may have replicas), memory for standalone (one process by definition).
+     */
+    public GatewayConfig config(boolean sharedRateLimitsByDefault) {
         if (maxTabsPerSession < 1) {
             throw new IllegalArgumentException("--max-tabs-per-session (FARMCTL_MAX_TABS_PER_SESSION) must be at least 1, got "
                     + maxTabsPerSession);
@@ -167,6 +189,8 @@ public final class GatewayOptions {
         return GatewayConfig.builder().bindHost(bind).publicHost(publicHost).publicUrl(publicUrl).httpPort(port)
                 .socksPort(socksPort).httpProxyPort(httpProxyPort).tunnelPort(tunnelPort).region(region)
                 .rateLimitPerHour(rateLimitPerHour).maxTabs(maxTabsPerSession)
+                .sharedRateLimits(rateLimitStore == null || rateLimitStore.isBlank() ? sharedRateLimitsByDefault
+                        : rateLimitStore("--rate-limit-store (AIMLIB_RATE_LIMIT_STORE)", rateLimitStore))
                 .autoBrowserSession(flag(autoBrowserSession))
                 .proxyProtocol(flag(proxyProtocol))
                 .httpIdleTimeout(seconds("--http-idle-timeout (AIMLIB_HTTP_IDLE_TIMEOUT)", httpIdleTimeout))

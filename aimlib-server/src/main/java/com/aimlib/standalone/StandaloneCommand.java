@@ -71,7 +71,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         ProcessLifetime lifetime = new ProcessLifetime("standalone");
         lifetime.own(lock);
         Database db = lifetime.own(Database.open(database.settings()));
-        Gateway gateway = lifetime.own(Gateway.start(gatewayOptions.config(), db, database.secretBox(), null,
+        Gateway gateway = lifetime.own(Gateway.start(gatewayOptions.config(false), db, database.secretBox(), null,
                 com.aimlib.gateway.sessions.BrowserSettings.defaults(), gatewayOptions.recordings(database.dataDir())));
         // The in-process agent counts on the global registry: its counters appear on this gateway's /metrics.
         Metrics.addRegistry(gateway.meters());

@@ -6,6 +6,7 @@ import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.distributed.jdbc.PrimaryKeyMapper;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
+import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.postgresql.Bucket4jPostgreSQL;
 import javax.sql.DataSource;
 import io.github.bucket4j.ConsumptionProbe;
@@ -87,7 +88,7 @@ public final class RateLimiter {
      */
     public Quota acquire(UUID keyId) {
         ConsumptionProbe probe = (shared != null
-                ? shared.builder().build(keyId.toString(), () -> configuration)
+                ? buckets.computeIfAbsent(keyId, k -> sharedBucket(k))
                 : buckets.computeIfAbsent(keyId, k -> newBucket())).tryConsumeAndReturnRemaining(1);
         if (!probe.isConsumed()) {
             long seconds = ceilSeconds(probe.getNanosToWaitForRefill());
@@ -110,6 +111,14 @@ public final class RateLimiter {
 
     private static long ceilSeconds(long nanos) {
         return Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L);
+    }
+
+    /**
+     * A proxy of the key's bucket in PostgreSQL. Batching (exact, no token is spent locally): while one
+     * request of a key is at the database, its other concurrent requests wait and go in the next single round trip.
+     */
+    private Bucket sharedBucket(UUID keyId) {
+        return shared.builder().withOptimization(Optimizations.batching()).build(keyId.toString(), () -> configuration);
     }
 
     private Bucket newBucket() {
