@@ -56,6 +56,10 @@ class ReaperElectionReplicasTest {
 
     /** The backends holding the reaper's advisory lock. */
     static List<Integer> lockHolders() {
+        return lockHolders(db);
+    }
+
+    static List<Integer> lockHolders(Database db) {
         long key = ReaperElection.LOCK_KEY;
         return db.jdbi().withHandle(h -> h.createQuery("""
                         SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
@@ -69,6 +73,10 @@ class ReaperElectionReplicasTest {
 
     /** A browser host row that stopped heart-beating an hour ago: the reaper marks it down. */
     static UUID staleHost() {
+        return staleHost(db);
+    }
+
+    static UUID staleHost(Database db) {
         UUID id = UUID.randomUUID();
         db.jdbi().useHandle(h -> h.createUpdate("""
                         INSERT INTO browser_hosts (id, name, region, address, capacity, status, last_heartbeat_at)
@@ -78,6 +86,10 @@ class ReaperElectionReplicasTest {
     }
 
     static String hostStatus(UUID id) {
+        return hostStatus(db, id);
+    }
+
+    static String hostStatus(Database db, UUID id) {
         return db.jdbi().withHandle(h -> h.createQuery("SELECT status FROM browser_hosts WHERE id = :id").bind("id", id)
                 .mapTo(String.class).one());
     }
