@@ -15,6 +15,7 @@ import com.aimlib.gateway.proxy.ProxyFront;
 import com.aimlib.gateway.relay.CdpRelay;
 import com.aimlib.gateway.sessions.BrowserSessions;
 import com.aimlib.gateway.sessions.BrowserSettings;
+import com.aimlib.gateway.sessions.SessionAdminRoutes;
 import com.aimlib.gateway.sessions.SessionReaper;
 import com.aimlib.gateway.sessions.SessionRoutes;
 import com.aimlib.gateway.tunnel.AgentStore;
@@ -144,6 +145,8 @@ public final class Gateway implements AutoCloseable {
         sessions = new BrowserSessions(db, secrets, config.clock(), browserSettings, config.autoBrowserSession(),
                 config.maxTabs(), () -> publicWs != null ? publicWs : "ws://" + authority.get(), blocking);
         SessionRoutes.register(router, auth, sessions);
+        sessions.meters(meters);
+        SessionAdminRoutes.register(router, auth, sessions);
         cdpRelay = new CdpRelay(sessions, blocking, authority, publicWs);
         cdpRelay.register(router);
         reaper = new SessionReaper(sessions);

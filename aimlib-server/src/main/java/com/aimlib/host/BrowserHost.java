@@ -45,6 +45,15 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     private final java.util.Set<Path> owned = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.ConcurrentLinkedDeque<Warm> pool = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final java.util.concurrent.atomic.AtomicInteger warming = new java.util.concurrent.atomic.AtomicInteger();
+    /** Warm launches in flight per launch setting. */
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> warmingByKey = new ConcurrentHashMap<>();
+    /** Sessions whose boot (cold launch or warm adoption) is in progress: warm launches wait for them. */
+    private final java.util.concurrent.atomic.AtomicInteger booting = new java.util.concurrent.atomic.AtomicInteger();
+    private final Object refillSignal = new Object();
+    private final WarmPoolSettings poolSettings;
+    private final PoolDemand demand;
+    private final PoolMeters meters;
+    private volatile long deferredSince;
     private final String chromeVersion;
     private volatile UUID hostId;
     private volatile boolean closed;
@@ -75,6 +84,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         final Process process;
         final SessionBridge bridge;
         final String flags;
+        final long launchedAt = System.nanoTime();
         volatile int port;
         volatile String path;
         volatile Running owner;
@@ -87,11 +97,15 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    private BrowserHost(HostSettings settings, GatewayLink gateway) {
+    private BrowserHost(HostSettings settings, WarmPoolSettings pool, GatewayLink gateway) {
         this.settings = settings;
         this.gateway = gateway;
         this.group = EventLoops.group(1, "host-bridge-" + settings.name());
         this.chromeVersion = ChromiumVersion.of(settings.chromium());
+        this.poolSettings = pool;
+        ObjectNode defaults = DeviceProfiles.defaults(settings.region(), chromeVersion);
+        this.demand = new PoolDemand(pool, flags(defaults), defaults);
+        this.meters = new PoolMeters(settings.region(), pool::floor);
     }
 
     /** Stops the start-up with one line and the fix when {@code chromium} is not an executable file. */
@@ -104,7 +118,12 @@ public final class BrowserHost implements HostLink, AutoCloseable {
 
     /** Kills leftovers of an earlier run, registers with the gateway, starts heart-beating. */
     public static BrowserHost start(HostSettings settings, GatewayLink gateway) throws IOException {
-        BrowserHost host = new BrowserHost(settings, gateway);
+        return start(settings, WarmPoolSettings.fixed(settings.warmPool()), gateway);
+    }
+
+    /** {@link #start(HostSettings, GatewayLink)} with a warm pool sized as {@code pool} says (demand-sized or fixed). */
+    public static BrowserHost start(HostSettings settings, WarmPoolSettings pool, GatewayLink gateway) throws IOException {
+        BrowserHost host = new BrowserHost(settings, pool, gateway);
         Files.createDirectories(settings.workDir());
         host.killStrangers();
         try (var dirs = Files.list(settings.workDir())) {
@@ -116,9 +135,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         host.timer.scheduleWithFixedDelay(host::beat, beat, beat, TimeUnit.MILLISECONDS);
         long rep = settings.bytesReportInterval().toMillis();
         host.timer.scheduleWithFixedDelay(host::reportBytes, rep, rep, TimeUnit.MILLISECONDS);
-        host.refillPool();
+        host.meters.bind(host);
+        Thread.ofVirtual().name("host-pool-" + settings.name()).start(host::refillLoop);
         log.info("browser host up host={} name={} capacity={} chrome={} warm_pool={}", host.hostId, settings.name(), settings.capacity(),
-                host.chromeVersion, settings.warmPool());
+                host.chromeVersion, pool);
         return host;
     }
 
@@ -144,6 +164,35 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return pool.size();
     }
 
+    /** Warm browsers launching right now. */
+    public int warmingCount() {
+        return warming.get();
+    }
+
+    /** The warm pool's settings. */
+    public WarmPoolSettings poolSettings() {
+        return poolSettings;
+    }
+
+    /** What the pool plans to hold now, per launch setting (for operators and tests). */
+    public int plannedWarm() {
+        return demand.plan(System.nanoTime(), running.size()).stream().mapToInt(PoolDemand.Target::count).sum();
+    }
+
+    /** Each waiting warm browser's DevTools browser endpoint and bridge port (tests: nothing may egress before a claim). */
+    List<Map.Entry<URI, Integer>> warmEndpoints() {
+        List<Map.Entry<URI, Integer>> out = new ArrayList<>();
+        for (Warm w : pool) {
+            out.add(Map.entry(URI.create("ws://127.0.0.1:" + w.port + w.path), w.bridge.port()));
+        }
+        return out;
+    }
+
+    /** The pid of each waiting warm browser (tests, density bench). */
+    public List<Long> warmPids() {
+        return pool.stream().map(w -> w.process.pid()).toList();
+    }
+
     /** The sessions this host runs a browser for (booting, running or being torn down). */
     public java.util.Set<UUID> sessions() {
         return java.util.Set.copyOf(running.keySet());
@@ -163,8 +212,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
 
     @Override
     public void boot(BootOrder order) {
+        long t0 = System.nanoTime();
         ObjectNode resolved = order.profile();
-        Warm w = takeWarm(flags(resolved));
+        String key = flags(resolved);
+        Warm w = takeWarm(key);
         Running r = new Running(order.sessionId(), w == null ? settings.workDir().resolve(order.sessionId().toString()) : w.dir);
         if (running.putIfAbsent(order.sessionId(), r) != null) {
             if (w != null) {
@@ -172,20 +223,40 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             }
             return;
         }
+        demand.created(key, resolved, t0);
+        meters.claim(w != null);
         owned.add(r.dir);
+        booting.incrementAndGet();
         if (w == null) {
-            work.execute(() -> launch(order, r, resolved));
+            work.execute(() -> {
+                try {
+                    launch(order, r, resolved, t0);
+                } finally {
+                    booted();
+                }
+            });
             return;
         }
         r.process = w.process;
         r.bridge = w.bridge;
         w.owner = r;
         if (!w.process.isAlive()) {
+            booted();
             exited(r);
             return;
         }
-        work.execute(() -> adopt(order, r, w, resolved));
-        refillPool();
+        work.execute(() -> {
+            try {
+                adopt(order, r, w, resolved, t0);
+            } finally {
+                booted();
+            }
+        });
+    }
+
+    private void booted() {
+        booting.decrementAndGet();
+        signalRefill();
     }
 
     private Warm takeWarm(String flags) {
@@ -197,20 +268,105 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return null;
     }
 
-    /** Launches browsers until the pool holds {@code warmPool} of them (each once). */
-    private void refillPool() {
-        while (!closed && pool.size() + warming.get() < settings.warmPool()) {
-            warming.incrementAndGet();
+    private void signalRefill() {
+        synchronized (refillSignal) {
+            refillSignal.notifyAll();
+        }
+    }
+
+    /**
+     * The pool's own virtual thread: off every request's path, it launches what {@link PoolDemand#plan} asks for, one
+     * setting at a time, while no session boots (at most {@code maxDefer} later), and retires browsers of settings
+     * nobody asked for lately.
+     */
+    private void refillLoop() {
+        while (!closed) {
             try {
-                work.execute(this::launchWarm);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                warming.decrementAndGet();
+                refillOnce();
+                synchronized (refillSignal) {
+                    refillSignal.wait(100);
+                }
+            } catch (InterruptedException e) {
                 return;
+            } catch (RuntimeException e) {
+                log.warn("warm pool refill failed cause={}", e.toString());
             }
         }
     }
 
-    private void launchWarm() {
+    private void refillOnce() {
+        long now = System.nanoTime();
+        List<PoolDemand.Target> plan = demand.plan(now, running.size());
+        Map<String, Integer> have = new java.util.HashMap<>();
+        pool.forEach(w -> have.merge(w.flags, 1, Integer::sum));
+        retire(plan, have);
+        if (closed || warming.get() >= poolSettings.concurrentLaunches()) {
+            return;
+        }
+        PoolDemand.Target next = null;
+        int bestGap = 0;
+        for (PoolDemand.Target t : plan) {
+            int gap = t.count() - have.getOrDefault(t.key(), 0) - warmingByKey.getOrDefault(t.key(), new java.util.concurrent.atomic.AtomicInteger()).get();
+            if (gap > bestGap) {
+                bestGap = gap;
+                next = t;
+            }
+        }
+        meters.target(plan.stream().mapToInt(PoolDemand.Target::count).sum());
+        if (next == null) {
+            deferredSince = 0;
+            return;
+        }
+        // A live session's boot comes first: wait until none is booting, but not forever.
+        if (booting.get() > 0) {
+            if (deferredSince == 0) {
+                deferredSince = now;
+            }
+            if (now - deferredSince < poolSettings.maxDefer().toNanos()) {
+                return;
+            }
+        }
+        deferredSince = 0;
+        PoolDemand.Target t = next;
+        warming.incrementAndGet();
+        warmingByKey.computeIfAbsent(t.key(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+        try {
+            work.execute(() -> launchWarm(t.key(), t.profile()));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            warming.decrementAndGet();
+            warmingByKey.get(t.key()).decrementAndGet();
+        }
+    }
+
+    /** Kills warm browsers beyond their setting's target once they waited a whole window (demand went away). */
+    private void retire(List<PoolDemand.Target> plan, Map<String, Integer> have) {
+        Map<String, Integer> want = new java.util.HashMap<>();
+        plan.forEach(t -> want.put(t.key(), t.count()));
+        long oldEnough = System.nanoTime() - poolSettings.window().toNanos();
+        for (Warm w : pool) {
+            int n = have.getOrDefault(w.flags, 0);
+            if (n > want.getOrDefault(w.flags, 0) && w.launchedAt < oldEnough && pool.remove(w)) {
+                have.put(w.flags, n - 1);
+                log.info("retiring warm browser nobody asked for dir={}", w.dir.getFileName());
+                destroyWarm(w);
+            }
+        }
+    }
+
+    private void destroyWarm(Warm w) {
+        w.bridge.close();
+        ProcessTree.kill(w.process.toHandle());
+        ProcessTree.deleteTree(w.dir);
+        owned.remove(w.dir);
+    }
+
+    /**
+     * Launches one browser for the pool with {@code profile}'s process-wide settings, at {@code nice} so it yields the
+     * cores to live sessions; once it is up it gets normal priority back (it is idle until a session claims it).
+     * Its bridge refuses all traffic until a session binds it: no egress before the claim.
+     */
+    private void launchWarm(String key, ObjectNode profile) {
+        long t0 = System.nanoTime();
         Path dir = settings.workDir().resolve(UUID.randomUUID().toString());
         SessionBridge bridge = new SessionBridge(group, settings.upstreamType(), settings.upstream());
         Process p = null;
@@ -218,20 +374,22 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             owned.add(dir);
             Files.createDirectories(dir);
             int bridgePort = bridge.start();
-            ObjectNode defaults = DeviceProfiles.defaults(settings.region(), chromeVersion);
-            p = process(dir, bridgePort, defaults, "about:blank");
-            Warm w = new Warm(dir, p, bridge, flags(defaults));
+            p = process(dir, bridgePort, profile, "about:blank", poolSettings.niceness());
+            Warm w = new Warm(dir, p, bridge, key);
+            URI endpoint = awaitDevTools(p);
+            w.port = endpoint.getPort();
+            w.path = endpoint.getPath();
             p.onExit().thenRun(() -> warmExited(w));
-            String[] endpoint = waitForDevTools(dir, p, () -> closed);
-            w.port = Integer.parseInt(endpoint[0].trim());
-            w.path = endpoint[1].trim();
-            try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
-                cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
-            }
             if (closed) {
                 throw new IOException("host closed");
             }
+            ProcessTree.renice(p.toHandle(), 0);
+            demand.launched((System.nanoTime() - t0) / 1e9);
             pool.add(w);
+            meters.launched();
+            signalRefill();
+            Process proc = p;
+            work.execute(() -> demand.measured(ProcessTree.pss(proc.toHandle())));
         } catch (Exception e) {
             log.warn("warm browser launch failed cause={}", e.toString());
             if (p != null) {
@@ -242,6 +400,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             owned.remove(dir);
         } finally {
             warming.decrementAndGet();
+            warmingByKey.get(key).decrementAndGet();
         }
     }
 
@@ -253,33 +412,28 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
         if (pool.remove(w) && !closed) {
             log.warn("warm browser exited before use dir={}", w.dir.getFileName());
-            w.bridge.close();
-            ProcessTree.kill(w.process.toHandle());
-            ProcessTree.deleteTree(w.dir);
-            owned.remove(w.dir);
-            refillPool();
+            destroyWarm(w);
+            signalRefill();
         }
     }
 
     /** A warm browser becomes this session's: its bridge gets the lease's credentials and cap, then the egress probe. */
-    private void adopt(BootOrder order, Running r, Warm w, ObjectNode resolved) {
-        long t0 = System.nanoTime();
+    private void adopt(BootOrder order, Running r, Warm w, ObjectNode resolved, long t0) {
         UUID id = order.sessionId();
+        StartPhases.Clock phases = new StartPhases.Clock(true, t0);
         try {
+            phases.mark(StartPhases.LAUNCH);
             w.bridge.bind(order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
-            r.identity = applyIdentity(w.port, w.path, resolved);
-            String egress = null;
-            if (settings.probeUrl() != null) {
-                try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
-                    egress = probeEgress(cdp, true, () -> { });
-                }
-            }
+            phases.mark(StartPhases.BRIDGE_EGRESS);
+            r.identity = applyIdentity(w.port, w.path, resolved, phases);
             if (r.stopping) {
                 return;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            log.info("browser boot session={} warm=true probe_ms={}", id, ms);
-            gateway.ready(id, w.port, w.path, egress, resolved, ms, downloads(w.dir).toString());
+            log.info("browser boot session={} warm=true boot_ms={}", id, ms);
+            // The egress reported is the device's known one; the check through this session's bridge runs after.
+            gateway.ready(id, w.port, w.path, null, resolved, ms, downloads(w.dir).toString(), phases.done());
+            verifyEgressLater(r);
         } catch (Exception e) {
             if (!r.stopping) {
                 log.warn("warm browser adoption failed session={} cause={}", id, e.toString());
@@ -289,34 +443,51 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    /** Waits for the identity to be in effect on the browser's existing targets. */
-    @FunctionalInterface
-    private interface IdentityWait {
-        void run() throws IOException, InterruptedException;
-    }
-
-    private static TargetIdentity joined(java.util.concurrent.Future<TargetIdentity> f) throws IOException, InterruptedException {
-        try {
-            return f.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException("identity not applied", e.getCause());
+    /**
+     * Applies the profile to every target of the browser from now on (null when the host applies no identity): the
+     * host's first CDP connection to the browser (timed as {@code first_cdp}), then the overrides on every existing
+     * target ({@code identity}). The connection itself is what proves the browser answers CDP; nothing else checks.
+     */
+    private TargetIdentity applyIdentity(int port, String path, ObjectNode resolved, StartPhases.Clock phases) throws IOException, InterruptedException {
+        if (!settings.identity()) {
+            return null;
         }
+        IdentityParams params = new IdentityParams(resolved);
+        CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10));
+        phases.mark(StartPhases.FIRST_CDP);
+        TargetIdentity t = TargetIdentity.start(cdp, params);
+        phases.mark(StartPhases.IDENTITY);
+        return t;
     }
 
-    private static void closeQuietly(java.util.concurrent.Future<TargetIdentity> f) {
-        try {
-            TargetIdentity t = joined(f);
-            if (t != null) {
-                t.close();
-            }
-        } catch (IOException | InterruptedException e) {
-            // Never applied: nothing to close.
+    /**
+     * After ready, off the start's critical path: fetches the probe URL through the session's own bridge (so through
+     * the lease's proxy, the tunnel and the device, exactly the browser's path, without loading a page in it) and
+     * tells the gateway the egress IP it saw. The bridge counts these few hundred bytes as the session's.
+     */
+    private void verifyEgressLater(Running r) {
+        if (settings.probeUrl() == null) {
+            return;
         }
-    }
-
-    /** Applies the profile to every target of the browser from now on (null when the host applies no identity). */
-    private TargetIdentity applyIdentity(int port, String path, ObjectNode resolved) throws IOException, InterruptedException {
-        return settings.identity() ? TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), new IdentityParams(resolved)) : null;
+        try {
+            work.execute(() -> {
+                SessionBridge b = r.bridge;
+                if (b == null || r.stopping) {
+                    return;
+                }
+                String ip = EgressCheck.through(b.port(), settings.probeUrl());
+                if (!r.stopping) {
+                    if (ip == null || !IP.matcher(ip).matches()) {
+                        log.warn("egress check through the bridge failed session={}", r.id);
+                        gateway.egressVerified(r.id, null);
+                    } else {
+                        gateway.egressVerified(r.id, ip);
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // host closing
+        }
     }
 
     /** The process-wide settings a profile implies; a warm browser serves a session only if they are equal. */
@@ -356,10 +527,14 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         Files.writeString(dir.resolve("Default").resolve("Preferences"), prefs.toString());
     }
 
-    private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl) throws IOException {
+    private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl, int niceness) throws IOException {
         prepareProfile(dir);
-        ProcessBuilder pb = new ProcessBuilder(command(dir, bridgePort, profile, firstUrl))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        List<String> cmd = command(dir, bridgePort, profile, firstUrl);
+        if (niceness != 0) {
+            cmd.addAll(0, List.of("nice", "-n", Integer.toString(niceness)));
+        }
+        // stdout and stderr on one pipe: Chromium announces its DevTools endpoint there (read, not polled for).
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         String tz = new IdentityParams(profile).timezone();
         if (settings.identity() && !tz.isEmpty()) {
             pb.environment().put("TZ", tz);
@@ -372,20 +547,20 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         work.execute(() -> teardown(sessionId, true));
     }
 
-    private void launch(BootOrder order, Running r, ObjectNode resolved) {
-        long t0 = System.nanoTime();
+    private void launch(BootOrder order, Running r, ObjectNode resolved, long t0) {
         UUID id = order.sessionId();
+        StartPhases.Clock phases = new StartPhases.Clock(false, t0);
         try {
             Files.createDirectories(r.dir);
             SessionBridge bridge = new SessionBridge(group, settings.upstreamType(), settings.upstream(),
                     order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
             r.bridge = bridge;
             int bridgePort = bridge.start();
+            phases.mark(StartPhases.BRIDGE_EGRESS);
             if (r.stopping) {
                 return;
             }
-            // The egress probe starts loading with the browser itself, overlapping the DevTools start-up.
-            Process p = process(r.dir, bridgePort, resolved, settings.probeUrl() != null ? settings.probeUrl() : "about:blank");
+            Process p = process(r.dir, bridgePort, resolved, "about:blank", 0);
             r.process = p;
             if (r.stopping) {
                 // A teardown ran while we started it and saw no process: this side kills it (both fields are volatile).
@@ -395,40 +570,20 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 return;
             }
             p.onExit().thenRun(() -> exited(r));
-            long spawned = System.nanoTime();
-            String[] endpoint = waitForDevTools(r.dir, p, () -> r.stopping);
-            long portAt = System.nanoTime();
-            int port = Integer.parseInt(endpoint[0].trim());
-            String path = endpoint[1].trim();
-            String egress = null;
-            long cdpAt;
-            try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10))) {
-                cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
-                cdpAt = System.nanoTime();
-                // The identity is applied while the probe page loads; the probe waits for it before it blanks the
-                // tab, so the customer's first document already has it.
-                java.util.concurrent.Future<TargetIdentity> identity = work.submit(() -> applyIdentity(port, path, resolved));
-                IdentityWait await = () -> r.identity = joined(identity);
-                try {
-                    if (settings.probeUrl() != null) {
-                        egress = probeEgress(cdp, false, await);
-                    } else {
-                        await.run();
-                    }
-                } finally {
-                    if (r.identity == null) {
-                        closeQuietly(identity); // the probe failed before the tab was blanked
-                    }
-                }
-            }
-            long probed = System.nanoTime();
-            log.info("browser boot session={} setup_ms={} devtools_ms={} cdp_ms={} probe_ms={}", id,
-                    (spawned - t0) / 1_000_000, (portAt - spawned) / 1_000_000, (cdpAt - portAt) / 1_000_000, (probed - cdpAt) / 1_000_000);
+            URI endpoint = awaitDevTools(p);
+            demand.launched((System.nanoTime() - t0) / 1e9);
+            phases.mark(StartPhases.LAUNCH);
+            int port = endpoint.getPort();
+            String path = endpoint.getPath();
+            r.identity = applyIdentity(port, path, resolved, phases);
+            StartPhases done = phases.done();
+            log.info("browser boot session={} warm=false phases_ms={}", id, millis(done));
             if (r.stopping) {
                 return;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            gateway.ready(id, port, path, egress, resolved, ms, downloads(r.dir).toString());
+            gateway.ready(id, port, path, null, resolved, ms, downloads(r.dir).toString(), done);
+            verifyEgressLater(r);
         } catch (Exception e) {
             if (!r.stopping) {
                 log.warn("browser boot failed session={} cause={}", id, e.toString());
@@ -454,74 +609,40 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return cmd;
     }
 
-    private static String[] waitForDevTools(Path dir, Process p, java.util.function.BooleanSupplier stopping) throws IOException, InterruptedException {
-        Path file = dir.resolve("DevToolsActivePort");
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (stopping.getAsBoolean()) {
-                throw new IOException("stopped while booting");
-            }
-            if (!p.isAlive()) {
-                throw new IOException("browser exited during boot");
-            }
-            if (Files.exists(file)) {
-                String[] lines = Files.readString(file, StandardCharsets.UTF_8).split("\n");
-                if (lines.length >= 2 && !lines[1].isBlank()) {
-                    return lines;
-                }
-            }
-            Thread.sleep(5);
-        }
-        throw new IOException("DevToolsActivePort did not appear");
+    private static Map<String, Long> millis(StartPhases p) {
+        Map<String, Long> m = new java.util.LinkedHashMap<>();
+        p.nanos().forEach((k, v) -> m.put(k, v / 1_000_000));
+        return m;
     }
 
     /**
-     * Reads the address the probe page (the browser's first tab, loaded through the bridge and the
-     * device) shows, then replaces that tab with a blank one, so the customer starts from about:blank.
+     * Chromium's own announcement of its DevTools endpoint ({@code DevTools listening on ws://…}) on its output, read
+     * as it is written (no polling of {@code DevToolsActivePort}); the rest of the output is drained and dropped. A
+     * browser that exits (or is killed by a teardown) first ends the wait with an error.
      */
-    private String probeEgress(CdpClient cdp, boolean navigate, IdentityWait identity) throws IOException, InterruptedException {
-        Duration t = Duration.ofSeconds(15);
-        String target = null;
-        long deadline = System.nanoTime() + t.toNanos();
-        while (target == null && System.nanoTime() < deadline) {
-            for (JsonNode info : cdp.call("Target.getTargets", null, null, t).path("targetInfos")) {
-                if ("page".equals(info.path("type").asText())) {
-                    target = info.path("targetId").asText();
+    private static URI awaitDevTools(Process p) throws IOException, InterruptedException {
+        java.util.concurrent.CompletableFuture<URI> endpoint = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().name("chromium-out-" + p.pid()).start(() -> {
+            String marker = "DevTools listening on ";
+            try (java.io.BufferedReader in = p.inputReader(StandardCharsets.UTF_8)) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    int at = line.indexOf(marker);
+                    if (at >= 0 && !endpoint.isDone()) {
+                        endpoint.complete(URI.create(line.substring(at + marker.length()).trim()));
+                    }
                 }
+            } catch (IOException | RuntimeException e) {
+                // the browser is gone
             }
-            if (target == null) {
-                Thread.sleep(5);
-            }
-        }
-        if (target == null) {
-            throw new IOException("no first tab to probe");
-        }
-        String sid = cdp.call("Target.attachToTarget", CdpClient.params().put("targetId", target).put("flatten", true), null, t)
-                .path("sessionId").asText();
+            endpoint.completeExceptionally(new IOException("browser exited during boot"));
+        });
         try {
-            if (navigate) {
-                cdp.call("Page.navigate", CdpClient.params().put("url", settings.probeUrl()), sid, t);
-            }
-            while (System.nanoTime() < deadline) {
-                JsonNode v = cdp.call("Runtime.evaluate", CdpClient.params()
-                        .put("expression", "location.href + '\\n' + document.readyState + '\\n' + (document.body ? document.body.innerText : '')")
-                        .put("returnByValue", true), sid, t).path("result").path("value");
-                String[] parts = v.asText().split("\n", 3);
-                if (parts.length >= 1 && parts[0].startsWith("chrome-error:")) {
-                    throw new IOException("egress probe failed to load");
-                }
-                if (parts.length == 3 && parts[0].startsWith(settings.probeUrl()) && "complete".equals(parts[1])) {
-                    String ip = parts[2].trim();
-                    return IP.matcher(ip).matches() ? ip : null;
-                }
-                Thread.sleep(5);
-            }
-            throw new IOException("egress probe timed out");
-        } finally {
-            // Same renderer, no new tab: the customer's first tab is blank again.
-            identity.run();
-            cdp.call("Page.navigate", CdpClient.params().put("url", "about:blank"), sid, t);
-            cdp.call("Target.detachFromTarget", CdpClient.params().put("sessionId", sid), null, t);
+            return endpoint.get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("Chromium did not announce its DevTools endpoint");
         }
     }
 
@@ -645,11 +766,11 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         for (UUID id : List.copyOf(running.keySet())) {
             teardown(id, false);
         }
+        signalRefill();
         for (Warm w = pool.poll(); w != null; w = pool.poll()) {
-            w.bridge.close();
-            ProcessTree.kill(w.process.toHandle());
-            ProcessTree.deleteTree(w.dir);
+            destroyWarm(w);
         }
+        meters.close();
         work.shutdown();
         try {
             work.awaitTermination(5, TimeUnit.SECONDS);

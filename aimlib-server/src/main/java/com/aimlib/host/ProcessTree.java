@@ -31,6 +31,24 @@ final class ProcessTree {
         }
     }
 
+    /** Sets the nice value of {@code root} and all its descendants (renice(1); lowering it needs root, as the host runs). */
+    static void renice(ProcessHandle root, int niceness) {
+        List<String> cmd = new java.util.ArrayList<>(List.of("renice", "-n", Integer.toString(niceness), "-p", Long.toString(root.pid())));
+        root.descendants().forEach(d -> cmd.add(Long.toString(d.pid())));
+        try {
+            new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        } catch (IOException e) {
+            // renice(1) missing: the browser keeps the launch's lower priority.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** PSS of {@code root} and all its descendants in bytes (see {@link ProcessMemory}). */
+    static long pss(ProcessHandle root) {
+        return ProcessMemory.treePss(root.pid());
+    }
+
     /** Processes whose command line mentions {@code needle} (a user-data-dir under this host's work dir). */
     static List<ProcessHandle> withArgument(String needle) {
         return ProcessHandle.allProcesses()

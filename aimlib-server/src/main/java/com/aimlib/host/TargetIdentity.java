@@ -35,7 +35,11 @@ final class TargetIdentity implements AutoCloseable {
 
     /** Connects to the browser endpoint, attaches to every existing and future target, and returns once the existing ones are done. */
     static TargetIdentity start(URI browser, IdentityParams identity) throws IOException, InterruptedException {
-        CdpClient cdp = CdpClient.connect(browser, STEP);
+        return start(CdpClient.connect(browser, STEP), identity);
+    }
+
+    /** {@link #start(URI, IdentityParams)} on a browser-level connection the caller opened (and timed); it owns it now. */
+    static TargetIdentity start(CdpClient cdp, IdentityParams identity) throws IOException, InterruptedException {
         TargetIdentity t = new TargetIdentity(cdp, identity);
         cdp.onEvent(t::event);
         try {
