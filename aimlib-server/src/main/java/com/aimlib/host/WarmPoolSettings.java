@@ -42,7 +42,7 @@ public record WarmPoolSettings(int floor, int ceiling, boolean demandSized, Dura
 
     /**
      * What {@code aimlib standalone} and {@code aimlib host} ship with: floor 1, ceiling 6, demand-sized over 30 s,
-     * half of the machine's memory for browsers, one warm launch at a time on a machine with up to 3 cores.
+     * half of the machine's memory for browsers, as many warm launches at a time as the machine has cores.
      */
     public static WarmPoolSettings defaults() {
         return demand(1, 6, defaultBudget());
@@ -71,7 +71,7 @@ public record WarmPoolSettings(int floor, int ceiling, boolean demandSized, Dura
     }
 
     static int defaultLaunches() {
-        return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        return Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
     /** Half of MemTotal (4 GiB when /proc/meminfo cannot be read). */
