@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
@@ -86,6 +85,7 @@ class SessionStartBench {
             for (int i = 0; i < rawN; i++) {
                 raw.add(raw(chromium));
             }
+            table("raw Chromium floor, first block (%d)".formatted(raw.size()), raw);
 
             // The shipped default pool, as `aimlib standalone` starts it.
             fx.host.close();
@@ -104,6 +104,7 @@ class SessionStartBench {
             }
             long spent = System.nanoTime() - start;
             report("# %d sessions paced at one create per second took %.1f s", sessions, spent / 1e9);
+            table("aimlib, shipped pool, 1 create/s (%d)".formatted(warm.size()), warm);
 
             for (int i = 0; i < rawN; i++) {
                 raw.add(raw(chromium));
@@ -111,20 +112,32 @@ class SessionStartBench {
 
             // Burst: 5 creates at the same instant on 5 devices, pool as shipped, after it settled.
             Thread.sleep(5000);
+            // Playwright objects belong to one thread: each concurrent client has its own Playwright.
             List<Run> burst = new ArrayList<>();
-            for (int round = 0; round < 3; round++) {
-                ExecutorService ex = Executors.newFixedThreadPool(5);
-                List<Future<Run>> fs = new ArrayList<>();
-                for (int i = 0; i < 5; i++) {
-                    BrowserFixture.Tenant t = tenants.get(i);
-                    fs.add(ex.submit(() -> session(fx, chromium, t)));
-                }
-                for (Future<Run> f : fs) {
-                    burst.add(f.get());
-                }
-                ex.shutdown();
-                Thread.sleep(8000);
+            List<Playwright> clients = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                clients.add(Playwright.create());
             }
+            try {
+                for (int round = 0; round < 3; round++) {
+                    List<Future<Run>> fs = new ArrayList<>();
+                    List<Thread> threads = new ArrayList<>();
+                    for (int i = 0; i < 5; i++) {
+                        BrowserFixture.Tenant t = tenants.get(i);
+                        BrowserType own = clients.get(i).chromium();
+                        java.util.concurrent.FutureTask<Run> task = new java.util.concurrent.FutureTask<>(() -> session(fx, own, t));
+                        fs.add(task);
+                        threads.add(Thread.ofPlatform().start(task));
+                    }
+                    for (Future<Run> f : fs) {
+                        burst.add(f.get());
+                    }
+                    Thread.sleep(8000);
+                }
+            } finally {
+                clients.forEach(Playwright::close);
+            }
+            table("aimlib, burst of 5 concurrent x3 (%d)".formatted(burst.size()), burst);
 
             // Cold: the same host with no pool at all.
             fx.host.close();
