@@ -46,7 +46,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     private final java.util.concurrent.ConcurrentLinkedDeque<Warm> pool = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final java.util.concurrent.atomic.AtomicInteger warming = new java.util.concurrent.atomic.AtomicInteger();
     /** Warm launches in flight per launch setting. */
-    private final Map<String, java.util.concurrent.atomic.AtomicInteger> warmingByKey = new ConcurrentHashMap<>();
+    private final Map<String, java.util.concurrent.ConcurrentLinkedDeque<Launching>> launching = new ConcurrentHashMap<>();
     /** Sessions whose boot (cold launch or warm adoption) is in progress: warm launches wait for them. */
     private final java.util.concurrent.atomic.AtomicInteger booting = new java.util.concurrent.atomic.AtomicInteger();
     private final Object refillSignal = new Object();
@@ -94,6 +94,43 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             this.process = process;
             this.bridge = bridge;
             this.flags = flags;
+        }
+    }
+
+    /**
+     * A warm launch in flight. A session that finds no warm browser of its setting claims one of these rather than
+     * launching a browser of its own (two launches on the same cores would both be slower): the launch gets normal
+     * priority at once and, when up, goes to that session instead of the pool.
+     */
+    private static final class Launching {
+        final String key;
+        final Path dir;
+        final java.util.concurrent.CompletableFuture<Warm> done = new java.util.concurrent.CompletableFuture<>();
+        volatile Process process;
+        private boolean claimed;
+        private boolean finished;
+
+        Launching(String key, Path dir) {
+            this.key = key;
+            this.dir = dir;
+        }
+
+        synchronized boolean claim() {
+            if (claimed || finished) {
+                return false;
+            }
+            claimed = true;
+            return true;
+        }
+
+        synchronized boolean claimed() {
+            return claimed;
+        }
+
+        /** The launch is over; true if a session claimed it (it gets the browser, the pool does not). */
+        synchronized boolean finish() {
+            finished = true;
+            return claimed;
         }
     }
 
@@ -216,7 +253,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         ObjectNode resolved = order.profile();
         String key = flags(resolved);
         Warm w = takeWarm(key);
-        Running r = new Running(order.sessionId(), w == null ? settings.workDir().resolve(order.sessionId().toString()) : w.dir);
+        Launching joined = w == null ? claimLaunching(key) : null;
+        Path dir = w != null ? w.dir : joined != null ? joined.dir : settings.workDir().resolve(order.sessionId().toString());
+        Running r = new Running(order.sessionId(), dir);
         if (running.putIfAbsent(order.sessionId(), r) != null) {
             if (w != null) {
                 pool.addFirst(w);
@@ -227,6 +266,16 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         meters.claim(w != null);
         owned.add(r.dir);
         booting.incrementAndGet();
+        if (joined != null) {
+            work.execute(() -> {
+                try {
+                    join(order, r, joined, resolved, t0);
+                } finally {
+                    booted();
+                }
+            });
+            return;
+        }
         if (w == null) {
             work.execute(() -> {
                 try {
@@ -247,11 +296,59 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
         work.execute(() -> {
             try {
-                adopt(order, r, w, resolved, t0);
+                adopt(order, r, w, resolved, t0, true);
             } finally {
                 booted();
             }
         });
+    }
+
+    private Launching claimLaunching(String key) {
+        var q = launching.get(key);
+        if (q != null) {
+            for (Launching l : q) {
+                if (l.claim()) {
+                    return l;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Waits for the claimed warm launch (at normal priority from now on); a failed one is replaced by a cold launch. */
+    private void join(BootOrder order, Running r, Launching l, ObjectNode resolved, long t0) {
+        Process launched = l.process;
+        if (launched != null) {
+            ProcessTree.renice(launched.toHandle(), 0);
+        }
+        Warm w;
+        try {
+            w = l.done.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            w = null;
+        }
+        if (r.stopping) {
+            if (w != null) {
+                destroyWarm(w);
+            }
+            return;
+        }
+        if (w == null || !w.process.isAlive()) {
+            if (w != null) {
+                destroyWarm(w);
+            }
+            owned.add(r.dir);
+            launch(order, r, resolved, t0);
+            return;
+        }
+        r.process = w.process;
+        r.bridge = w.bridge;
+        w.owner = r;
+        if (!w.process.isAlive()) {
+            exited(r);
+            return;
+        }
+        adopt(order, r, w, resolved, t0, false);
     }
 
     private void booted() {
@@ -306,7 +403,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         PoolDemand.Target next = null;
         int bestGap = 0;
         for (PoolDemand.Target t : plan) {
-            int gap = t.count() - have.getOrDefault(t.key(), 0) - warmingByKey.getOrDefault(t.key(), new java.util.concurrent.atomic.AtomicInteger()).get();
+            int gap = t.count() - have.getOrDefault(t.key(), 0) - unclaimedLaunches(t.key());
             if (gap > bestGap) {
                 bestGap = gap;
                 next = t;
@@ -328,14 +425,20 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
         deferredSince = 0;
         PoolDemand.Target t = next;
+        Launching l = new Launching(t.key(), settings.workDir().resolve(UUID.randomUUID().toString()));
         warming.incrementAndGet();
-        warmingByKey.computeIfAbsent(t.key(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+        launching.computeIfAbsent(t.key(), k -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(l);
         try {
-            work.execute(() -> launchWarm(t.key(), t.profile()));
+            work.execute(() -> launchWarm(l, t.profile()));
         } catch (java.util.concurrent.RejectedExecutionException e) {
             warming.decrementAndGet();
-            warmingByKey.get(t.key()).decrementAndGet();
+            launching.get(t.key()).remove(l);
         }
+    }
+
+    private int unclaimedLaunches(String key) {
+        var q = launching.get(key);
+        return q == null ? 0 : (int) q.stream().filter(l -> !l.claimed()).count();
     }
 
     /** Kills warm browsers beyond their setting's target once they waited a whole window (demand went away). */
@@ -365,9 +468,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
      * cores to live sessions; once it is up it gets normal priority back (it is idle until a session claims it).
      * Its bridge refuses all traffic until a session binds it: no egress before the claim.
      */
-    private void launchWarm(String key, ObjectNode profile) {
+    private void launchWarm(Launching l, ObjectNode profile) {
         long t0 = System.nanoTime();
-        Path dir = settings.workDir().resolve(UUID.randomUUID().toString());
+        String key = l.key;
+        Path dir = l.dir;
         SessionBridge bridge = new SessionBridge(group, settings.upstreamType(), settings.upstream());
         Process p = null;
         try {
@@ -375,6 +479,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             Files.createDirectories(dir);
             int bridgePort = bridge.start();
             p = process(dir, bridgePort, profile, "about:blank", poolSettings.niceness());
+            l.process = p;
+            if (l.claimed()) {
+                ProcessTree.renice(p.toHandle(), 0); // a session waits for it: its children are forked at normal priority
+            }
             Warm w = new Warm(dir, p, bridge, key);
             URI endpoint = awaitDevTools(p);
             w.port = endpoint.getPort();
@@ -385,8 +493,12 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             }
             ProcessTree.renice(p.toHandle(), 0);
             demand.launched((System.nanoTime() - t0) / 1e9);
-            pool.add(w);
             meters.launched();
+            if (l.finish()) {
+                l.done.complete(w); // a session claimed this launch while it ran
+            } else {
+                pool.add(w);
+            }
             signalRefill();
             Process proc = p;
             work.execute(() -> demand.measured(ProcessTree.pss(proc.toHandle())));
@@ -398,9 +510,11 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             bridge.close();
             ProcessTree.deleteTree(dir);
             owned.remove(dir);
+            l.finish();
+            l.done.completeExceptionally(e);
         } finally {
             warming.decrementAndGet();
-            warmingByKey.get(key).decrementAndGet();
+            launching.get(key).remove(l);
         }
     }
 
@@ -418,9 +532,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     }
 
     /** A warm browser becomes this session's: its bridge gets the lease's credentials and cap, then the egress probe. */
-    private void adopt(BootOrder order, Running r, Warm w, ObjectNode resolved, long t0) {
+    private void adopt(BootOrder order, Running r, Warm w, ObjectNode resolved, long t0, boolean poolHit) {
         UUID id = order.sessionId();
-        StartPhases.Clock phases = new StartPhases.Clock(true, t0);
+        StartPhases.Clock phases = new StartPhases.Clock(poolHit, t0);
         try {
             phases.mark(StartPhases.LAUNCH);
             w.bridge.bind(order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
@@ -430,7 +544,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 return;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            log.info("browser boot session={} warm=true boot_ms={}", id, ms);
+            log.info("browser boot session={} warm={} boot_ms={}", id, poolHit ? "hit" : "joined_launch", ms);
             // The egress reported is the device's known one; the check through this session's bridge runs after.
             gateway.ready(id, w.port, w.path, null, resolved, ms, downloads(w.dir).toString(), phases.done());
             verifyEgressLater(r);
