@@ -85,6 +85,8 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         final SessionBridge bridge;
         final String flags;
         final long launchedAt = System.nanoTime();
+        /** The host's CDP connection, opened while the browser waits: the claim's identity starts on it at once. */
+        volatile CdpClient cdp;
         volatile int port;
         volatile String path;
         volatile Running owner;
@@ -457,6 +459,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     }
 
     private void destroyWarm(Warm w) {
+        CdpClient cdp = w.cdp;
+        if (cdp != null) {
+            cdp.close();
+        }
         w.bridge.close();
         ProcessTree.kill(w.process.toHandle());
         ProcessTree.deleteTree(w.dir);
@@ -492,6 +498,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 throw new IOException("host closed");
             }
             ProcessTree.renice(p.toHandle(), 0);
+            if (settings.identity()) {
+                w.cdp = CdpClient.connect(endpoint, Duration.ofSeconds(10));
+            }
             demand.launched((System.nanoTime() - t0) / 1e9);
             meters.launched();
             if (l.finish()) {
@@ -539,7 +548,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             phases.mark(StartPhases.LAUNCH);
             w.bridge.bind(order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
             phases.mark(StartPhases.BRIDGE_EGRESS);
-            r.identity = applyIdentity(w.port, w.path, resolved, phases);
+            CdpClient pre = w.cdp;
+            w.cdp = null;
+            r.identity = applyIdentity(w.port, w.path, resolved, phases, pre);
             if (r.stopping) {
                 return;
             }
@@ -562,12 +573,17 @@ public final class BrowserHost implements HostLink, AutoCloseable {
      * host's first CDP connection to the browser (timed as {@code first_cdp}), then the overrides on every existing
      * target ({@code identity}). The connection itself is what proves the browser answers CDP; nothing else checks.
      */
-    private TargetIdentity applyIdentity(int port, String path, ObjectNode resolved, StartPhases.Clock phases) throws IOException, InterruptedException {
+    private TargetIdentity applyIdentity(int port, String path, ObjectNode resolved, StartPhases.Clock phases, CdpClient opened)
+            throws IOException, InterruptedException {
         if (!settings.identity()) {
+            if (opened != null) {
+                opened.close();
+            }
             return null;
         }
         IdentityParams params = new IdentityParams(resolved);
-        CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10));
+        // A warm browser's connection was opened while it waited (then first_cdp is ~0); a cold one's is opened now.
+        CdpClient cdp = opened != null ? opened : CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10));
         phases.mark(StartPhases.FIRST_CDP);
         TargetIdentity t = TargetIdentity.start(cdp, params);
         phases.mark(StartPhases.IDENTITY);
@@ -689,7 +705,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             phases.mark(StartPhases.LAUNCH);
             int port = endpoint.getPort();
             String path = endpoint.getPath();
-            r.identity = applyIdentity(port, path, resolved, phases);
+            r.identity = applyIdentity(port, path, resolved, phases, null);
             StartPhases done = phases.done();
             log.info("browser boot session={} warm=false phases_ms={}", id, millis(done));
             if (r.stopping) {
