@@ -236,6 +236,12 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return out;
     }
 
+    /** Warm browsers waiting for the launch setting that {@code resolved} implies (tests). */
+    int warmFor(ObjectNode resolved) {
+        String key = flags(resolved);
+        return (int) pool.stream().filter(w -> w.flags.equals(key)).count();
+    }
+
     /** The pid of each waiting warm browser (tests, density bench). */
     public List<Long> warmPids() {
         return pool.stream().map(w -> w.process.pid()).toList();

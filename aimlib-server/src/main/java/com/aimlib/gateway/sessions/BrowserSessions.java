@@ -571,26 +571,42 @@ public final class BrowserSessions implements GatewayLink {
 
     /** A relay client connected (event loop safe: the database write runs on a virtual thread). */
     public void clientConnected(UUID sessionId) {
-        int n = relayClients.computeIfAbsent(sessionId, k -> new AtomicInteger()).incrementAndGet();
+        relayClients.computeIfAbsent(sessionId, k -> new AtomicInteger()).incrementAndGet();
         touched.put(sessionId, clock.instant());
-        background(() -> jdbi.useHandle(h -> {
-            if (n == 1) {
-                SessionStateMachine.move(h, sessionId, EnumSet.of(READY, IDLE), ACTIVE);
-            }
-            h.createUpdate("UPDATE browser_sessions SET relay_clients = :n WHERE id = :id").bind("n", n).bind("id", sessionId).execute();
-        }));
+        background(() -> syncClients(sessionId));
     }
 
     public void clientDisconnected(UUID sessionId) {
         AtomicInteger counter = relayClients.get(sessionId);
-        int n = counter == null ? 0 : Math.max(0, counter.decrementAndGet());
+        if (counter != null) {
+            counter.updateAndGet(n -> Math.max(0, n - 1));
+        }
         touched.put(sessionId, clock.instant());
-        background(() -> jdbi.useHandle(h -> {
-            if (n == 0) {
-                SessionStateMachine.move(h, sessionId, EnumSet.of(ACTIVE), IDLE);
-            }
-            h.createUpdate("UPDATE browser_sessions SET relay_clients = :n WHERE id = :id").bind("n", n).bind("id", sessionId).execute();
-        }));
+        background(() -> syncClients(sessionId));
+    }
+
+    /**
+     * Brings the row in line with the session's relay clients as they are now (active with one or more, idle with
+     * none). Connect and disconnect each queue one of these; they run on separate virtual threads in any order, so
+     * each reads the current count under the counter's lock instead of the count when it was queued (a quick
+     * connect + close used to leave a session "active" for good when the disconnect's write ran first).
+     */
+    private void syncClients(UUID sessionId) {
+        AtomicInteger counter = relayClients.get(sessionId);
+        if (counter == null) {
+            return; // the session ended meanwhile
+        }
+        synchronized (counter) {
+            int n = counter.get();
+            jdbi.useHandle(h -> {
+                if (n > 0) {
+                    SessionStateMachine.move(h, sessionId, EnumSet.of(READY, IDLE), ACTIVE);
+                } else {
+                    SessionStateMachine.move(h, sessionId, EnumSet.of(ACTIVE), IDLE);
+                }
+                h.createUpdate("UPDATE browser_sessions SET relay_clients = :n WHERE id = :id").bind("n", n).bind("id", sessionId).execute();
+            });
+        }
     }
 
     /** Runs database work off the event loop; during shutdown it is dropped (a restarted gateway re-derives it). */
