@@ -117,6 +117,8 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         final Path dir;
         final java.util.concurrent.CompletableFuture<Warm> done = new java.util.concurrent.CompletableFuture<>();
         volatile Process process;
+        /** Launched (or reniced) at normal priority: its setting's pool ran short of the next creates. */
+        volatile boolean urgent;
         private boolean claimed;
         private boolean finished;
 
@@ -291,8 +293,16 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             return;
         }
         if (poolable) {
+            boolean known = demand.knows(key);
             demand.created(key, resolved, t0);
             meters.claim(w != null);
+            if (w == null) {
+                String reason = joined != null ? "joined_launch" : known ? "pool_empty" : "new_setting";
+                meters.miss(reason);
+                log.info("warm pool miss session={} reason={} warm_of_setting=0 launching_of_setting={} warm_total={}",
+                        order.sessionId(), reason, unclaimedLaunches(key), pool.size());
+            }
+            hurryIfShort(key);
         }
         owned.add(r.dir);
         booting.incrementAndGet();
@@ -331,6 +341,45 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 booted();
             }
         });
+    }
+
+    /**
+     * A claim (or a miss) left {@code key}'s pool with fewer warm browsers than the creates expected within one launch
+     * time: its warm launches in flight get normal priority now, and the refill's next launch of it starts at normal
+     * priority (see {@link #refillOnce}). Such a launch is the one the next create would otherwise do itself, cold
+     * and at normal priority, so it takes nothing from live sessions that a miss would not.
+     */
+    private void hurryIfShort(String key) {
+        if (warmOf(key) >= urgentBelow(key)) {
+            return;
+        }
+        var q = launching.get(key);
+        if (q == null) {
+            return;
+        }
+        for (Launching l : q) {
+            if (!l.urgent && !l.claimed()) {
+                l.urgent = true;
+                Process p = l.process;
+                if (p != null) {
+                    try {
+                        work.execute(() -> ProcessTree.renice(p.toHandle(), 0));
+                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                        return; // host closing
+                    }
+                }
+            }
+        }
+    }
+
+    private int warmOf(String key) {
+        return (int) pool.stream().filter(w -> w.flags.equals(key)).count();
+    }
+
+    /** Warm browsers of {@code key} below which its refill is urgent: the creates expected within one launch time (0 without demand). */
+    private int urgentBelow(String key) {
+        double rate = demand.rate(key, System.nanoTime());
+        return rate <= 0 ? 0 : (int) Math.max(1, Math.ceil(rate * demand.launchSeconds()));
     }
 
     private Launching claimLaunching(String key) {
@@ -456,6 +505,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         deferredSince = 0;
         PoolDemand.Target t = next;
         Launching l = new Launching(t.key(), settings.workDir().resolve(UUID.randomUUID().toString()));
+        l.urgent = have.getOrDefault(t.key(), 0) < urgentBelow(t.key());
         warming.incrementAndGet();
         launching.computeIfAbsent(t.key(), k -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(l);
         try {
@@ -512,10 +562,12 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             owned.add(dir);
             Files.createDirectories(dir);
             int bridgePort = bridge.start();
-            p = process(dir, bridgePort, profile, "about:blank", poolSettings.niceness(), new LoadedExtensions());
+            int nice = l.urgent ? 0 : poolSettings.niceness();
+            p = process(dir, bridgePort, profile, "about:blank", nice, new LoadedExtensions());
             l.process = p;
-            if (l.claimed()) {
-                ProcessTree.renice(p.toHandle(), 0); // a session waits for it: its children are forked at normal priority
+            meters.launchStarted(nice == 0);
+            if (nice != 0 && (l.claimed() || l.urgent)) {
+                ProcessTree.renice(p.toHandle(), 0); // a session waits for it, or soon will: its children fork at normal priority
             }
             Warm w = new Warm(dir, p, bridge, key);
             URI endpoint = awaitDevTools(p);
@@ -525,7 +577,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             if (closed) {
                 throw new IOException("host closed");
             }
-            ProcessTree.renice(p.toHandle(), 0);
+            if (nice != 0) {
+                ProcessTree.renice(p.toHandle(), 0);
+            }
             if (settings.identity()) {
                 w.cdp = CdpClient.connect(endpoint, Duration.ofSeconds(10));
             }

@@ -32,6 +32,8 @@ final class PoolDemand {
     private final Map<String, Setting> settingsByKey = new LinkedHashMap<>();
     /** Launch → DevTools up → in the pool, seconds, smoothed; a prior until the first launch is measured. */
     private double launchSeconds = 1.5;
+    private static final int RECENT_LAUNCHES = 20;
+    private final ArrayDeque<Double> recentLaunches = new ArrayDeque<>();
     /** PSS of one idle browser's whole process tree, bytes, smoothed; a prior until the first is measured. */
     private double browserBytes = 200L << 20;
 
@@ -50,6 +52,29 @@ final class PoolDemand {
 
     synchronized void launched(double seconds) {
         launchSeconds = 0.7 * launchSeconds + 0.3 * seconds;
+        recentLaunches.addLast(seconds);
+        if (recentLaunches.size() > RECENT_LAUNCHES) {
+            recentLaunches.removeFirst();
+        }
+    }
+
+    /** Whether {@code key} was asked for within the window (a miss of it is then the pool's, not a new setting's). */
+    synchronized boolean knows(String key) {
+        Setting s = settingsByKey.get(key);
+        return s != null && !s.creates.isEmpty();
+    }
+
+    /** {@code key}'s creates per second now (as {@link #plan} counts them), 0 when nobody asked for it in the window. */
+    synchronized double rate(String key, long now) {
+        expire(now);
+        Setting s = settingsByKey.get(key);
+        return s == null ? 0 : rate(s.creates, now);
+    }
+
+    private double rate(ArrayDeque<Long> c, long now) {
+        double windowS = settings.window().toNanos() / 1e9;
+        double span = c.isEmpty() ? windowS : Math.min(windowS, Math.max(MIN_SPAN_S, (now - c.peekFirst()) / 1e9));
+        return c.size() / span;
     }
 
     synchronized void measured(long pssBytes) {
@@ -58,8 +83,16 @@ final class PoolDemand {
         }
     }
 
+    /**
+     * The launch time the pool sizes with: the smoothed one, or the 90th percentile of the last launches when that is
+     * longer (a refill that loses the cores to other work now and then must not drain the pool each time).
+     */
     synchronized double launchSeconds() {
-        return launchSeconds;
+        if (recentLaunches.size() < 5) {
+            return launchSeconds;
+        }
+        double[] sorted = recentLaunches.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return Math.max(launchSeconds, sorted[(int) Math.ceil(0.9 * sorted.length) - 1]);
     }
 
     synchronized long browserBytes() {
@@ -83,16 +116,13 @@ final class PoolDemand {
      */
     synchronized List<Target> plan(long now, int live) {
         expire(now);
-        double windowS = settings.window().toNanos() / 1e9;
         List<Target> wanted = new ArrayList<>();
         boolean defaultSeen = false;
         for (Map.Entry<String, Setting> e : settingsByKey.entrySet()) {
             // Creates per second over the span they cover (at least 5 s, at most the window): a steady rate is seen
             // after a few creates, not only once a whole window has passed.
-            ArrayDeque<Long> c = e.getValue().creates;
-            double span = c.isEmpty() ? windowS : Math.min(windowS, Math.max(MIN_SPAN_S, (now - c.peekFirst()) / 1e9));
-            double rate = c.size() / span;
-            int n = settings.demandSized() ? (int) Math.ceil(rate * (launchSeconds + settings.headroom().toNanos() / 1e9)) : 0;
+            double rate = rate(e.getValue().creates, now);
+            int n = settings.demandSized() ? (int) Math.ceil(rate * (launchSeconds() + settings.headroom().toNanos() / 1e9)) : 0;
             boolean isDefault = e.getKey().equals(defaultKey);
             if (isDefault) {
                 n = Math.max(n, settings.floor());

@@ -48,6 +48,18 @@ final class PoolMeters {
         (hit ? hits : misses).increment();
     }
 
+    /** Why a boot found no warm browser of its setting: {@code new_setting}, {@code pool_empty}, {@code joined_launch}. */
+    void miss(String reason) {
+        Counter.builder("aimlib.warm.pool.misses").tag("region", region).tag("reason", reason)
+                .description("Session boots that found no warm browser of their launch setting, by why").register(registry).increment();
+    }
+
+    /** A warm launch started, at normal priority ({@code urgent}: its setting ran short) or below. */
+    void launchStarted(boolean urgent) {
+        Counter.builder("aimlib.warm.pool.launch.starts").tag("region", region).tag("priority", urgent ? "normal" : "low")
+                .description("Warm launches started, by the priority they started at").register(registry).increment();
+    }
+
     void launched() {
         launches.increment();
     }

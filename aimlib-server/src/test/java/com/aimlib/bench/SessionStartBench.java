@@ -98,6 +98,8 @@ class SessionStartBench {
                 paced(i, System.nanoTime(), () -> session(fx, chromium, tenants.get(0)));
             }
             List<Run> warm = new ArrayList<>();
+            Map<String, Double> missesBefore = counted("aimlib.warm.pool.misses", "reason");
+            Map<String, Double> launchesBefore = counted("aimlib.warm.pool.launch.starts", "priority");
             long start = System.nanoTime();
             for (int i = 0; i < sessions; i++) {
                 BrowserFixture.Tenant t = tenants.get(i % tenants.size());
@@ -105,6 +107,9 @@ class SessionStartBench {
             }
             long spent = System.nanoTime() - start;
             report("# %d sessions paced at one create per second took %.1f s", sessions, spent / 1e9);
+            report("# load average at the end of the paced block %s", Files.readString(Path.of("/proc/loadavg")).trim());
+            Map<String, Double> missReasons = since(counted("aimlib.warm.pool.misses", "reason"), missesBefore);
+            Map<String, Double> launchPriorities = since(counted("aimlib.warm.pool.launch.starts", "priority"), launchesBefore);
             table("aimlib, shipped pool, 1 create/s (%d)".formatted(warm.size()), warm);
 
             for (int i = 0; i < rawN; i++) {
@@ -164,6 +169,8 @@ class SessionStartBench {
             long hits = warm.stream().filter(Run::poolHit).count();
             report("");
             report("pool hit rate at 1 create/s: %d / %d = %.1f %%", hits, warm.size(), 100.0 * hits / warm.size());
+            report("misses at 1 create/s by reason (aimlib_warm_pool_misses_total): %s", missReasons);
+            report("warm launches during the paced block by starting priority (aimlib_warm_pool_launch_starts_total): %s", launchPriorities);
             report("burst pool hits: %d / %d", burst.stream().filter(Run::poolHit).count(), burst.size());
             report("POSTs answered 429 because the device's previous session was still live (retried): %d", retries);
             report("aimlib median total / raw floor median total: %.0f / %.0f = %.2fx (target <= 0.80x)", warmMedian, rawMedian, warmMedian / rawMedian);
@@ -180,6 +187,20 @@ class SessionStartBench {
             server.stop(0);
         }
         Files.writeString(Path.of("target", "bench-start.txt"), out.toString());
+    }
+
+    /** A counter's values in the global registry (where an in-process host's pool meters are), by one tag. */
+    static Map<String, Double> counted(String name, String tag) {
+        Map<String, Double> m = new java.util.TreeMap<>();
+        io.micrometer.core.instrument.Metrics.globalRegistry.find(name).counters()
+                .forEach(c -> m.merge(c.getId().getTag(tag), c.count(), Double::sum));
+        return m;
+    }
+
+    static Map<String, Double> since(Map<String, Double> now, Map<String, Double> before) {
+        Map<String, Double> m = new java.util.TreeMap<>();
+        now.forEach((k, v) -> m.put(k, v - before.getOrDefault(k, 0.0)));
+        return m;
     }
 
     /** Starts task {@code i} at {@code start + i} seconds (or at once if the previous one ran late). */

@@ -68,6 +68,26 @@ class PoolDemandTest {
     }
 
     @Test
+    void aLaunchThatLosesTheCoresNowAndThenIsSizedForItsTailNotItsAverage() {
+        PoolDemand d = new PoolDemand(WarmPoolSettings.demand(0, 6, 64L << 30), "D", DEFAULT);
+        long t0 = 1_000 * S;
+        for (int i = 0; i < 10; i++) {
+            d.created("K", GALAXY, t0 + i * S);
+        }
+        // 17 quick launches and 3 slow ones (a refill starved by other work): the smoothed time forgets the slow ones
+        for (int i = 0; i < 20; i++) {
+            d.launched(i % 7 == 3 ? 3.0 : 0.5);
+        }
+        assertThat(d.launchSeconds()).isEqualTo(3.0);
+        // 1.11/s x (3.0 + 1 s headroom) = 4.4 -> 5
+        assertThat(counts(d.plan(t0 + 9 * S, 0))).containsEntry("K", 5);
+        assertThat(d.knows("K")).isTrue();
+        assertThat(d.knows("never")).isFalse();
+        assertThat(d.rate("K", t0 + 9 * S)).isCloseTo(10 / 9.0, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(d.rate("K", t0 + 9 * S + Duration.ofSeconds(31).toNanos())).isZero();
+    }
+
+    @Test
     void aFixedPoolIsTheFloorOfDefaultBrowsersWhateverTheDemand() {
         PoolDemand d = new PoolDemand(WarmPoolSettings.fixed(2), "D", DEFAULT);
         long t0 = 1_000 * S;
