@@ -350,7 +350,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
      * and at normal priority, so it takes nothing from live sessions that a miss would not.
      */
     private void hurryIfShort(String key) {
-        if (warmOf(key) >= urgentBelow(key)) {
+        if (!poolSettings.urgentRefill() || warmOf(key) >= urgentBelow(key)) {
             return;
         }
         var q = launching.get(key);
@@ -505,7 +505,7 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         deferredSince = 0;
         PoolDemand.Target t = next;
         Launching l = new Launching(t.key(), settings.workDir().resolve(UUID.randomUUID().toString()));
-        l.urgent = have.getOrDefault(t.key(), 0) < urgentBelow(t.key());
+        l.urgent = poolSettings.urgentRefill() && have.getOrDefault(t.key(), 0) < urgentBelow(t.key());
         warming.incrementAndGet();
         launching.computeIfAbsent(t.key(), k -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(l);
         try {

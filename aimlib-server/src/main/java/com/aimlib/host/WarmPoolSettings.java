@@ -20,10 +20,13 @@ import java.time.Duration;
  *   <li>{@code concurrentLaunches}: warm launches at a time (the CPU budget). Warm launches run at {@code nice 10}
  *       and only while no session is booting (or after {@code maxDefer} of deferral), so they never compete with a
  *       live session's boot on the same cores.</li>
+ *   <li>{@code urgentRefill}: a setting whose pool holds fewer warm browsers than the creates expected within one launch
+ *       time gets its next launch, and its launches in flight, at nice 0 (docs/browser.md, "Warm pool").</li>
  * </ul>
  */
 public record WarmPoolSettings(int floor, int ceiling, boolean demandSized, Duration window, Duration headroom,
-                               long memoryBudgetBytes, int concurrentLaunches, Duration maxDefer, int niceness) {
+                               long memoryBudgetBytes, int concurrentLaunches, Duration maxDefer, int niceness,
+                               boolean urgentRefill) {
 
     public WarmPoolSettings {
         if (floor < 0 || ceiling < floor) {
@@ -37,7 +40,7 @@ public record WarmPoolSettings(int floor, int ceiling, boolean demandSized, Dura
     /** Exactly {@code n} warm browsers with the region's default profile, no demand sizing. */
     public static WarmPoolSettings fixed(int n) {
         return new WarmPoolSettings(n, n, false, Duration.ofSeconds(30), Duration.ofSeconds(1), defaultBudget(),
-                defaultLaunches(), Duration.ofSeconds(1), 10);
+                defaultLaunches(), Duration.ofSeconds(1), 10, true);
     }
 
     /**
@@ -59,15 +62,20 @@ public record WarmPoolSettings(int floor, int ceiling, boolean demandSized, Dura
 
     public static WarmPoolSettings demand(int floor, int ceiling, long memoryBudgetBytes) {
         return new WarmPoolSettings(floor, ceiling, true, Duration.ofSeconds(30), Duration.ofSeconds(1), memoryBudgetBytes,
-                defaultLaunches(), Duration.ofSeconds(1), 10);
+                defaultLaunches(), Duration.ofSeconds(1), 10, true);
     }
 
     public WarmPoolSettings withWindow(Duration w) {
-        return new WarmPoolSettings(floor, ceiling, demandSized, w, headroom, memoryBudgetBytes, concurrentLaunches, maxDefer, niceness);
+        return new WarmPoolSettings(floor, ceiling, demandSized, w, headroom, memoryBudgetBytes, concurrentLaunches, maxDefer, niceness, urgentRefill);
     }
 
     public WarmPoolSettings withMemoryBudget(long bytes) {
-        return new WarmPoolSettings(floor, ceiling, demandSized, window, headroom, bytes, concurrentLaunches, maxDefer, niceness);
+        return new WarmPoolSettings(floor, ceiling, demandSized, window, headroom, bytes, concurrentLaunches, maxDefer, niceness, urgentRefill);
+    }
+
+    /** Without urgent refills: every warm launch at {@code niceness}, whatever the pool holds (the bench's before/after). */
+    public WarmPoolSettings withoutUrgentRefill() {
+        return new WarmPoolSettings(floor, ceiling, demandSized, window, headroom, memoryBudgetBytes, concurrentLaunches, maxDefer, niceness, false);
     }
 
     static int defaultLaunches() {

@@ -90,7 +90,8 @@ class SessionStartBench {
 
             // The shipped default pool, as `aimlib standalone` starts it.
             fx.host.close();
-            WarmPoolSettings shipped = WarmPoolSettings.of(1, 6, 0);
+            WarmPoolSettings shipped = Boolean.parseBoolean(System.getProperty("aimlib.bench.urgent", "true"))
+                    ? WarmPoolSettings.of(1, 6, 0) : WarmPoolSettings.of(1, 6, 0).withoutUrgentRefill(); // the latter: before/after only
             fx.host = BrowserHost.start(fx.hostSettings(8), shipped, fx.gateway.sessions());
             report("# pool settings: %s", shipped);
             Thread.sleep(3000);
