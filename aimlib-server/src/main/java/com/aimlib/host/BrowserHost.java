@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class BrowserHost implements HostLink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BrowserHost.class);
     private static final Pattern IP = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+    /** How long an urgent warm launch waits for booting sessions at most (a pool hit's boot takes tens of ms). */
+    private static final Duration URGENT_DEFER = Duration.ofMillis(250);
 
     private final HostSettings settings;
     private final GatewayLink gateway;
@@ -458,7 +460,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     private void refillLoop() {
         while (!closed) {
             try {
-                refillOnce();
+                if (refillOnce()) {
+                    continue; // another setting (or another urgent launch) may need one too
+                }
                 synchronized (refillSignal) {
                     refillSignal.wait(100);
                 }
@@ -470,42 +474,63 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    private void refillOnce() {
+    /**
+     * One step of the refill: launches at most one browser, for the setting that needs one most. A short setting (see
+     * {@link #hurryIfShort}) comes first and its launch is urgent: nice 0, deferred for booting sessions at most
+     * {@link #URGENT_DEFER} (a pool hit's boot, not a cold one), and not bound by {@code concurrentLaunches} (only by
+     * its plan, so by the ceiling and the memory budget). The rate a pool
+     * can be refilled at is launches in flight / launch time: with one launch per core and launches that take seconds
+     * on a busy machine, it fell below one create per second and the pool drained whatever its size. Other launches
+     * keep to the CPU budget, nice 10 and the deferral. True if it launched (the loop then looks again at once).
+     */
+    private boolean refillOnce() {
         long now = System.nanoTime();
         List<PoolDemand.Target> plan = demand.plan(now, running.size());
         Map<String, Integer> have = new java.util.HashMap<>();
         pool.forEach(w -> have.merge(w.flags, 1, Integer::sum));
         retire(plan, have);
-        if (closed || warming.get() >= poolSettings.concurrentLaunches()) {
-            return;
+        meters.target(plan.stream().mapToInt(PoolDemand.Target::count).sum());
+        if (closed) {
+            return false;
         }
         PoolDemand.Target next = null;
+        boolean nextUrgent = false;
         int bestGap = 0;
         for (PoolDemand.Target t : plan) {
-            int gap = t.count() - have.getOrDefault(t.key(), 0) - unclaimedLaunches(t.key());
-            if (gap > bestGap) {
-                bestGap = gap;
+            int ready = have.getOrDefault(t.key(), 0);
+            int gap = t.count() - ready - unclaimedLaunches(t.key());
+            if (gap <= 0) {
+                continue;
+            }
+            boolean urgent = poolSettings.urgentRefill() && ready < urgentBelow(t.key());
+            if ((urgent && !nextUrgent) || (urgent == nextUrgent && gap > bestGap)) {
                 next = t;
+                nextUrgent = urgent;
+                bestGap = gap;
             }
         }
-        meters.target(plan.stream().mapToInt(PoolDemand.Target::count).sum());
         if (next == null) {
             deferredSince = 0;
-            return;
+            return false;
         }
-        // A live session's boot comes first: wait until none is booting, but not forever.
+        if (!nextUrgent && warming.get() >= poolSettings.concurrentLaunches()) {
+            return false;
+        }
+        // A live session's boot comes first: wait until none is booting, but not forever (an urgent launch at most
+        // URGENT_DEFER: long enough for a pool hit to finish, not for a cold boot).
         if (booting.get() > 0) {
             if (deferredSince == 0) {
                 deferredSince = now;
             }
-            if (now - deferredSince < poolSettings.maxDefer().toNanos()) {
-                return;
+            long limit = nextUrgent ? Math.min(URGENT_DEFER.toNanos(), poolSettings.maxDefer().toNanos()) : poolSettings.maxDefer().toNanos();
+            if (now - deferredSince < limit) {
+                return false;
             }
         }
         deferredSince = 0;
         PoolDemand.Target t = next;
         Launching l = new Launching(t.key(), settings.workDir().resolve(UUID.randomUUID().toString()));
-        l.urgent = poolSettings.urgentRefill() && have.getOrDefault(t.key(), 0) < urgentBelow(t.key());
+        l.urgent = nextUrgent;
         warming.incrementAndGet();
         launching.computeIfAbsent(t.key(), k -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(l);
         try {
@@ -513,7 +538,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             warming.decrementAndGet();
             launching.get(t.key()).remove(l);
+            return false;
         }
+        return true;
     }
 
     private int unclaimedLaunches(String key) {

@@ -71,10 +71,20 @@ final class PoolDemand {
         return s == null ? 0 : rate(s.creates, now);
     }
 
+    /**
+     * Creates per second: over the span the window's creates cover (at least 5 s), or over the last 5 s when that is
+     * higher, so a rate that just went up is followed within seconds (the bench's paced block after slower warm-ups
+     * missed for ~20 s while the window still averaged in the slow start).
+     */
     private double rate(ArrayDeque<Long> c, long now) {
         double windowS = settings.window().toNanos() / 1e9;
         double span = c.isEmpty() ? windowS : Math.min(windowS, Math.max(MIN_SPAN_S, (now - c.peekFirst()) / 1e9));
-        return c.size() / span;
+        long recentFrom = now - (long) (MIN_SPAN_S * 1e9);
+        long recent = 0;
+        for (java.util.Iterator<Long> it = c.descendingIterator(); it.hasNext() && it.next() >= recentFrom; ) {
+            recent++;
+        }
+        return Math.max(c.size() / span, recent / MIN_SPAN_S);
     }
 
     synchronized void measured(long pssBytes) {

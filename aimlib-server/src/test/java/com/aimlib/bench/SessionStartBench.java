@@ -66,6 +66,8 @@ class SessionStartBench {
         int coldN = Integer.getInteger("aimlib.bench.cold", 40);
         HttpServer server = pageServer();
         pageUrl = "http://127.0.0.1:" + server.getAddress().getPort() + "/page";
+        // The host's pool meters go to the global registry (standalone adds the gateway's there): give it a real one.
+        io.micrometer.core.instrument.Metrics.addRegistry(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
         try (BrowserFixture fx = new BrowserFixture(8); Playwright pw = Playwright.create()) {
             report("# session start bench  %s  cores=%d  load average at start %s", java.time.Instant.now(),
                     Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
@@ -102,13 +104,27 @@ class SessionStartBench {
             Map<String, Double> missesBefore = counted("aimlib.warm.pool.misses", "reason");
             Map<String, Double> launchesBefore = counted("aimlib.warm.pool.launch.starts", "priority");
             long start = System.nanoTime();
+            List<String> missStates = new ArrayList<>();
             for (int i = 0; i < sessions; i++) {
                 BrowserFixture.Tenant t = tenants.get(i % tenants.size());
-                warm.add(paced(i, start, () -> session(fx, chromium, t)));
+                int n = i;
+                warm.add(paced(i, start, () -> {
+                    // The pool as the POST finds it (all settings: the default floor of 1 included).
+                    int ready = fx.host.warmCount();
+                    int launching = fx.host.warmingCount();
+                    int planned = fx.host.plannedWarm();
+                    Run r = session(fx, chromium, t);
+                    if (!r.poolHit()) {
+                        missStates.add("#%d warm=%d launching=%d planned=%d load=%s".formatted(n, ready, launching, planned,
+                                Files.readString(Path.of("/proc/loadavg")).split(" ")[0]));
+                    }
+                    return r;
+                }));
             }
             long spent = System.nanoTime() - start;
             report("# %d sessions paced at one create per second took %.1f s", sessions, spent / 1e9);
             report("# load average at the end of the paced block %s", Files.readString(Path.of("/proc/loadavg")).trim());
+            report("# misses, with the pool as each POST found it (ready, launching, planned, all settings): %s", missStates);
             Map<String, Double> missReasons = since(counted("aimlib.warm.pool.misses", "reason"), missesBefore);
             Map<String, Double> launchPriorities = since(counted("aimlib.warm.pool.launch.starts", "priority"), launchesBefore);
             table("aimlib, shipped pool, 1 create/s (%d)".formatted(warm.size()), warm);

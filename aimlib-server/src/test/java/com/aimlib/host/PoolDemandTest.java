@@ -28,7 +28,7 @@ class PoolDemandTest {
         for (int i = 0; i < 10; i++) {
             d.created("K", GALAXY, t0 + i * S);
         }
-        // 10 creates over 9 s (rate 1.11/s) x (1.5 s launch prior + 1 s headroom) = 2.8 -> 3
+        // 10 creates over 9 s (rate 1.11/s; 1.2/s over the last 5 s) x (1.5 s launch prior + 1 s headroom) = 3.0 -> 3
         List<PoolDemand.Target> plan = d.plan(t0 + 9 * S, 0);
         assertThat(counts(plan)).containsEntry("K", 3).containsEntry("D", 1);
         assertThat(plan.stream().filter(t -> t.key().equals("K")).findFirst().orElseThrow().profile()).isEqualTo(GALAXY);
@@ -79,11 +79,21 @@ class PoolDemandTest {
             d.launched(i % 7 == 3 ? 3.0 : 0.5);
         }
         assertThat(d.launchSeconds()).isEqualTo(3.0);
-        // 1.11/s x (3.0 + 1 s headroom) = 4.4 -> 5
+        // 1.2/s (the last 5 s) x (3.0 + 1 s headroom) = 4.8 -> 5
         assertThat(counts(d.plan(t0 + 9 * S, 0))).containsEntry("K", 5);
         assertThat(d.knows("K")).isTrue();
         assertThat(d.knows("never")).isFalse();
-        assertThat(d.rate("K", t0 + 9 * S)).isCloseTo(10 / 9.0, org.assertj.core.data.Offset.offset(1e-9));
+        // the window's 10 over 9 s, or the last 5 s (6 creates: 4 s … 9 s) when higher
+        assertThat(d.rate("K", t0 + 9 * S)).isCloseTo(6 / 5.0, org.assertj.core.data.Offset.offset(1e-9));
+        // a rate that just went up: 10 creates in the last 2 s after a slow minute count as 2/s, not the window's average
+        PoolDemand up = new PoolDemand(WarmPoolSettings.demand(0, 6, 64L << 30), "D", DEFAULT);
+        for (int i = 0; i < 5; i++) {
+            up.created("K", GALAXY, t0 + i * 6 * S);
+        }
+        for (int i = 0; i < 10; i++) {
+            up.created("K", GALAXY, t0 + 30 * S + i * S / 5);
+        }
+        assertThat(up.rate("K", t0 + 32 * S)).isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(d.rate("K", t0 + 9 * S + Duration.ofSeconds(31).toNanos())).isZero();
     }
 
