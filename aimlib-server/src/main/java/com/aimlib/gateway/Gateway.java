@@ -23,6 +23,7 @@ import com.aimlib.gateway.rotation.RotationRoutes;
 import com.aimlib.gateway.rotation.RotationService;
 import com.aimlib.gateway.sessions.BrowserSessions;
 import com.aimlib.gateway.sessions.BrowserSettings;
+import com.aimlib.gateway.sessions.SessionAdminRoutes;
 import com.aimlib.gateway.sessions.SessionReaper;
 import com.aimlib.gateway.sessions.SessionListing;
 import com.aimlib.gateway.sessions.SessionRoutes;
@@ -201,6 +202,8 @@ public final class Gateway implements AutoCloseable {
         SessionListing.of(sessions, SessionListing.DEFAULT_RETENTION).register(router, auth);
         com.aimlib.gateway.sessions.ContextRoutes.register(router, auth, contexts);
         com.aimlib.gateway.extensions.ExtensionRoutes.register(router, auth, extensions);
+        sessions.meters(meters);
+        SessionAdminRoutes.register(router, auth, sessions);
         cdpRelay = new CdpRelay(sessions, blocking, authority, publicWs);
         cdpRelay.register(router);
         // Relay clients summed over replicas; the periodic reaper moves run on one elected replica (issue 12).

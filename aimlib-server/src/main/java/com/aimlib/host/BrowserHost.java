@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class BrowserHost implements HostLink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BrowserHost.class);
     private static final Pattern IP = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+    /** How long an urgent warm launch waits for booting sessions at most (a pool hit's boot takes tens of ms). */
+    private static final Duration URGENT_DEFER = Duration.ofMillis(250);
 
     private final HostSettings settings;
     private final GatewayLink gateway;
@@ -45,6 +47,15 @@ public final class BrowserHost implements HostLink, AutoCloseable {
     private final java.util.Set<Path> owned = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.ConcurrentLinkedDeque<Warm> pool = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final java.util.concurrent.atomic.AtomicInteger warming = new java.util.concurrent.atomic.AtomicInteger();
+    /** Warm launches in flight per launch setting. */
+    private final Map<String, java.util.concurrent.ConcurrentLinkedDeque<Launching>> launching = new ConcurrentHashMap<>();
+    /** Sessions whose boot (cold launch or warm adoption) is in progress: warm launches wait for them. */
+    private final java.util.concurrent.atomic.AtomicInteger booting = new java.util.concurrent.atomic.AtomicInteger();
+    private final Object refillSignal = new Object();
+    private final WarmPoolSettings poolSettings;
+    private final PoolDemand demand;
+    private final PoolMeters meters;
+    private volatile long deferredSince;
     private final String chromeVersion;
     private final HostFonts fonts;
     private volatile UUID hostId;
@@ -83,6 +94,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         final Process process;
         final SessionBridge bridge;
         final String flags;
+        final long launchedAt = System.nanoTime();
+        /** The host's CDP connection, opened while the browser waits: the claim's identity starts on it at once. */
+        volatile CdpClient cdp;
         volatile int port;
         volatile String path;
         volatile Running owner;
@@ -95,12 +109,55 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    private BrowserHost(HostSettings settings, GatewayLink gateway) {
+    /**
+     * A warm launch in flight. A session that finds no warm browser of its setting claims one of these rather than
+     * launching a browser of its own (two launches on the same cores would both be slower): the launch gets normal
+     * priority at once and, when up, goes to that session instead of the pool.
+     */
+    private static final class Launching {
+        final String key;
+        final Path dir;
+        final java.util.concurrent.CompletableFuture<Warm> done = new java.util.concurrent.CompletableFuture<>();
+        volatile Process process;
+        /** Launched (or reniced) at normal priority: its setting's pool ran short of the next creates. */
+        volatile boolean urgent;
+        private boolean claimed;
+        private boolean finished;
+
+        Launching(String key, Path dir) {
+            this.key = key;
+            this.dir = dir;
+        }
+
+        synchronized boolean claim() {
+            if (claimed || finished) {
+                return false;
+            }
+            claimed = true;
+            return true;
+        }
+
+        synchronized boolean claimed() {
+            return claimed;
+        }
+
+        /** The launch is over; true if a session claimed it (it gets the browser, the pool does not). */
+        synchronized boolean finish() {
+            finished = true;
+            return claimed;
+        }
+    }
+
+    private BrowserHost(HostSettings settings, WarmPoolSettings pool, GatewayLink gateway) {
         this.settings = settings;
         this.gateway = gateway;
         this.group = EventLoops.group(1, "host-bridge-" + settings.name());
         this.chromeVersion = ChromiumVersion.of(settings.chromium());
-        this.fonts = HostFonts.detect(settings.workDir());
+        this.fonts = HostFonts.detect(settings.workDir()); // before the pool's default setting, which names the fonts
+        this.poolSettings = pool;
+        ObjectNode defaults = DeviceProfiles.defaults(settings.region(), chromeVersion);
+        this.demand = new PoolDemand(pool, flags(defaults), defaults);
+        this.meters = new PoolMeters(settings.region(), pool::floor);
     }
 
     /** Stops the start-up with one line and the fix when {@code chromium} is not an executable file. */
@@ -113,7 +170,12 @@ public final class BrowserHost implements HostLink, AutoCloseable {
 
     /** Kills leftovers of an earlier run, registers with the gateway, starts heart-beating. */
     public static BrowserHost start(HostSettings settings, GatewayLink gateway) throws IOException {
-        BrowserHost host = new BrowserHost(settings, gateway);
+        return start(settings, WarmPoolSettings.fixed(settings.warmPool()), gateway);
+    }
+
+    /** {@link #start(HostSettings, GatewayLink)} with a warm pool sized as {@code pool} says (demand-sized or fixed). */
+    public static BrowserHost start(HostSettings settings, WarmPoolSettings pool, GatewayLink gateway) throws IOException {
+        BrowserHost host = new BrowserHost(settings, pool, gateway);
         Files.createDirectories(settings.workDir());
         host.killStrangers();
         try (var dirs = Files.list(settings.workDir())) {
@@ -125,9 +187,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         host.timer.scheduleWithFixedDelay(host::beat, beat, beat, TimeUnit.MILLISECONDS);
         long rep = settings.bytesReportInterval().toMillis();
         host.timer.scheduleWithFixedDelay(host::reportBytes, rep, rep, TimeUnit.MILLISECONDS);
-        host.refillPool();
+        host.meters.bind(host);
+        Thread.ofVirtual().name("host-pool-" + settings.name()).start(host::refillLoop);
         log.info("browser host up host={} name={} capacity={} chrome={} warm_pool={}", host.hostId, settings.name(), settings.capacity(),
-                host.chromeVersion, settings.warmPool());
+                host.chromeVersion, pool);
         return host;
     }
 
@@ -153,6 +216,41 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return pool.size();
     }
 
+    /** Warm browsers launching right now. */
+    public int warmingCount() {
+        return warming.get();
+    }
+
+    /** The warm pool's settings. */
+    public WarmPoolSettings poolSettings() {
+        return poolSettings;
+    }
+
+    /** What the pool plans to hold now, per launch setting (for operators and tests). */
+    public int plannedWarm() {
+        return demand.plan(System.nanoTime(), running.size()).stream().mapToInt(PoolDemand.Target::count).sum();
+    }
+
+    /** Each waiting warm browser's DevTools browser endpoint and bridge port (tests: nothing may egress before a claim). */
+    List<Map.Entry<URI, Integer>> warmEndpoints() {
+        List<Map.Entry<URI, Integer>> out = new ArrayList<>();
+        for (Warm w : pool) {
+            out.add(Map.entry(URI.create("ws://127.0.0.1:" + w.port + w.path), w.bridge.port()));
+        }
+        return out;
+    }
+
+    /** Warm browsers waiting for the launch setting that {@code resolved} implies (tests). */
+    int warmFor(ObjectNode resolved) {
+        String key = flags(resolved);
+        return (int) pool.stream().filter(w -> w.flags.equals(key)).count();
+    }
+
+    /** The pid of each waiting warm browser (tests, density bench). */
+    public List<Long> warmPids() {
+        return pool.stream().map(w -> w.process.pid()).toList();
+    }
+
     /** The sessions this host runs a browser for (booting, running or being torn down). */
     public java.util.Set<UUID> sessions() {
         return java.util.Set.copyOf(running.keySet());
@@ -175,21 +273,153 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         boot(order, BootExtras.NONE);
     }
 
-    /** A session with a saved context or extensions starts cold: a warm browser has neither and cannot get them. */
+    /**
+     * A session with a saved context or extensions starts cold: a warm browser has neither and cannot get them (both
+     * are launch-time: the profile's storage on disk before Chromium opens it, {@code --load-extension}). Such a
+     * session neither takes a warm browser nor counts as demand for one.
+     */
     @Override
     public void boot(BootOrder order, BootExtras extras) {
+        long t0 = System.nanoTime();
         ObjectNode resolved = order.profile();
-        Warm w = extras.isEmpty() ? takeWarm(flags(resolved)) : null;
-        Running r = new Running(order.sessionId(), w == null ? settings.workDir().resolve(order.sessionId().toString()) : w.dir);
+        String key = flags(resolved);
+        boolean poolable = extras.isEmpty();
+        Warm w = poolable ? takeWarm(key) : null;
+        Launching joined = w == null && poolable ? claimLaunching(key) : null;
+        Path dir = w != null ? w.dir : joined != null ? joined.dir : settings.workDir().resolve(order.sessionId().toString());
+        Running r = new Running(order.sessionId(), dir);
         if (running.putIfAbsent(order.sessionId(), r) != null) {
             if (w != null) {
                 pool.addFirst(w);
             }
             return;
         }
+        if (poolable) {
+            boolean known = demand.knows(key);
+            demand.created(key, resolved, t0);
+            meters.claim(w != null);
+            if (w == null) {
+                String reason = joined != null ? "joined_launch" : known ? "pool_empty" : "new_setting";
+                meters.miss(reason);
+                log.info("warm pool miss session={} reason={} warm_of_setting=0 launching_of_setting={} warm_total={}",
+                        order.sessionId(), reason, unclaimedLaunches(key), pool.size());
+            }
+            hurryIfShort(key);
+        }
         owned.add(r.dir);
+        booting.incrementAndGet();
+        if (joined != null) {
+            work.execute(() -> {
+                try {
+                    join(order, r, joined, resolved, t0);
+                } finally {
+                    booted();
+                }
+            });
+            return;
+        }
         if (w == null) {
-            work.execute(() -> launch(order, r, resolved, extras));
+            work.execute(() -> {
+                try {
+                    launch(order, r, resolved, extras, t0);
+                } finally {
+                    booted();
+                }
+            });
+            return;
+        }
+        r.process = w.process;
+        r.bridge = w.bridge;
+        w.owner = r;
+        if (!w.process.isAlive()) {
+            booted();
+            exited(r);
+            return;
+        }
+        work.execute(() -> {
+            try {
+                adopt(order, r, w, resolved, t0, true);
+            } finally {
+                booted();
+            }
+        });
+    }
+
+    /**
+     * A claim (or a miss) left {@code key}'s pool with fewer warm browsers than the creates expected within one launch
+     * time: its warm launches in flight get normal priority now, and the refill's next launch of it starts at normal
+     * priority (see {@link #refillOnce}). Such a launch is the one the next create would otherwise do itself, cold
+     * and at normal priority, so it takes nothing from live sessions that a miss would not.
+     */
+    private void hurryIfShort(String key) {
+        if (!poolSettings.urgentRefill() || warmOf(key) >= urgentBelow(key)) {
+            return;
+        }
+        var q = launching.get(key);
+        if (q == null) {
+            return;
+        }
+        for (Launching l : q) {
+            if (!l.urgent && !l.claimed()) {
+                l.urgent = true;
+                Process p = l.process;
+                if (p != null) {
+                    try {
+                        work.execute(() -> ProcessTree.renice(p.toHandle(), 0));
+                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                        return; // host closing
+                    }
+                }
+            }
+        }
+    }
+
+    private int warmOf(String key) {
+        return (int) pool.stream().filter(w -> w.flags.equals(key)).count();
+    }
+
+    /** Warm browsers of {@code key} below which its refill is urgent: the creates expected within one launch time (0 without demand). */
+    private int urgentBelow(String key) {
+        double rate = demand.rate(key, System.nanoTime());
+        return rate <= 0 ? 0 : (int) Math.max(1, Math.ceil(rate * demand.launchSeconds()));
+    }
+
+    private Launching claimLaunching(String key) {
+        var q = launching.get(key);
+        if (q != null) {
+            for (Launching l : q) {
+                if (l.claim()) {
+                    return l;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Waits for the claimed warm launch (at normal priority from now on); a failed one is replaced by a cold launch. */
+    private void join(BootOrder order, Running r, Launching l, ObjectNode resolved, long t0) {
+        Process launched = l.process;
+        if (launched != null) {
+            ProcessTree.renice(launched.toHandle(), 0);
+        }
+        Warm w;
+        try {
+            w = l.done.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            w = null;
+        }
+        if (r.stopping) {
+            if (w != null) {
+                destroyWarm(w);
+            }
+            return;
+        }
+        if (w == null || !w.process.isAlive()) {
+            if (w != null) {
+                destroyWarm(w);
+            }
+            owned.add(r.dir);
+            launch(order, r, resolved, BootExtras.NONE, t0);
             return;
         }
         r.process = w.process;
@@ -199,8 +429,12 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             exited(r);
             return;
         }
-        work.execute(() -> adopt(order, r, w, resolved));
-        refillPool();
+        adopt(order, r, w, resolved, t0, false);
+    }
+
+    private void booted() {
+        booting.decrementAndGet();
+        signalRefill();
     }
 
     private Warm takeWarm(String flags) {
@@ -212,41 +446,180 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return null;
     }
 
-    /** Launches browsers until the pool holds {@code warmPool} of them (each once). */
-    private void refillPool() {
-        while (!closed && pool.size() + warming.get() < settings.warmPool()) {
-            warming.incrementAndGet();
+    private void signalRefill() {
+        synchronized (refillSignal) {
+            refillSignal.notifyAll();
+        }
+    }
+
+    /**
+     * The pool's own virtual thread: off every request's path, it launches what {@link PoolDemand#plan} asks for, one
+     * setting at a time, while no session boots (at most {@code maxDefer} later), and retires browsers of settings
+     * nobody asked for lately.
+     */
+    private void refillLoop() {
+        while (!closed) {
             try {
-                work.execute(this::launchWarm);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                warming.decrementAndGet();
+                if (refillOnce()) {
+                    continue; // another setting (or another urgent launch) may need one too
+                }
+                synchronized (refillSignal) {
+                    refillSignal.wait(100);
+                }
+            } catch (InterruptedException e) {
                 return;
+            } catch (RuntimeException e) {
+                log.warn("warm pool refill failed cause={}", e.toString());
             }
         }
     }
 
-    private void launchWarm() {
-        Path dir = settings.workDir().resolve(UUID.randomUUID().toString());
+    /**
+     * One step of the refill: launches at most one browser, for the setting that needs one most. A short setting (see
+     * {@link #hurryIfShort}) comes first and its launch is urgent: nice 0, deferred for booting sessions at most
+     * {@link #URGENT_DEFER} (a pool hit's boot, not a cold one), and not bound by {@code concurrentLaunches} (only by
+     * its plan, so by the ceiling and the memory budget). The rate a pool
+     * can be refilled at is launches in flight / launch time: with one launch per core and launches that take seconds
+     * on a busy machine, it fell below one create per second and the pool drained whatever its size. Other launches
+     * keep to the CPU budget, nice 10 and the deferral. True if it launched (the loop then looks again at once).
+     */
+    private boolean refillOnce() {
+        long now = System.nanoTime();
+        List<PoolDemand.Target> plan = demand.plan(now, running.size());
+        Map<String, Integer> have = new java.util.HashMap<>();
+        pool.forEach(w -> have.merge(w.flags, 1, Integer::sum));
+        retire(plan, have);
+        meters.target(plan.stream().mapToInt(PoolDemand.Target::count).sum());
+        if (closed) {
+            return false;
+        }
+        PoolDemand.Target next = null;
+        boolean nextUrgent = false;
+        int bestGap = 0;
+        for (PoolDemand.Target t : plan) {
+            int ready = have.getOrDefault(t.key(), 0);
+            int gap = t.count() - ready - unclaimedLaunches(t.key());
+            if (gap <= 0) {
+                continue;
+            }
+            boolean urgent = poolSettings.urgentRefill() && ready < urgentBelow(t.key());
+            if ((urgent && !nextUrgent) || (urgent == nextUrgent && gap > bestGap)) {
+                next = t;
+                nextUrgent = urgent;
+                bestGap = gap;
+            }
+        }
+        if (next == null) {
+            deferredSince = 0;
+            return false;
+        }
+        if (!nextUrgent && warming.get() >= poolSettings.concurrentLaunches()) {
+            return false;
+        }
+        // A live session's boot comes first: wait until none is booting, but not forever (an urgent launch at most
+        // URGENT_DEFER: long enough for a pool hit to finish, not for a cold boot).
+        if (booting.get() > 0) {
+            if (deferredSince == 0) {
+                deferredSince = now;
+            }
+            long limit = nextUrgent ? Math.min(URGENT_DEFER.toNanos(), poolSettings.maxDefer().toNanos()) : poolSettings.maxDefer().toNanos();
+            if (now - deferredSince < limit) {
+                return false;
+            }
+        }
+        deferredSince = 0;
+        PoolDemand.Target t = next;
+        Launching l = new Launching(t.key(), settings.workDir().resolve(UUID.randomUUID().toString()));
+        l.urgent = nextUrgent;
+        warming.incrementAndGet();
+        launching.computeIfAbsent(t.key(), k -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(l);
+        try {
+            work.execute(() -> launchWarm(l, t.profile()));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            warming.decrementAndGet();
+            launching.get(t.key()).remove(l);
+            return false;
+        }
+        return true;
+    }
+
+    private int unclaimedLaunches(String key) {
+        var q = launching.get(key);
+        return q == null ? 0 : (int) q.stream().filter(l -> !l.claimed()).count();
+    }
+
+    /** Kills warm browsers beyond their setting's target once they waited a whole window (demand went away). */
+    private void retire(List<PoolDemand.Target> plan, Map<String, Integer> have) {
+        Map<String, Integer> want = new java.util.HashMap<>();
+        plan.forEach(t -> want.put(t.key(), t.count()));
+        long oldEnough = System.nanoTime() - poolSettings.window().toNanos();
+        for (Warm w : pool) {
+            int n = have.getOrDefault(w.flags, 0);
+            if (n > want.getOrDefault(w.flags, 0) && w.launchedAt < oldEnough && pool.remove(w)) {
+                have.put(w.flags, n - 1);
+                log.info("retiring warm browser nobody asked for dir={}", w.dir.getFileName());
+                destroyWarm(w);
+            }
+        }
+    }
+
+    private void destroyWarm(Warm w) {
+        CdpClient cdp = w.cdp;
+        if (cdp != null) {
+            cdp.close();
+        }
+        w.bridge.close();
+        ProcessTree.kill(w.process.toHandle());
+        ProcessTree.deleteTree(w.dir);
+        owned.remove(w.dir);
+    }
+
+    /**
+     * Launches one browser for the pool with {@code profile}'s process-wide settings, at {@code nice} so it yields the
+     * cores to live sessions; once it is up it gets normal priority back (it is idle until a session claims it).
+     * Its bridge refuses all traffic until a session binds it: no egress before the claim.
+     */
+    private void launchWarm(Launching l, ObjectNode profile) {
+        long t0 = System.nanoTime();
+        String key = l.key;
+        Path dir = l.dir;
         SessionBridge bridge = new SessionBridge(group, settings.upstreamType(), settings.upstream());
         Process p = null;
         try {
             owned.add(dir);
             Files.createDirectories(dir);
             int bridgePort = bridge.start();
-            ObjectNode defaults = DeviceProfiles.defaults(settings.region(), chromeVersion);
-            p = process(dir, bridgePort, defaults, "about:blank");
-            Warm w = new Warm(dir, p, bridge, flags(defaults));
-            p.onExit().thenRun(() -> warmExited(w));
-            String[] endpoint = waitForDevTools(dir, p, () -> closed);
-            w.port = Integer.parseInt(endpoint[0].trim());
-            w.path = endpoint[1].trim();
-            try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
-                cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
+            int nice = l.urgent ? 0 : poolSettings.niceness();
+            p = process(dir, bridgePort, profile, "about:blank", nice, new LoadedExtensions());
+            l.process = p;
+            meters.launchStarted(nice == 0);
+            if (nice != 0 && (l.claimed() || l.urgent)) {
+                ProcessTree.renice(p.toHandle(), 0); // a session waits for it, or soon will: its children fork at normal priority
             }
+            Warm w = new Warm(dir, p, bridge, key);
+            URI endpoint = awaitDevTools(p);
+            w.port = endpoint.getPort();
+            w.path = endpoint.getPath();
+            p.onExit().thenRun(() -> warmExited(w));
             if (closed) {
                 throw new IOException("host closed");
             }
-            pool.add(w);
+            if (nice != 0) {
+                ProcessTree.renice(p.toHandle(), 0);
+            }
+            if (settings.identity()) {
+                w.cdp = CdpClient.connect(endpoint, Duration.ofSeconds(10));
+            }
+            demand.launched((System.nanoTime() - t0) / 1e9);
+            meters.launched();
+            if (l.finish()) {
+                l.done.complete(w); // a session claimed this launch while it ran
+            } else {
+                pool.add(w);
+            }
+            signalRefill();
+            Process proc = p;
+            work.execute(() -> demand.measured(ProcessTree.pss(proc.toHandle())));
         } catch (Exception e) {
             log.warn("warm browser launch failed cause={}", e.toString());
             if (p != null) {
@@ -255,8 +628,11 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             bridge.close();
             ProcessTree.deleteTree(dir);
             owned.remove(dir);
+            l.finish();
+            l.done.completeExceptionally(e);
         } finally {
             warming.decrementAndGet();
+            launching.get(key).remove(l);
         }
     }
 
@@ -268,44 +644,33 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
         if (pool.remove(w) && !closed) {
             log.warn("warm browser exited before use dir={}", w.dir.getFileName());
-            w.bridge.close();
-            ProcessTree.kill(w.process.toHandle());
-            ProcessTree.deleteTree(w.dir);
-            owned.remove(w.dir);
-            refillPool();
+            destroyWarm(w);
+            signalRefill();
         }
     }
 
     /** A warm browser becomes this session's: its bridge gets the lease's credentials and cap, then the egress probe. */
-    private void adopt(BootOrder order, Running r, Warm w, ObjectNode resolved) {
-        long t0 = System.nanoTime();
+    private void adopt(BootOrder order, Running r, Warm w, ObjectNode resolved, long t0, boolean poolHit) {
         UUID id = order.sessionId();
+        StartPhases.Clock phases = new StartPhases.Clock(poolHit, t0);
         try {
+            phases.mark(StartPhases.LAUNCH);
             w.bridge.bind(order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
-            r.identity = applyIdentity(r.id, w.port, w.path, resolved);
-            String egress = null;
-            if (settings.probeUrl() != null) {
-                try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
-                    egress = probeEgress(cdp, true, () -> { }, order.startUrl());
-                }
-            } else if (order.startUrl() != null) {
-                try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + w.port + w.path), Duration.ofSeconds(10))) {
-                    openStartUrl(cdp, order.startUrl());
-                }
-            }
-            r.recorder = startRecorder(order, w.port, w.path);
+            phases.mark(StartPhases.BRIDGE_EGRESS);
+            CdpClient pre = w.cdp;
+            w.cdp = null;
+            r.identity = applyIdentity(id, w.port, w.path, resolved, phases, pre);
+            sessionSetup(order, r, w.port, w.path, phases);
             if (r.stopping) {
-                if (r.recorder != null) {
-                    r.recorder.finish(); // the teardown ran before the recorder existed
-                }
                 return;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            log.info("browser boot session={} warm=true probe_ms={}", id, ms);
+            log.info("browser boot session={} warm={} boot_ms={}", id, poolHit ? "hit" : "joined_launch", ms);
             r.port = w.port;
             r.path = w.path;
-            r.egress = egress;
-            gateway.ready(id, w.port, w.path, egress, resolved, ms, downloads(w.dir).toString());
+            // The egress reported is the device's known one; the check through this session's bridge runs after.
+            gateway.ready(id, w.port, w.path, null, resolved, ms, downloads(w.dir).toString(), phases.done());
+            verifyEgressLater(r);
         } catch (Exception e) {
             if (!r.stopping) {
                 log.warn("warm browser adoption failed session={} cause={}", id, e.toString());
@@ -313,6 +678,51 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 teardown(id, false);
             }
         }
+    }
+
+    /**
+     * Applies the profile to every target of the browser from now on (null when the host applies no identity): the
+     * host's first CDP connection to the browser (timed as {@code first_cdp}), then the overrides on every existing
+     * target ({@code identity}). The connection itself is what proves the browser answers CDP; nothing else checks.
+     */
+    private TargetIdentity applyIdentity(UUID session, int port, String path, ObjectNode resolved, StartPhases.Clock phases,
+                                         CdpClient opened) throws IOException, InterruptedException {
+        if (!settings.identity()) {
+            if (opened != null) {
+                opened.close();
+            }
+            return null;
+        }
+        com.aimlib.protocol.identity.TargetOverrides overrides = com.aimlib.protocol.identity.TargetOverrides.of(resolved, session);
+        // A warm browser's connection was opened while it waited (then first_cdp is ~0); a cold one's is opened now.
+        CdpClient cdp = opened != null ? opened : CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10));
+        phases.mark(StartPhases.FIRST_CDP);
+        TargetIdentity t = TargetIdentity.start(cdp, overrides);
+        phases.mark(StartPhases.IDENTITY);
+        return t;
+    }
+
+    /**
+     * What the session itself asked for, once its identity is in effect and before ready: its first tab sent to the
+     * start URL (not awaited: a slow site does not delay ready) and its recorder attached (issue 14). Timed as
+     * {@code session_setup}, marked only when there was something to do.
+     */
+    private void sessionSetup(BootOrder order, Running r, int port, String path, StartPhases.Clock phases)
+            throws IOException, InterruptedException {
+        RecordingOrder rec = order.recording();
+        if (order.startUrl() == null && (rec == null || !rec.any())) {
+            return;
+        }
+        if (order.startUrl() != null) {
+            try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10))) {
+                openStartUrl(cdp, order.startUrl());
+            }
+        }
+        r.recorder = startRecorder(order, port, path);
+        if (r.stopping && r.recorder != null) {
+            r.recorder.finish(); // the teardown ran before the recorder existed
+        }
+        phases.mark(StartPhases.SESSION_SETUP);
     }
 
     /** The session's recorder (issue 14), or null when it records nothing or the recorder could not attach. */
@@ -332,36 +742,80 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    /** Waits for the identity to be in effect on the browser's existing targets. */
-    @FunctionalInterface
-    private interface IdentityWait {
-        void run() throws IOException, InterruptedException;
-    }
-
-    private static TargetIdentity joined(java.util.concurrent.Future<TargetIdentity> f) throws IOException, InterruptedException {
-        try {
-            return f.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException("identity not applied", e.getCause());
-        }
-    }
-
-    private static void closeQuietly(java.util.concurrent.Future<TargetIdentity> f) {
-        try {
-            TargetIdentity t = joined(f);
-            if (t != null) {
-                t.close();
+    /** The browser's first page target (polls until the first tab exists), or null after {@code t}. */
+    private static String firstTab(CdpClient cdp, Duration t) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + t.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (JsonNode info : cdp.call("Target.getTargets", null, null, t).path("targetInfos")) {
+                if ("page".equals(info.path("type").asText())) {
+                    return info.path("targetId").asText();
+                }
             }
-        } catch (IOException | InterruptedException e) {
-            // Never applied: nothing to close.
+            Thread.sleep(5);
         }
+        return null;
     }
 
-    /** Applies the profile to every target of the browser from now on (null when the host applies no identity). */
-    private TargetIdentity applyIdentity(UUID session, int port, String path, ObjectNode resolved) throws IOException, InterruptedException {
-        return settings.identity()
-                ? TargetIdentity.start(URI.create("ws://127.0.0.1:" + port + path), com.aimlib.protocol.identity.TargetOverrides.of(resolved, session))
-                : null;
+    /**
+     * Sends the first tab to the customer's start URL (issue 14) once the identity is in effect, without waiting for
+     * the page: {@code ready} is not delayed by a slow site. The navigation belongs to the tab and goes on after this
+     * connection detaches; the relay guard's URL rule does not apply (the gateway let only http(s) through).
+     */
+    private void openStartUrl(CdpClient cdp, String startUrl) throws IOException, InterruptedException {
+        if (startUrl == null) {
+            return;
+        }
+        Duration t = Duration.ofSeconds(15);
+        String target = firstTab(cdp, t);
+        if (target == null) {
+            log.warn("no first tab for the start URL");
+            return;
+        }
+        String sid = cdp.call("Target.attachToTarget", CdpClient.params().put("targetId", target).put("flatten", true), null, t)
+                .path("sessionId").asText();
+        startNavigation(cdp, sid, startUrl);
+        cdp.call("Target.detachFromTarget", CdpClient.params().put("sessionId", sid), null, t);
+    }
+
+    private static void startNavigation(CdpClient cdp, String sid, String url) {
+        // Sent, not awaited: Page.navigate answers only once the site's response arrived.
+        cdp.send("Page.navigate", CdpClient.params().put("url", url), sid)
+                .thenAccept(r -> {
+                    if (r.has("error")) {
+                        log.info("start URL navigation refused cause={}", r.get("error"));
+                    }
+                });
+    }
+
+    /**
+     * After ready, off the start's critical path: fetches the probe URL through the session's own bridge (so through
+     * the lease's proxy, the tunnel and the device, exactly the browser's path, without loading a page in it) and
+     * tells the gateway the egress IP it saw. The bridge counts these few hundred bytes as the session's.
+     */
+    private void verifyEgressLater(Running r) {
+        if (settings.probeUrl() == null) {
+            return;
+        }
+        try {
+            work.execute(() -> {
+                SessionBridge b = r.bridge;
+                if (b == null || r.stopping) {
+                    return;
+                }
+                String ip = EgressCheck.through(b.port(), settings.probeUrl());
+                if (!r.stopping) {
+                    if (ip == null || !IP.matcher(ip).matches()) {
+                        log.warn("egress check through the bridge failed session={}", r.id);
+                        gateway.egressVerified(r.id, null);
+                    } else {
+                        r.egress = ip; // what a resumed session reports again
+                        gateway.egressVerified(r.id, ip);
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // host closing
+        }
     }
 
     /** The process-wide settings a profile implies; a warm browser serves a session only if they are equal. */
@@ -402,14 +856,15 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         Files.writeString(dir.resolve("Default").resolve("Preferences"), prefs.toString());
     }
 
-    private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl) throws IOException {
-        return process(dir, bridgePort, profile, firstUrl, new LoadedExtensions());
-    }
-
-    private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl, LoadedExtensions extensions) throws IOException {
+    private Process process(Path dir, int bridgePort, ObjectNode profile, String firstUrl, int niceness, LoadedExtensions extensions)
+            throws IOException {
         prepareProfile(dir, extensions);
-        ProcessBuilder pb = new ProcessBuilder(command(dir, bridgePort, profile, firstUrl, extensions))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        List<String> cmd = command(dir, bridgePort, profile, firstUrl, extensions);
+        if (niceness != 0) {
+            cmd.addAll(0, List.of("nice", "-n", Integer.toString(niceness)));
+        }
+        // stdout and stderr on one pipe: Chromium announces its DevTools endpoint there (read, not polled for).
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         String tz = new IdentityParams(profile).timezone();
         if (settings.identity() && !tz.isEmpty()) {
             pb.environment().put("TZ", tz);
@@ -524,9 +979,9 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    private void launch(BootOrder order, Running r, ObjectNode resolved, BootExtras extras) {
-        long t0 = System.nanoTime();
+    private void launch(BootOrder order, Running r, ObjectNode resolved, BootExtras extras, long t0) {
         UUID id = order.sessionId();
+        StartPhases.Clock phases = new StartPhases.Clock(false, t0);
         try {
             Files.createDirectories(r.dir);
             // A saved context's storage is in place before Chromium opens the profile; its cookies are set over CDP below.
@@ -537,11 +992,11 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                     order.proxyUsername(), order.proxyPassword(), order.dataCapBytes());
             r.bridge = bridge;
             int bridgePort = bridge.start();
+            phases.mark(StartPhases.BRIDGE_EGRESS);
             if (r.stopping) {
                 return;
             }
-            // The egress probe starts loading with the browser itself, overlapping the DevTools start-up.
-            Process p = process(r.dir, bridgePort, resolved, settings.probeUrl() != null ? settings.probeUrl() : "about:blank", extensions);
+            Process p = process(r.dir, bridgePort, resolved, "about:blank", 0, extensions);
             r.process = p;
             if (r.stopping) {
                 // A teardown ran while we started it and saw no process: this side kills it (both fields are volatile).
@@ -551,54 +1006,40 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 return;
             }
             p.onExit().thenRun(() -> exited(r));
-            long spawned = System.nanoTime();
-            String[] endpoint = waitForDevTools(r.dir, p, () -> r.stopping);
-            long portAt = System.nanoTime();
-            int port = Integer.parseInt(endpoint[0].trim());
-            String path = endpoint[1].trim();
-            String egress = null;
-            long cdpAt;
-            try (CdpClient cdp = CdpClient.connect(URI.create("ws://127.0.0.1:" + port + path), Duration.ofSeconds(10))) {
-                cdp.call("Browser.getVersion", null, null, Duration.ofSeconds(10));
-                if (!extensions.ids.isEmpty()) {
-                    r.pageWatch = BrowserPageWatch.start(URI.create("ws://127.0.0.1:" + port + path), id);
-                }
-                if (cookies != null && !cookies.isEmpty()) {
-                    cdp.call("Storage.setCookies", CdpClient.params().set("cookies", SavedState.cookieParams(cookies)), null, Duration.ofSeconds(10));
-                }
-                cdpAt = System.nanoTime();
-                // The identity is applied while the probe page loads; the probe waits for it before it blanks the
-                // tab, so the customer's first document already has it.
-                java.util.concurrent.Future<TargetIdentity> identity = work.submit(() -> applyIdentity(r.id, port, path, resolved));
-                IdentityWait await = () -> r.identity = joined(identity);
+            URI endpoint = awaitDevTools(p);
+            demand.launched((System.nanoTime() - t0) / 1e9);
+            phases.mark(StartPhases.LAUNCH);
+            int port = endpoint.getPort();
+            String path = endpoint.getPath();
+            CdpClient first = null;
+            if (!extensions.ids.isEmpty() || (cookies != null && !cookies.isEmpty())) {
+                // Launch-time extras are in place before the identity and ready (this connection then carries the identity).
+                first = CdpClient.connect(endpoint, Duration.ofSeconds(10));
                 try {
-                    if (settings.probeUrl() != null) {
-                        egress = probeEgress(cdp, false, await, order.startUrl());
-                    } else {
-                        await.run();
-                        openStartUrl(cdp, order.startUrl());
+                    if (!extensions.ids.isEmpty()) {
+                        r.pageWatch = BrowserPageWatch.start(endpoint, id);
                     }
-                } finally {
-                    if (r.identity == null) {
-                        closeQuietly(identity); // the probe failed before the tab was blanked
+                    if (cookies != null && !cookies.isEmpty()) {
+                        first.call("Storage.setCookies", CdpClient.params().set("cookies", SavedState.cookieParams(cookies)), null,
+                                Duration.ofSeconds(10));
                     }
+                } catch (IOException | InterruptedException | RuntimeException e) {
+                    first.close();
+                    throw e;
                 }
             }
-            r.recorder = startRecorder(order, port, path);
-            if (r.stopping && r.recorder != null) {
-                r.recorder.finish(); // the teardown ran before the recorder existed
-            }
-            long probed = System.nanoTime();
-            log.info("browser boot session={} setup_ms={} devtools_ms={} cdp_ms={} probe_ms={}", id,
-                    (spawned - t0) / 1_000_000, (portAt - spawned) / 1_000_000, (cdpAt - portAt) / 1_000_000, (probed - cdpAt) / 1_000_000);
+            r.identity = applyIdentity(id, port, path, resolved, phases, first);
+            sessionSetup(order, r, port, path, phases);
+            StartPhases done = phases.done();
+            log.info("browser boot session={} warm=false phases_ms={}", id, millis(done));
             if (r.stopping) {
                 return;
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
             r.port = port;
             r.path = path;
-            r.egress = egress;
-            gateway.ready(id, port, path, egress, resolved, ms, downloads(r.dir).toString());
+            gateway.ready(id, port, path, null, resolved, ms, downloads(r.dir).toString(), done);
+            verifyEgressLater(r);
         } catch (Exception e) {
             if (!r.stopping) {
                 log.warn("browser boot failed session={} cause={}", id, e.toString());
@@ -625,114 +1066,41 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return cmd;
     }
 
-    private static String[] waitForDevTools(Path dir, Process p, java.util.function.BooleanSupplier stopping) throws IOException, InterruptedException {
-        Path file = dir.resolve("DevToolsActivePort");
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (stopping.getAsBoolean()) {
-                throw new IOException("stopped while booting");
-            }
-            if (!p.isAlive()) {
-                throw new IOException("browser exited during boot");
-            }
-            if (Files.exists(file)) {
-                String[] lines = Files.readString(file, StandardCharsets.UTF_8).split("\n");
-                if (lines.length >= 2 && !lines[1].isBlank()) {
-                    return lines;
-                }
-            }
-            Thread.sleep(5);
-        }
-        throw new IOException("DevToolsActivePort did not appear");
+    private static Map<String, Long> millis(StartPhases p) {
+        Map<String, Long> m = new java.util.LinkedHashMap<>();
+        p.nanos().forEach((k, v) -> m.put(k, v / 1_000_000));
+        return m;
     }
 
     /**
-     * Reads the address the probe page (the browser's first tab, loaded through the bridge and the
-     * device) shows, then replaces that tab with a blank one, so the customer starts from about:blank.
+     * Chromium's own announcement of its DevTools endpoint ({@code DevTools listening on ws://…}) on its output, read
+     * as it is written (no polling of {@code DevToolsActivePort}); the rest of the output is drained and dropped. A
+     * browser that exits (or is killed by a teardown) first ends the wait with an error.
      */
-    private String probeEgress(CdpClient cdp, boolean navigate, IdentityWait identity, String startUrl) throws IOException, InterruptedException {
-        Duration t = Duration.ofSeconds(15);
-        long deadline = System.nanoTime() + t.toNanos();
-        String target = firstTab(cdp, t);
-        if (target == null) {
-            throw new IOException("no first tab to probe");
-        }
-        String sid = cdp.call("Target.attachToTarget", CdpClient.params().put("targetId", target).put("flatten", true), null, t)
-                .path("sessionId").asText();
-        try {
-            if (navigate) {
-                cdp.call("Page.navigate", CdpClient.params().put("url", settings.probeUrl()), sid, t);
-            }
-            while (System.nanoTime() < deadline) {
-                JsonNode v = cdp.call("Runtime.evaluate", CdpClient.params()
-                        .put("expression", "location.href + '\\n' + document.readyState + '\\n' + (document.body ? document.body.innerText : '')")
-                        .put("returnByValue", true), sid, t).path("result").path("value");
-                String[] parts = v.asText().split("\n", 3);
-                if (parts.length >= 1 && parts[0].startsWith("chrome-error:")) {
-                    throw new IOException("egress probe failed to load");
-                }
-                if (parts.length == 3 && parts[0].startsWith(settings.probeUrl()) && "complete".equals(parts[1])) {
-                    String ip = parts[2].trim();
-                    return IP.matcher(ip).matches() ? ip : null;
-                }
-                Thread.sleep(5);
-            }
-            throw new IOException("egress probe timed out");
-        } finally {
-            // Same renderer, no new tab: the customer's first tab is blank again, or on its way to the start URL.
-            identity.run();
-            if (startUrl == null) {
-                cdp.call("Page.navigate", CdpClient.params().put("url", "about:blank"), sid, t);
-            } else {
-                startNavigation(cdp, sid, startUrl);
-            }
-            cdp.call("Target.detachFromTarget", CdpClient.params().put("sessionId", sid), null, t);
-        }
-    }
-
-    /** The browser's first page target (polls until the first tab exists), or null after {@code t}. */
-    private static String firstTab(CdpClient cdp, Duration t) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + t.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (JsonNode info : cdp.call("Target.getTargets", null, null, t).path("targetInfos")) {
-                if ("page".equals(info.path("type").asText())) {
-                    return info.path("targetId").asText();
-                }
-            }
-            Thread.sleep(5);
-        }
-        return null;
-    }
-
-    /**
-     * Sends the first tab to the customer's start URL (issue 14) once the identity is in effect, without waiting for
-     * the page: {@code ready} is not delayed by a slow site. The navigation belongs to the tab and goes on after this
-     * connection detaches; the relay guard's URL rule does not apply (the gateway let only http(s) through).
-     */
-    private void openStartUrl(CdpClient cdp, String startUrl) throws IOException, InterruptedException {
-        if (startUrl == null) {
-            return;
-        }
-        Duration t = Duration.ofSeconds(15);
-        String target = firstTab(cdp, t);
-        if (target == null) {
-            log.warn("no first tab for the start URL");
-            return;
-        }
-        String sid = cdp.call("Target.attachToTarget", CdpClient.params().put("targetId", target).put("flatten", true), null, t)
-                .path("sessionId").asText();
-        startNavigation(cdp, sid, startUrl);
-        cdp.call("Target.detachFromTarget", CdpClient.params().put("sessionId", sid), null, t);
-    }
-
-    private static void startNavigation(CdpClient cdp, String sid, String url) {
-        // Sent, not awaited: Page.navigate answers only once the site's response arrived.
-        cdp.send("Page.navigate", CdpClient.params().put("url", url), sid)
-                .thenAccept(r -> {
-                    if (r.has("error")) {
-                        log.info("start URL navigation refused cause={}", r.get("error"));
+    private static URI awaitDevTools(Process p) throws IOException, InterruptedException {
+        java.util.concurrent.CompletableFuture<URI> endpoint = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().name("chromium-out-" + p.pid()).start(() -> {
+            String marker = "DevTools listening on ";
+            try (java.io.BufferedReader in = p.inputReader(StandardCharsets.UTF_8)) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    int at = line.indexOf(marker);
+                    if (at >= 0 && !endpoint.isDone()) {
+                        endpoint.complete(URI.create(line.substring(at + marker.length()).trim()));
                     }
-                });
+                }
+            } catch (IOException | RuntimeException e) {
+                // the browser is gone
+            }
+            endpoint.completeExceptionally(new IOException("browser exited during boot"));
+        });
+        try {
+            return endpoint.get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("Chromium did not announce its DevTools endpoint");
+        }
     }
 
     private void exited(Running r) {
@@ -867,11 +1235,11 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         for (UUID id : List.copyOf(running.keySet())) {
             teardown(id, false);
         }
+        signalRefill();
         for (Warm w = pool.poll(); w != null; w = pool.poll()) {
-            w.bridge.close();
-            ProcessTree.kill(w.process.toHandle());
-            ProcessTree.deleteTree(w.dir);
+            destroyWarm(w);
         }
+        meters.close();
         work.shutdown();
         try {
             work.awaitTermination(5, TimeUnit.SECONDS);

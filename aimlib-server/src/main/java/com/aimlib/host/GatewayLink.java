@@ -20,6 +20,22 @@ public interface GatewayLink {
      */
     void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long bootMillis, String downloadsDir);
 
+    /**
+     * {@link #ready} with where the start went on the host ({@code phases}); a link that does not record them drops
+     * them. A {@code null} {@code egressIp} means "the device's known egress IP".
+     */
+    default void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long bootMillis,
+                       String downloadsDir, StartPhases phases) {
+        ready(sessionId, cdpPort, cdpPath, egressIp, resolvedProfile, bootMillis, downloadsDir);
+    }
+
+    /**
+     * The egress IP the host saw through the session's own bridge after ready (off the start's critical path);
+     * {@code null} when the check failed.
+     */
+    default void egressVerified(UUID sessionId, String egressIp) {
+    }
+
     void failed(UUID sessionId, String reason);
 
     void stopped(UUID sessionId);

@@ -41,9 +41,19 @@ public final class HostCommand implements Callable<Integer> {
             required = true)
     URI upstream;
 
-    @Option(names = "--warm-browsers", description = "Browsers launched ahead of demand, each used by one session only (default ${DEFAULT-VALUE})",
+    @Option(names = "--warm-browsers", description = "Warm pool floor: browsers with the region's default profile always launched ahead "
+            + "of demand, each used by one session only (default ${DEFAULT-VALUE})",
             defaultValue = "1")
     int warmBrowsers;
+
+    @Option(names = "--warm-browsers-max", description = "Warm pool ceiling: the pool grows with the recent create rate "
+            + "(rate x launch time, per launch setting) up to this many (default ${DEFAULT-VALUE}; equal to --warm-browsers: a fixed pool)",
+            defaultValue = "6")
+    int warmBrowsersMax;
+
+    @Option(names = "--browser-memory-mb", description = "Memory budget of this host's browsers, live and warm (PSS); "
+            + "the pool never grows past it (default 0: half of the machine's memory)", defaultValue = "0")
+    long browserMemoryMb;
 
     @Option(names = "--egress-probe-url", description = "What-is-my-IP URL each new browser loads through its device")
     String probeUrl;
@@ -75,7 +85,7 @@ public final class HostCommand implements Callable<Integer> {
         if (workDir != null) {
             settings = settings.withWorkDir(workDir);
         }
-        BrowserHost host = lifetime.own(BrowserHost.start(settings, link));
+        BrowserHost host = lifetime.own(BrowserHost.start(settings, WarmPoolSettings.of(warmBrowsers, warmBrowsersMax, browserMemoryMb), link));
         lifetime.own(new HostOrders(db, box, host, 100));
         System.out.println("aimlib host " + name + " is up: region=" + region + " capacity=" + capacity);
         lifetime.awaitStop();

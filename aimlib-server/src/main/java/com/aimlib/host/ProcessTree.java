@@ -31,6 +31,37 @@ final class ProcessTree {
         }
     }
 
+    /**
+     * Sets the nice value of every thread of {@code root} and all its descendants (renice(1) on each thread id from
+     * /proc/<pid>/task: on Linux a nice value belongs to a thread, and Chromium's DevTools and IO threads are not its
+     * main thread; lowering it needs root, as the host runs).
+     */
+    static void renice(ProcessHandle root, int niceness) {
+        List<String> cmd = new java.util.ArrayList<>(List.of("renice", "-n", Integer.toString(niceness), "-p"));
+        List<ProcessHandle> all = new java.util.ArrayList<>();
+        all.add(root);
+        root.descendants().forEach(all::add);
+        for (ProcessHandle p : all) {
+            try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(p.pid()), "task"))) {
+                tasks.forEach(t -> cmd.add(t.getFileName().toString()));
+            } catch (IOException | RuntimeException e) {
+                cmd.add(Long.toString(p.pid())); // gone, or no /proc: the process itself
+            }
+        }
+        try {
+            new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        } catch (IOException e) {
+            // renice(1) missing: the browser keeps the launch's lower priority.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** PSS of {@code root} and all its descendants in bytes (see {@link ProcessMemory}). */
+    static long pss(ProcessHandle root) {
+        return ProcessMemory.treePss(root.pid());
+    }
+
     /** Processes whose command line mentions {@code needle} (a user-data-dir under this host's work dir). */
     static List<ProcessHandle> withArgument(String needle) {
         return ProcessHandle.allProcesses()

@@ -38,7 +38,11 @@ final class TargetIdentity implements AutoCloseable {
 
     /** Connects to the browser endpoint, attaches to every existing and future target, and returns once the existing ones are done. */
     static TargetIdentity start(URI browser, TargetOverrides overrides) throws IOException, InterruptedException {
-        CdpClient cdp = CdpClient.connect(browser, STEP);
+        return start(CdpClient.connect(browser, STEP), overrides);
+    }
+
+    /** {@link #start(URI, TargetOverrides)} on a browser-level connection the caller opened (and timed); it owns it now. */
+    static TargetIdentity start(CdpClient cdp, TargetOverrides overrides) throws IOException, InterruptedException {
         TargetIdentity t = new TargetIdentity(cdp, overrides);
         cdp.onEvent(t::event);
         cdp.onlyEvents("Target.attachedToTarget", "Target.detachedFromTarget");

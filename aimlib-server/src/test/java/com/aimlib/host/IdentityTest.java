@@ -105,6 +105,39 @@ class IdentityTest {
     }
 
     /**
+     * The same checks on a pool hit (issue 13): a host with the demand-sized pool learns each sampled device's launch
+     * setting (flags, time zone, fonts) from one create, warms a browser for it, and the next create of that device
+     * takes it; the identity is applied at the claim, before ready, exactly as on a cold start.
+     */
+    @Test
+    void sampledDevicesServedFromTheWarmPoolReportTheResolvedProfileToo() throws Exception {
+        fx.host.close();
+        fx.host = BrowserHost.start(fx.hostSettings(2), WarmPoolSettings.demand(1, 3, 8L << 30), fx.gateway.sessions());
+        try {
+            for (String device : sample()) {
+                BrowserFixture.Tenant teach = fx.tenant();
+                fx.ready(teach, profileBody(device));
+                JsonNode profile = fx.awaitStatus(teach, "ready", java.time.Duration.ofSeconds(5)).path("resolved_profile");
+                fx.call("DELETE", "/v1/devices/" + teach.device() + "/browser", teach.key(), null);
+                fx.awaitStatus(teach, "404", java.time.Duration.ofSeconds(30));
+                long end = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+                while (fx.host.warmFor((com.fasterxml.jackson.databind.node.ObjectNode) profile) < 1 && System.nanoTime() < end) {
+                    Thread.sleep(20);
+                }
+                assertThat(fx.host.warmFor((com.fasterxml.jackson.databind.node.ObjectNode) profile)).as(device + " warm browsers").isPositive();
+                checkDevice(device, true);
+            }
+        } finally {
+            fx.host.close();
+            fx.host = BrowserHost.start(fx.hostSettings(2), fx.gateway.sessions());
+        }
+    }
+
+    private static String profileBody(String device) {
+        return "{\"profile\":{\"device\":\"" + device + "\",\"timezone\":\"Europe/Berlin\",\"locale\":\"de-DE\"}}";
+    }
+
+    /**
      * BotD (main frame and cross-origin iframe) and fpscanner on every device of the catalogue, each in its own
      * session (a cold browser with that device's launch settings), in a fresh Playwright tab.
      */
@@ -140,8 +173,22 @@ class IdentityTest {
     }
 
     private void checkDevice(String device) throws Exception {
+        checkDevice(device, false);
+    }
+
+    /** With {@code poolHit}: the session must have taken a warm browser (its start breakdown in the operator view says so). */
+    private void checkDevice(String device, boolean poolHit) throws Exception {
         BrowserFixture.Tenant t = fx.tenant();
-        BrowserFixture.Live s = fx.ready(t, "{\"profile\":{\"device\":\"" + device + "\",\"timezone\":\"Europe/Berlin\",\"locale\":\"de-DE\"}}");
+        BrowserFixture.Live s = fx.ready(t, profileBody(device));
+        if (poolHit) {
+            JsonNode start = null;
+            long end = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+            while ((start == null || start.isMissingNode() || start.isNull()) && System.nanoTime() < end) {
+                start = BrowserFixture.json(fx.call("GET", "/admin/v1/sessions/" + s.id(), fx.operatorKey, null)).path("start");
+                Thread.sleep(20);
+            }
+            assertThat(start.path("pool_hit").asBoolean()).as(device + " pool hit " + start).isTrue();
+        }
         JsonNode profile = fx.awaitStatus(t, "ready", java.time.Duration.ofSeconds(5)).path("resolved_profile");
         assertThat(profile.path("device").asText()).isEqualTo(device);
         int port = origin.getAddress().getPort();

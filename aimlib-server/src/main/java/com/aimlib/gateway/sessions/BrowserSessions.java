@@ -68,6 +68,12 @@ public final class BrowserSessions implements GatewayLink {
     private final ArrayDeque<Long> bootMillis = new ArrayDeque<>();
     private final SessionProfiles profiles = new SessionProfiles(java.nio.file.Path.of("/usr/bin/chromium"));
     private volatile com.aimlib.gateway.recordings.Recordings recordings;
+    /** Sessions handed to an in-process host, until ready: when their POST began and their boot order left. */
+    private final Map<UUID, StartMark> starts = new ConcurrentHashMap<>();
+    private volatile StartMeters startMeters = new StartMeters(io.micrometer.core.instrument.Metrics.globalRegistry);
+
+    private record StartMark(long postNanos, long dispatchedNanos, String region) {
+    }
 
     public BrowserSessions(Database db, SecretBox box, Clock clock, BrowserSettings settings, boolean autoBrowserSession,
                            int maxTabs, Supplier<String> wsBase, ExecutorService blocking) {
@@ -83,6 +89,11 @@ public final class BrowserSessions implements GatewayLink {
 
     public BrowserSettings settings() {
         return settings;
+    }
+
+    /** Where the start-time histograms go (the gateway's registry; the global one until set). */
+    public void meters(io.micrometer.core.instrument.MeterRegistry registry) {
+        this.startMeters = new StartMeters(registry);
     }
 
     Clock clock() {
@@ -177,6 +188,7 @@ public final class BrowserSessions implements GatewayLink {
 
     /** As above, starting from a saved context and/or loading extensions (issue 14). */
     public BrowserSessionCreated create(UUID customerId, UUID deviceId, CreateRequest req, SessionExtras extras) {
+        long postNanos = System.nanoTime();
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         Claimed c = jdbi.inTransaction(h -> claim(h, customerId, deviceId, req, extras, now));
         boolean moved = jdbi.withHandle(h -> SessionStateMachine.move(h, c.sessionId(), EnumSet.of(REQUESTED), PROVISIONING));
@@ -185,6 +197,7 @@ public final class BrowserSessions implements GatewayLink {
         }
         HostLink link = hosts.get(c.hostId());
         if (link != null) {
+            starts.put(c.sessionId(), new StartMark(postNanos, System.nanoTime(), c.region()));
             switch (c.hostOrder()) {
                 case BOOT -> link.boot(c.order(), extras.boot());
                 // a running browser cannot take a saved context or extensions: those get a fresh one
@@ -558,34 +571,50 @@ public final class BrowserSessions implements GatewayLink {
 
     /** A relay client connected (event loop safe: the database write runs on a virtual thread). */
     public void clientConnected(UUID sessionId) {
-        int n = relayClients.computeIfAbsent(sessionId, k -> new AtomicInteger()).incrementAndGet();
+        relayClients.computeIfAbsent(sessionId, k -> new AtomicInteger()).incrementAndGet();
         touched.put(sessionId, clock.instant());
         if (relayPresence != null) {
             syncRelayPresence(sessionId);
             return;
         }
-        background(() -> jdbi.useHandle(h -> {
-            if (n == 1) {
-                SessionStateMachine.move(h, sessionId, EnumSet.of(READY, IDLE), ACTIVE);
-            }
-            h.createUpdate("UPDATE browser_sessions SET relay_clients = :n WHERE id = :id").bind("n", n).bind("id", sessionId).execute();
-        }));
+        background(() -> syncClients(sessionId));
     }
 
     public void clientDisconnected(UUID sessionId) {
         AtomicInteger counter = relayClients.get(sessionId);
-        int n = counter == null ? 0 : Math.max(0, counter.decrementAndGet());
+        if (counter != null) {
+            counter.updateAndGet(n -> Math.max(0, n - 1));
+        }
         touched.put(sessionId, clock.instant());
         if (relayPresence != null) {
             syncRelayPresence(sessionId);
             return;
         }
-        background(() -> jdbi.useHandle(h -> {
-            if (n == 0) {
-                SessionStateMachine.move(h, sessionId, EnumSet.of(ACTIVE), IDLE);
-            }
-            h.createUpdate("UPDATE browser_sessions SET relay_clients = :n WHERE id = :id").bind("n", n).bind("id", sessionId).execute();
-        }));
+        background(() -> syncClients(sessionId));
+    }
+
+    /**
+     * Brings the row in line with the session's relay clients as they are now (active with one or more, idle with
+     * none). Connect and disconnect each queue one of these; they run on separate virtual threads in any order, so
+     * each reads the current count under the counter's lock instead of the count when it was queued (a quick
+     * connect + close used to leave a session "active" for good when the disconnect's write ran first).
+     */
+    private void syncClients(UUID sessionId) {
+        AtomicInteger counter = relayClients.get(sessionId);
+        if (counter == null) {
+            return; // the session ended meanwhile
+        }
+        synchronized (counter) {
+            int n = counter.get();
+            jdbi.useHandle(h -> {
+                if (n > 0) {
+                    SessionStateMachine.move(h, sessionId, EnumSet.of(READY, IDLE), ACTIVE);
+                } else {
+                    SessionStateMachine.move(h, sessionId, EnumSet.of(ACTIVE), IDLE);
+                }
+                h.createUpdate("UPDATE browser_sessions SET relay_clients = :n WHERE id = :id").bind("n", n).bind("id", sessionId).execute();
+            });
+        }
     }
 
     /** Several replicas on one database: relay clients kept per replica and summed (null: this process alone). */
@@ -696,6 +725,13 @@ public final class BrowserSessions implements GatewayLink {
 
     @Override
     public void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long boot, String downloadsDir) {
+        ready(sessionId, cdpPort, cdpPath, egressIp, resolvedProfile, boot, downloadsDir, null);
+    }
+
+    @Override
+    public void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long boot, String downloadsDir,
+                      com.aimlib.host.StartPhases phases) {
+        long reportNanos = System.nanoTime();
         Instant now = clock.instant();
         boolean ok = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(PROVISIONING), READY,
                 "cdp_port = :port, cdp_path = :path, downloads_dir = :downloads, egress_ip = COALESCE(:egress, (SELECT current_egress_ip FROM devices d WHERE d.id = b.device_id)), "
@@ -708,6 +744,11 @@ public final class BrowserSessions implements GatewayLink {
             while (bootMillis.size() > 20) {
                 bootMillis.removeFirst();
             }
+        }
+        long reported = System.nanoTime() - reportNanos;
+        StartMark mark = starts.remove(sessionId);
+        if (ok && phases != null) {
+            recordStart(sessionId, mark, phases, reported);
         }
         if (!ok) {
             // Stopped or expired while it booted: the browser must not outlive its session.
@@ -723,8 +764,67 @@ public final class BrowserSessions implements GatewayLink {
         log.info("session ready session={} boot_ms={}", sessionId, boot);
     }
 
+    /**
+     * The session's start breakdown: the gateway's {@code queue_claim} (POST handler → boot order handed to the host),
+     * the host's phases, and {@code ready_report} (the host's report → ready committed), each measured on its own; the
+     * total POST → ready is measured separately, end to end (for a host in another process: from
+     * {@code boot_started_at}, and {@code queue_claim} then is the rest, the order's trip through the database
+     * included). Stored for the operator's view and recorded in the start-time histograms, after ready is committed:
+     * off the critical path.
+     */
+    private void recordStart(UUID sessionId, StartMark mark, com.aimlib.host.StartPhases phases, long reportNanos) {
+        try {
+            long hostNanos = phases.nanos().values().stream().mapToLong(Long::longValue).sum();
+            long total;
+            long queue;
+            String region;
+            if (mark != null) {
+                total = System.nanoTime() - mark.postNanos();
+                queue = mark.dispatchedNanos() - mark.postNanos();
+                region = mark.region();
+            } else {
+                Map<String, Object> row = jdbi.withHandle(h -> h.createQuery("""
+                                SELECT (EXTRACT(EPOCH FROM (:now - b.boot_started_at)) * 1e9)::bigint AS total_ns, d.region
+                                FROM browser_sessions b JOIN devices d ON d.id = b.device_id WHERE b.id = :id""")
+                        .bind("id", sessionId).bind("now", Timestamp.from(clock.instant())).mapToMap().findOne().orElse(Map.of()));
+                total = row.get("total_ns") == null ? 0 : ((Number) row.get("total_ns")).longValue();
+                queue = Math.max(0, total - hostNanos - reportNanos);
+                region = (String) row.getOrDefault("region", "unknown");
+            }
+            Map<String, Long> all = new LinkedHashMap<>();
+            all.put(com.aimlib.host.StartPhases.QUEUE_CLAIM, queue);
+            all.putAll(phases.nanos());
+            all.put(com.aimlib.host.StartPhases.READY_REPORT, reportNanos);
+            ObjectNode json = Json.MAPPER.createObjectNode();
+            json.put("pool_hit", phases.poolHit());
+            json.put("region", region);
+            json.put("total_ms", total / 1e6);
+            ObjectNode ms = json.putObject("phases_ms");
+            all.forEach((k, v) -> ms.put(k, v / 1e6));
+            jdbi.useHandle(h -> h.createUpdate("UPDATE browser_sessions SET start_phases = CAST(:p AS jsonb) WHERE id = :id")
+                    .bind("p", json.toString()).bind("id", sessionId).execute());
+            startMeters.record(region == null ? "unknown" : region, phases.poolHit(), all, total);
+        } catch (RuntimeException e) {
+            log.warn("start breakdown not recorded session={} cause={}", sessionId, e.toString());
+        }
+    }
+
+    /** The egress IP seen through the session's bridge after ready (null: the check failed, nothing changes). */
+    @Override
+    public void egressVerified(UUID sessionId, String egressIp) {
+        startMeters.egressCheck(egressIp != null);
+        if (egressIp == null) {
+            return;
+        }
+        jdbi.useHandle(h -> h.createUpdate("""
+                        UPDATE browser_sessions SET egress_ip = :ip, egress_verified_at = :now
+                        WHERE id = :id AND status IN ('ready','active','idle')""")
+                .bind("ip", egressIp).bind("now", Timestamp.from(clock.instant())).bind("id", sessionId).execute());
+    }
+
     @Override
     public void failed(UUID sessionId, String reason) {
+        starts.remove(sessionId);
         boolean moved = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(REQUESTED, PROVISIONING, READY, ACTIVE, IDLE, EXPIRING), FAILED,
                 "failure_reason = :reason", Map.of("reason", reason)));
         relayClients.remove(sessionId);

@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +71,11 @@ class BrowserSessionEndToEndTest {
         assertThat(ready.get("resolved_profile").has("evil")).isFalse();
         UUID sid = UUID.fromString(id);
         Map.Entry<Long, Path> browser = fx.host.browserOf(sid).orElseThrow();
-        // The egress probe (the browser's first tab) already crossed the device: the front counted it.
+        // The egress check after ready (through the session's own bridge) crossed the device: the front counted it.
+        Instant checkBy = Instant.now().plusSeconds(15);
+        while (Instant.now().isBefore(checkBy) && fx.whoami.seen.stream().noneMatch(s -> s.equals(BrowserFixture.EGRESS + " /ip"))) {
+            Thread.sleep(20);
+        }
         assertThat(fx.whoami.seen).anyMatch(s -> s.equals(BrowserFixture.EGRESS + " /ip"));
         fx.gateway.proxyFront().flushUsage();
         long deviceAtReady = fx.deviceUsage(t.device());
