@@ -88,6 +88,7 @@ public final class Gateway implements AutoCloseable {
     private final RecordingSettings recordingSettings;
     private Recordings recordings;
     private LiveRoutes live;
+    private com.aimlib.gateway.relay.AccessPoll relayAccessPoll;
 
     private com.aimlib.gateway.ops.BrowserSlots browserSlots;
     // issue 12: replicas on one database that agree (presence, elected reaper; rate limits shared in auth)
@@ -218,6 +219,17 @@ public final class Gateway implements AutoCloseable {
         live = new LiveRoutes(sessions, cdpRelay, new LiveLinks(secrets.derive("aimlib live links v1"), config.clock()), blocking,
                 config.clock(), authority, config.publicUrl());
         live.register(router, auth);
+        // Relay and live-view connections end within a second of a lease end or suspension made through another replica.
+        relayAccessPoll = com.aimlib.gateway.relay.AccessPoll.start(db.jdbi(), config.clock(), () -> {
+            java.util.Set<UUID> open = new java.util.HashSet<>(cdpRelay.openLeases());
+            open.addAll(live.openLeases());
+            return open;
+        }, lease -> {
+            int closed = cdpRelay.closeLease(lease) + live.closeLease(lease);
+            if (closed > 0) {
+                log.info("lease no longer usable; relay connections closed lease={} closed={}", lease, closed);
+            }
+        });
 
         // aimlib_browser_slots{region,state="free|pending"}: what an autoscaler of browser hosts acts on.
         browserSlots = com.aimlib.gateway.ops.BrowserSlots.start(db, meters, config.clock(), browserSettings.heartbeatTimeout(),
@@ -441,6 +453,9 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        if (relayAccessPoll != null) {
+            relayAccessPoll.close();
+        }
         if (browserSlots != null) {
             browserSlots.close();
         }

@@ -312,6 +312,11 @@ public final class LiveRoutes {
 
     // ---- lease end and suspension close live views too ----
 
+    /** The leases this process has an open connection of. */
+    public java.util.Set<UUID> openLeases() {
+        return open.leases();
+    }
+
     public int closeLease(UUID leaseId) {
         return open.closeLease(leaseId);
     }

@@ -24,6 +24,11 @@ public final class AccessChannels {
         });
     }
 
+    /** The leases with an open connection now. */
+    public java.util.Set<UUID> leases() {
+        return java.util.Set.copyOf(byLease.keySet());
+    }
+
     /** Closes every tracked connection of the lease; answers how many. */
     public int closeLease(UUID leaseId) {
         return closeAll(byLease.get(leaseId));

@@ -123,6 +123,11 @@ public final class CdpRelay {
     }
 
     /** Closes every open relay connection of the lease (lease end); new ones are refused by {@code authorize}. */
+    /** The leases this process has an open connection of. */
+    public java.util.Set<UUID> openLeases() {
+        return open.leases();
+    }
+
     public int closeLease(UUID leaseId) {
         return open.closeLease(leaseId);
     }

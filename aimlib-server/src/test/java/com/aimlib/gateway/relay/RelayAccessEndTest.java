@@ -30,9 +30,13 @@ class RelayAccessEndTest {
 
     /** An upgraded relay WebSocket, left open. */
     static Socket openRelay(BrowserFixture.Live s) throws IOException {
-        Socket socket = new Socket("127.0.0.1", fx.gateway.httpPort());
+        return openRelay(s, fx.gateway.httpPort());
+    }
+
+    static Socket openRelay(BrowserFixture.Live s, int port) throws IOException {
+        Socket socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(10_000);
-        String req = "GET /cdp/" + s.id() + " HTTP/1.1\r\nHost: 127.0.0.1:" + fx.gateway.httpPort() + "\r\nUpgrade: websocket\r\n"
+        String req = "GET /cdp/" + s.id() + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
                 + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                 + "Authorization: Bearer " + s.token() + "\r\n\r\n";
         socket.getOutputStream().write(req.getBytes(StandardCharsets.US_ASCII));
@@ -91,5 +95,27 @@ class RelayAccessEndTest {
             assertThat(endsWithinASecond(relay)).isTrue();
         }
         assertThat(fx.wsUpgrade("/cdp/" + s.id(), s.token())).startsWith("HTTP/1.1 4");
+    }
+
+    /**
+     * Issue 12: a relay WebSocket open on a second replica (same database, same host) ends within a second of a
+     * suspension or a lease end made through the first; that replica hears of it only through its access poll.
+     */
+    @Test
+    void aSuspensionOrLeaseEndThroughOneReplicaEndsTheRelayOnAnother() throws Exception {
+        try (com.aimlib.gateway.Gateway other = com.aimlib.gateway.Gateway.start(
+                com.aimlib.gateway.GatewayConfig.builder().ephemeralPorts().build(), fx.db, fx.box)) {
+            for (String what : java.util.List.of("suspend", "end")) {
+                BrowserFixture.Tenant t = fx.tenant();
+                BrowserFixture.Live s = fx.ready(t, "{}");
+                try (Socket relay = openRelay(s, other.httpPort())) {
+                    String path = what.equals("suspend") ? "/admin/v1/customers/" + t.customer() + "/suspend"
+                            : "/admin/v1/leases/" + t.lease() + "/end";
+                    var r = fx.call("POST", path, fx.operatorKey, null);
+                    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                    assertThat(endsWithinASecond(relay)).as(what + " through the other replica").isTrue();
+                }
+            }
+        }
     }
 }
