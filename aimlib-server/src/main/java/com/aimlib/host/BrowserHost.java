@@ -1,5 +1,14 @@
 package com.aimlib.host;
 
+import com.aimlib.protocol.host.BootExtras;
+import com.aimlib.protocol.host.BootOrder;
+import com.aimlib.protocol.host.ChromiumVersion;
+import com.aimlib.protocol.host.GatewayLink;
+import com.aimlib.protocol.host.HostLink;
+import com.aimlib.protocol.host.RecordingOrder;
+import com.aimlib.protocol.host.SavedState;
+import com.aimlib.protocol.host.StartPhases;
+
 import com.aimlib.net.EventLoops;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

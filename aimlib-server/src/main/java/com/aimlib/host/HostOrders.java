@@ -1,5 +1,7 @@
 package com.aimlib.host;
 
+import com.aimlib.protocol.host.BootOrder;
+
 import com.aimlib.store.Database;
 import com.aimlib.store.SecretBox;
 import com.fasterxml.jackson.databind.ObjectMapper;

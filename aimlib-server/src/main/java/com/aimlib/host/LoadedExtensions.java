@@ -1,5 +1,8 @@
 package com.aimlib.host;
 
+import com.aimlib.protocol.host.BootExtras;
+import com.aimlib.protocol.host.SafeZip;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,7 @@
 package com.aimlib.host;
 
+import com.aimlib.protocol.host.RecordingOrder;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,5 +1,7 @@
 package com.aimlib.host;
 
+import com.aimlib.protocol.host.SafeZip;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

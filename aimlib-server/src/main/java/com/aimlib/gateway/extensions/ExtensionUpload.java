@@ -1,7 +1,7 @@
 package com.aimlib.gateway.extensions;
 
 import com.aimlib.gateway.http.Request;
-import com.aimlib.host.SafeZip;
+import com.aimlib.protocol.host.SafeZip;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;

@@ -2,8 +2,8 @@ package com.aimlib.gateway.extensions;
 
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Json;
-import com.aimlib.host.BootExtras;
-import com.aimlib.host.SafeZip;
+import com.aimlib.protocol.host.BootExtras;
+import com.aimlib.protocol.host.SafeZip;
 import com.aimlib.protocol.ExtensionBody;
 import com.aimlib.store.Database;
 import com.fasterxml.jackson.databind.JsonNode;

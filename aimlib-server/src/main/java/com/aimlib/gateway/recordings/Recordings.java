@@ -1,7 +1,7 @@
 package com.aimlib.gateway.recordings;
 
 import com.aimlib.gateway.http.ApiException;
-import com.aimlib.host.RecordingOrder;
+import com.aimlib.protocol.host.RecordingOrder;
 import com.aimlib.store.Database;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -5,7 +5,7 @@ import static com.aimlib.gateway.sessions.SessionState.REQUESTED;
 
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Json;
-import com.aimlib.host.BootOrder;
+import com.aimlib.protocol.host.BootOrder;
 import com.aimlib.store.Secrets;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;

@@ -5,9 +5,9 @@ import static com.aimlib.gateway.sessions.SessionState.*;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Json;
 import com.aimlib.gateway.http.Uuids;
-import com.aimlib.host.BootOrder;
-import com.aimlib.host.GatewayLink;
-import com.aimlib.host.HostLink;
+import com.aimlib.protocol.host.BootOrder;
+import com.aimlib.protocol.host.GatewayLink;
+import com.aimlib.protocol.host.HostLink;
 import com.aimlib.protocol.BrowserSessionBody;
 import com.aimlib.protocol.BrowserSessionCreated;
 import com.aimlib.protocol.StatusBody;
@@ -147,7 +147,7 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     /** The session's recording claimed in the create transaction (null when it records nothing), issue 14. */
-    com.aimlib.host.RecordingOrder claimRecording(Handle h, UUID customerId, UUID sessionId, CreateRequest req) {
+    com.aimlib.protocol.host.RecordingOrder claimRecording(Handle h, UUID customerId, UUID sessionId, CreateRequest req) {
         if (req.recording() == null) {
             return null;
         }
@@ -324,7 +324,7 @@ public final class BrowserSessions implements GatewayLink {
         if (!extras.isEmpty()) {
             recordExtras(h, sessionId, extras);
         }
-        com.aimlib.host.RecordingOrder recording = claimRecording(h, customerId, sessionId, req);
+        com.aimlib.protocol.host.RecordingOrder recording = claimRecording(h, customerId, sessionId, req);
         BootOrder order = new BootOrder(sessionId, (String) device.get("name"), resolved, cap,
                 lease.proxyUsername(), box.open(lease.proxyPasswordEnc()), req.startUrl(), recording);
         return new Claimed(sessionId, hostId, token, region, expires, order);
@@ -730,7 +730,7 @@ public final class BrowserSessions implements GatewayLink {
 
     @Override
     public void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long boot, String downloadsDir,
-                      com.aimlib.host.StartPhases phases) {
+                      com.aimlib.protocol.host.StartPhases phases) {
         long reportNanos = System.nanoTime();
         Instant now = clock.instant();
         boolean ok = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(PROVISIONING), READY,
@@ -772,7 +772,7 @@ public final class BrowserSessions implements GatewayLink {
      * included). Stored for the operator's view and recorded in the start-time histograms, after ready is committed:
      * off the critical path.
      */
-    private void recordStart(UUID sessionId, StartMark mark, com.aimlib.host.StartPhases phases, long reportNanos) {
+    private void recordStart(UUID sessionId, StartMark mark, com.aimlib.protocol.host.StartPhases phases, long reportNanos) {
         try {
             long hostNanos = phases.nanos().values().stream().mapToLong(Long::longValue).sum();
             long total;
@@ -792,9 +792,9 @@ public final class BrowserSessions implements GatewayLink {
                 region = (String) row.getOrDefault("region", "unknown");
             }
             Map<String, Long> all = new LinkedHashMap<>();
-            all.put(com.aimlib.host.StartPhases.QUEUE_CLAIM, queue);
+            all.put(com.aimlib.protocol.host.StartPhases.QUEUE_CLAIM, queue);
             all.putAll(phases.nanos());
-            all.put(com.aimlib.host.StartPhases.READY_REPORT, reportNanos);
+            all.put(com.aimlib.protocol.host.StartPhases.READY_REPORT, reportNanos);
             ObjectNode json = Json.MAPPER.createObjectNode();
             json.put("pool_hit", phases.poolHit());
             json.put("region", region);

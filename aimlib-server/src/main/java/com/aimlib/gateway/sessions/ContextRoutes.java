@@ -9,7 +9,7 @@ import com.aimlib.gateway.http.Request;
 import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.http.Uuids;
-import com.aimlib.host.BootExtras;
+import com.aimlib.protocol.host.BootExtras;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;

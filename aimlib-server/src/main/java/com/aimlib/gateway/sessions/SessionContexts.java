@@ -4,8 +4,8 @@ import static com.aimlib.gateway.sessions.SessionState.*;
 
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Json;
-import com.aimlib.host.HostLink;
-import com.aimlib.host.SavedState;
+import com.aimlib.protocol.host.HostLink;
+import com.aimlib.protocol.host.SavedState;
 import com.aimlib.protocol.ContextBody;
 import com.aimlib.protocol.PersistedStopBody;
 import com.aimlib.protocol.StatusBody;

@@ -1,6 +1,6 @@
 package com.aimlib.gateway.sessions;
 
-import com.aimlib.host.BootExtras;
+import com.aimlib.protocol.host.BootExtras;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.UUID;

@@ -1,6 +1,6 @@
 package com.aimlib.gateway.sessions;
 
-import com.aimlib.host.ChromiumVersion;
+import com.aimlib.protocol.host.ChromiumVersion;
 import com.aimlib.protocol.identity.DeviceCatalogue;
 import com.aimlib.protocol.identity.ProfileResolver;
 import com.aimlib.protocol.identity.RegionDefaults;

@@ -3,7 +3,7 @@ package com.aimlib.gateway.sessions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aimlib.gateway.http.Json;
-import com.aimlib.host.ChromiumVersion;
+import com.aimlib.protocol.host.ChromiumVersion;
 import com.aimlib.protocol.identity.DeviceCatalogue;
 import com.aimlib.testing.BrowserFixture;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,4 @@
-package com.aimlib.host;
+package com.aimlib.protocol.host;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -96,7 +96,7 @@ public final class SavedState {
     }
 
     /** {@code Storage.getCookies} entries as {@code Storage.setCookies} parameters (session cookies stay session cookies). */
-    static ArrayNode cookieParams(JsonNode cookies) {
+    public static ArrayNode cookieParams(JsonNode cookies) {
         ArrayNode out = MAPPER.createArrayNode();
         for (JsonNode c : cookies) {
             ObjectNode p = out.addObject();

@@ -1,4 +1,4 @@
-package com.aimlib.host;
+package com.aimlib.protocol.host;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -27,23 +27,23 @@ public record StartPhases(boolean poolHit, Map<String, Long> nanos) {
     }
 
     /** Marks phases back to back: each {@link #mark} closes the phase that started at the previous mark. */
-    static final class Clock {
+    public static final class Clock {
         private final boolean poolHit;
         private final Map<String, Long> nanos = new LinkedHashMap<>();
         private long last;
 
-        Clock(boolean poolHit, long start) {
+        public Clock(boolean poolHit, long start) {
             this.poolHit = poolHit;
             this.last = start;
         }
 
-        void mark(String phase) {
+        public void mark(String phase) {
             long now = System.nanoTime();
             nanos.merge(phase, now - last, Long::sum);
             last = now;
         }
 
-        StartPhases done() {
+        public StartPhases done() {
             return new StartPhases(poolHit, nanos);
         }
     }

@@ -1,4 +1,4 @@
-package com.aimlib.host;
+package com.aimlib.protocol.host;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.UUID;

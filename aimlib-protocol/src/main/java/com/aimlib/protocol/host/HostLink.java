@@ -1,4 +1,4 @@
-package com.aimlib.host;
+package com.aimlib.protocol.host;
 
 import java.util.UUID;
 
