@@ -8,6 +8,10 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ErrorBody(String error, String message) {
+    public ErrorBody(ErrorCode error, String message) {
+        this(error.wire(), message);
+    }
+
     public static ErrorBody of(String error) {
         return new ErrorBody(error, null);
     }

@@ -41,7 +41,31 @@ public enum ErrorCode {
     /** Issue 14: a live-view or inspector link whose signature does not match. */
     LINK_INVALID("link_invalid"),
     /** Issue 14: a live-view or inspector link past its expiry. */
-    LINK_EXPIRED("link_expired");
+    LINK_EXPIRED("link_expired"),
+    /** An {@code Expect} header other than 100-continue (417). */
+    EXPECTATION_FAILED("expectation_failed"),
+    /** A request header line over the limit (431). */
+    HEADER_TOO_LARGE("header_too_large"),
+    /** The HTTP proxy front: request headers over the limit (431). */
+    HEADERS_TOO_LARGE("headers_too_large"),
+    /** {@code /readyz}: the database is unreachable (503). */
+    NOT_READY("not_ready"),
+    /** A live-view input event on a read-only link. */
+    READ_ONLY("read_only"),
+    /** No complete request head or body in time (408). */
+    REQUEST_TIMEOUT("request_timeout"),
+    /** A rotation waited for with {@code wait: true} failed. */
+    ROTATION_FAILED("rotation_failed"),
+    /** A rotation waited for with {@code wait: true} did not end in time. */
+    ROTATION_TIMEOUT("rotation_timeout"),
+    /** A live view of a tab that is closed or unreachable. */
+    TAB_NOT_FOUND("tab_not_found"),
+    /** The HTTP port holds its most connections (503). */
+    TOO_MANY_CONNECTIONS("too_many_connections"),
+    /** A WebSocket route asked without an upgrade (426). */
+    UPGRADE_REQUIRED("upgrade_required"),
+    /** A request line over the limit (414). */
+    URI_TOO_LONG("uri_too_long");
 
     private final String wire;
 

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.admin;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.api.BodyFields;
 import com.aimlib.gateway.api.CustomerApiRoutes;
 import com.aimlib.gateway.api.DeviceListCache;
@@ -390,7 +391,7 @@ public final class AdminApiRoutes {
         } catch (RuntimeException e) {
             for (Throwable t = e; t != null; t = t.getCause()) {
                 if (t instanceof SQLException sql && "23505".equals(sql.getSQLState())) {
-                    throw new ApiException(409, "conflict", message);
+                    throw new ApiException(409, ErrorCode.CONFLICT, message);
                 }
             }
             throw e;

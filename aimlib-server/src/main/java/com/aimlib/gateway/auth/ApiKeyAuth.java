@@ -1,5 +1,6 @@
 package com.aimlib.gateway.auth;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.cache.RefreshAheadCache;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Handler;
@@ -70,7 +71,7 @@ public final class ApiKeyAuth implements AutoCloseable {
             RateLimiter.Quota quota = limiter.acquire(c.key().id());
             try {
                 if (!"active".equals(customer.status())) {
-                    throw new ApiException(403, "lease_inactive", "customer not active");
+                    throw new ApiException(403, ErrorCode.LEASE_INACTIVE, "customer not active");
                 }
                 if (!c.key().scopes().contains(scope)) {
                     throw ApiException.forbidden("missing scope " + scope);

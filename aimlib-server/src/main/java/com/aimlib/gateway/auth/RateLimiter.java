@@ -1,5 +1,6 @@
 package com.aimlib.gateway.auth;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.protocol.ErrorBody;
 import io.github.bucket4j.Bucket;
@@ -94,7 +95,7 @@ public final class RateLimiter {
             long seconds = ceilSeconds(probe.getNanosToWaitForRefill());
             Map<String, String> headers = new java.util.HashMap<>(new Quota(perHour, 0, seconds).headers());
             headers.put("Retry-After", Long.toString(seconds));
-            throw new ApiException(429, new ErrorBody("rate_limited",
+            throw new ApiException(429, new ErrorBody(ErrorCode.RATE_LIMITED,
                     "rate limit of " + perHour + " requests per hour exceeded, retry in " + seconds + " s"),
                     Map.copyOf(headers));
         }

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.extensions;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.StrictUtf8;
 import com.fasterxml.jackson.core.JsonParser;
@@ -247,6 +248,6 @@ public final class ExtensionManifest {
     }
 
     static ApiException invalid(String message) {
-        return new ApiException(400, "extension_invalid", message);
+        return new ApiException(400, ErrorCode.EXTENSION_INVALID, message);
     }
 }

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.extensions;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Json;
 import com.aimlib.protocol.host.BootExtras;
@@ -111,11 +112,11 @@ public final class Extensions {
     }
 
     static ApiException notFound() {
-        return new ApiException(404, "not_found", "extension not found");
+        return new ApiException(404, ErrorCode.NOT_FOUND, "extension not found");
     }
 
     private static ApiException notFound(UUID id) {
-        return new ApiException(404, "not_found", "extension " + id + " not found");
+        return new ApiException(404, ErrorCode.NOT_FOUND, "extension " + id + " not found");
     }
 
     /** The delete answer. */

@@ -1,6 +1,7 @@
 package com.aimlib.gateway.http;
 
 import com.aimlib.protocol.ErrorBody;
+import com.aimlib.protocol.ErrorCode;
 import java.util.Map;
 
 /**
@@ -12,8 +13,8 @@ public class ApiException extends RuntimeException {
     private final ErrorBody body;
     private final Map<String, String> headers;
 
-    public ApiException(int status, String error, String message) {
-        this(status, new ErrorBody(error, message), Map.of());
+    public ApiException(int status, ErrorCode error, String message) {
+        this(status, new ErrorBody(error.wire(), message), Map.of());
     }
 
     public ApiException(int status, ErrorBody body, Map<String, String> headers) {
@@ -29,19 +30,19 @@ public class ApiException extends RuntimeException {
     }
 
     public static ApiException badRequest(String message) {
-        return new ApiException(400, "bad_request", message);
+        return new ApiException(400, ErrorCode.BAD_REQUEST, message);
     }
 
     public static ApiException unauthorized() {
-        return shortForm(401, "unauthorized");
+        return shortForm(401, ErrorCode.UNAUTHORIZED.wire());
     }
 
     public static ApiException forbidden(String message) {
-        return new ApiException(403, "forbidden", message);
+        return new ApiException(403, ErrorCode.FORBIDDEN, message);
     }
 
     public static ApiException notFound(String message) {
-        return new ApiException(404, "not_found", message);
+        return new ApiException(404, ErrorCode.NOT_FOUND, message);
     }
 
     public static ApiException serverError() {

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.http;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.protocol.ErrorBody;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.micrometer.core.instrument.Counter;
@@ -80,7 +81,7 @@ final class ConnectionCap {
     private static byte[] refusal(int max) {
         byte[] body;
         try {
-            body = Json.MAPPER.writeValueAsBytes(new ErrorBody("too_many_connections",
+            body = Json.MAPPER.writeValueAsBytes(new ErrorBody(ErrorCode.TOO_MANY_CONNECTIONS,
                     "the server is at its limit of " + max + " open connections; retry shortly"));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.http;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.protocol.ErrorBody;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -71,8 +72,8 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
         boolean keepAlive = HttpUtil.isKeepAlive(msg);
         if (!match.found()) {
             Response r = match.allowed().isEmpty()
-                    ? new ApiException(404, "not_found", "no route for " + msg.method() + " " + path).asResponse()
-                    : new ApiException(405, "method_not_allowed", msg.method() + " is not allowed on " + path).asResponse()
+                    ? new ApiException(404, ErrorCode.NOT_FOUND, "no route for " + msg.method() + " " + path).asResponse()
+                    : new ApiException(405, ErrorCode.METHOD_NOT_ALLOWED, msg.method() + " is not allowed on " + path).asResponse()
                             .withHeader("Allow", match.allowed().stream().map(Object::toString).collect(Collectors.joining(", ")));
             write(ctx, keepAlive, r, "unmatched", start, msg);
             return;
@@ -114,12 +115,12 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
     /** A request the codec could not parse: 431 for headers over 16 KiB, 414 for a request line over 8 KiB, else 400. */
     private static ApiException malformed(Throwable cause) {
         if (cause instanceof TooLongHttpHeaderException) {
-            return new ApiException(431, "header_too_large", "request headers exceed 16384 bytes");
+            return new ApiException(431, ErrorCode.HEADER_TOO_LARGE, "request headers exceed 16384 bytes");
         }
         if (cause instanceof TooLongHttpLineException) {
-            return new ApiException(414, "uri_too_long", "request line exceeds 8192 bytes");
+            return new ApiException(414, ErrorCode.URI_TOO_LONG, "request line exceeds 8192 bytes");
         }
-        return new ApiException(400, "bad_request", "malformed HTTP request");
+        return new ApiException(400, ErrorCode.BAD_REQUEST, "malformed HTTP request");
     }
 
     /** The method as a metric label: one of the known methods, else OTHER (a client may send any token). */

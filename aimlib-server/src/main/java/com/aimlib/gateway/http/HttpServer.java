@@ -1,5 +1,6 @@
 package com.aimlib.gateway.http;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.net.EventLoops;
 import com.aimlib.protocol.ErrorBody;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -123,7 +124,7 @@ public final class HttpServer implements AutoCloseable {
             int status = r.status().code();
             ReferenceCountUtil.release(netty);
             FullHttpResponse refusal = status == 413 ? tooLarge() : HttpDispatcher.errorResponse(417,
-                    new ErrorBody("expectation_failed", "the only Expect value supported is 100-continue"));
+                    new ErrorBody(ErrorCode.EXPECTATION_FAILED, "the only Expect value supported is 100-continue"));
             refusal.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             return refusal;
         }
@@ -134,7 +135,7 @@ public final class HttpServer implements AutoCloseable {
         }
 
         private FullHttpResponse tooLarge() {
-            return HttpDispatcher.errorResponse(413, new ErrorBody("payload_too_large", "request body exceeds " + max + " bytes"));
+            return HttpDispatcher.errorResponse(413, new ErrorBody(ErrorCode.PAYLOAD_TOO_LARGE, "request body exceeds " + max + " bytes"));
         }
     }
 }

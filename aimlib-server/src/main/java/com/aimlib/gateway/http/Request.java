@@ -1,5 +1,6 @@
 package com.aimlib.gateway.http;
 
+import com.aimlib.protocol.ErrorCode;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -52,21 +53,21 @@ public record Request(
             return JsonNodeFactory.instance.objectNode();
         }
         if (!StrictUtf8.isValid(body)) {
-            throw new ApiException(400, "invalid_json", "request body is not valid UTF-8");
+            throw new ApiException(400, ErrorCode.INVALID_JSON, "request body is not valid UTF-8");
         }
         JsonNode node;
         try {
             node = Json.MAPPER.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new ApiException(400, "invalid_json", "request body is not valid JSON");
+            throw new ApiException(400, ErrorCode.INVALID_JSON, "request body is not valid JSON");
         } catch (java.io.IOException e) {
-            throw new ApiException(400, "invalid_json", "request body is not valid JSON");
+            throw new ApiException(400, ErrorCode.INVALID_JSON, "request body is not valid JSON");
         }
         if (node == null || node.isMissingNode()) {
             return JsonNodeFactory.instance.objectNode();
         }
         if (!node.isObject()) {
-            throw new ApiException(400, "invalid_json", "request body must be a JSON object");
+            throw new ApiException(400, ErrorCode.INVALID_JSON, "request body must be a JSON object");
         }
         return node;
     }

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.http;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.protocol.ErrorBody;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
@@ -259,7 +260,7 @@ final class RequestFlow extends ChannelDuplexHandler {
             return;
         }
         boolean body = p == Phase.READING_BODY;
-        FullHttpResponse r = HttpDispatcher.errorResponse(408, new ErrorBody("request_timeout",
+        FullHttpResponse r = HttpDispatcher.errorResponse(408, new ErrorBody(ErrorCode.REQUEST_TIMEOUT,
                 (body ? "the request body" : "the request headers") + " did not arrive within "
                         + spoken(body ? limits.bodyTimeout() : limits.headerTimeout())));
         ctx.channel().config().setAutoRead(true);

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.live;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.http.ApiException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -91,15 +92,15 @@ public final class LiveLinks {
             throw invalid();
         }
         if (m != want) {
-            throw new ApiException(403, "link_invalid", "this link is for " + m.wire + ", not " + want.wire);
+            throw new ApiException(403, ErrorCode.LINK_INVALID, "this link is for " + m.wire + ", not " + want.wire);
         }
         if (clock.instant().getEpochSecond() >= e) {
-            throw new ApiException(403, "link_expired", "this link expired; list the session's pages for a new one");
+            throw new ApiException(403, ErrorCode.LINK_EXPIRED, "this link expired; list the session's pages for a new one");
         }
     }
 
     private static ApiException invalid() {
-        return new ApiException(403, "link_invalid", "the link's signature does not match");
+        return new ApiException(403, ErrorCode.LINK_INVALID, "the link's signature does not match");
     }
 
     private byte[] mac(UUID session, String target, Mode mode, long exp, byte[] tokenHash) {

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.live;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.auth.ApiKeyAuth;
 import com.aimlib.gateway.auth.CustomerPrincipal;
 import com.aimlib.gateway.http.ApiException;
@@ -119,7 +120,7 @@ public final class LiveRoutes {
             hash.set(h);
         });
         if (hash.get() == null) {
-            throw new ApiException(503, "host_unavailable", "the session's browser is not reachable");
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser is not reachable");
         }
         boolean write = caller.scopes().contains("sessions.write");
         Instant expires = clock.instant().plusSeconds(ttl);
@@ -179,7 +180,7 @@ public final class LiveRoutes {
         } catch (IOException e) {
             log.debug("tab list failed session={} cause={}", t.sessionId(), e.toString());
         }
-        throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
+        throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser did not answer");
     }
 
     private String httpBase(Request r) {
@@ -234,7 +235,7 @@ public final class LiveRoutes {
         String tab = params.get("target");
         UUID id = com.aimlib.gateway.http.Uuids.parseOrNull(params.get("id"));
         if (!"websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE))) {
-            reply(ctx, req, new ApiException(400, "bad_request", "expected a WebSocket upgrade").asResponse());
+            reply(ctx, req, new ApiException(400, ErrorCode.BAD_REQUEST, "expected a WebSocket upgrade").asResponse());
             return;
         }
         if (id == null || !TARGET.matcher(tab).matches()) {
@@ -263,7 +264,7 @@ public final class LiveRoutes {
                 client.eventLoop().execute(() -> accept(ctx, req, t, tab, want == LiveLinks.Mode.CONTROL));
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            reply(ctx, req, new ApiException(503, "host_unavailable", "the gateway is shutting down").asResponse());
+            reply(ctx, req, new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the gateway is shutting down").asResponse());
         }
     }
 
@@ -273,7 +274,7 @@ public final class LiveRoutes {
                 .closeOnProtocolViolation(true).build();
         WebSocketServerHandshaker hs = new WebSocketServerHandshakerFactory("ws://" + publicAuthority.get() + req.uri(), null, dc).newHandshaker(req);
         if (hs == null) {
-            reply(ctx, req, new ApiException(426, "upgrade_required", "unsupported WebSocket version; use 13").asResponse()
+            reply(ctx, req, new ApiException(426, ErrorCode.UPGRADE_REQUIRED, "unsupported WebSocket version; use 13").asResponse()
                     .withHeader("Sec-WebSocket-Version", "13"));
             return;
         }

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.live;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.http.Json;
 import com.aimlib.gateway.sessions.BrowserSessions;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -81,7 +82,7 @@ final class LiveViewHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
                 toViewer(Json.MAPPER.createObjectNode().put("type", "hello").put("interactive", interactive).put("tab", tab));
             } catch (RuntimeException e) {
                 log.info("live view: tab not reachable session={} cause={}", target.sessionId(), e.toString());
-                toViewer(error("tab_not_found", "the tab is closed or the browser is not reachable"));
+                toViewer(error(ErrorCode.TAB_NOT_FOUND, "the tab is closed or the browser is not reachable"));
                 ch.writeAndFlush(new CloseWebSocketFrame(1011, "tab not reachable")).addListener(ChannelFutureListener.CLOSE);
             }
         });
@@ -106,8 +107,8 @@ final class LiveViewHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
         }
     }
 
-    private static ObjectNode error(String code, String message) {
-        return Json.MAPPER.createObjectNode().put("type", "error").put("error", code).put("message", message);
+    private static ObjectNode error(ErrorCode code, String message) {
+        return Json.MAPPER.createObjectNode().put("type", "error").put("error", code.wire()).put("message", message);
     }
 
     @Override
@@ -127,20 +128,20 @@ final class LiveViewHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
         try {
             in = Json.MAPPER.readTree(text.text());
         } catch (IOException e) {
-            toViewer(error("bad_request", "not JSON"));
+            toViewer(error(ErrorCode.BAD_REQUEST, "not JSON"));
             return;
         }
         if (in == null || !in.isObject()) {
-            toViewer(error("bad_request", "not a JSON object"));
+            toViewer(error(ErrorCode.BAD_REQUEST, "not a JSON object"));
             return;
         }
         String type = in.path("type").asText();
         if (!Set.of("mouse", "key", "text").contains(type)) {
-            toViewer(error("bad_request", "type must be mouse, key or text"));
+            toViewer(error(ErrorCode.BAD_REQUEST, "type must be mouse, key or text"));
             return;
         }
         if (!interactive) {
-            toViewer(error("read_only", "this live-view link is read-only; list the pages with a sessions.write key for an interactive link"));
+            toViewer(error(ErrorCode.READ_ONLY, "this live-view link is read-only; list the pages with a sessions.write key for an interactive link"));
             return;
         }
         String problem = switch (type) {
@@ -149,7 +150,7 @@ final class LiveViewHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
             default -> text(in);
         };
         if (problem != null) {
-            toViewer(error("bad_request", problem));
+            toViewer(error(ErrorCode.BAD_REQUEST, problem));
             return;
         }
         sessions.touch(target.sessionId());

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.ops;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.auth.ApiKeyAuth;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Response;
@@ -27,7 +28,7 @@ public final class OpsRoutes {
         router.get("/healthz", r -> Response.ok(Map.of("status", "ok")));
         router.get("/readyz", r -> {
             if (!db.ping()) {
-                throw new ApiException(503, "not_ready", "database unreachable");
+                throw new ApiException(503, ErrorCode.NOT_READY, "database unreachable");
             }
             return Response.ok(Map.of("status", "ready"));
         });

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.proxy;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.auth.LoginThrottle;
 import com.aimlib.gateway.http.Json;
 import com.aimlib.protocol.ErrorBody;
@@ -61,7 +62,7 @@ final class HttpProxyFrontHandler extends ProxyFrontHandler {
     @Override
     void handshakeExpired(ChannelHandlerContext ctx) {
         if (state != State.RELAYING && state != State.CLOSED) {
-            respond(ctx, 408, "request_timeout", "no complete request head in time", false);
+            respond(ctx, 408, ErrorCode.REQUEST_TIMEOUT.wire(), "no complete request head in time", false);
         }
     }
 
@@ -94,11 +95,11 @@ final class HttpProxyFrontHandler extends ProxyFrontHandler {
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
             if (cause instanceof TooLongHttpLineException) {
-                respond(ctx, 414, "uri_too_long", "request line longer than " + MAX_INITIAL_LINE + " bytes", false);
+                respond(ctx, 414, ErrorCode.URI_TOO_LONG.wire(), "request line longer than " + MAX_INITIAL_LINE + " bytes", false);
             } else if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
-                respond(ctx, 431, "headers_too_large", "request headers larger than " + MAX_HEADER_BYTES + " bytes", false);
+                respond(ctx, 431, ErrorCode.HEADERS_TOO_LARGE.wire(), "request headers larger than " + MAX_HEADER_BYTES + " bytes", false);
             } else {
-                respond(ctx, 400, "bad_request", "malformed HTTP request", false);
+                respond(ctx, 400, ErrorCode.BAD_REQUEST.wire(), "malformed HTTP request", false);
             }
             return;
         }
@@ -107,7 +108,7 @@ final class HttpProxyFrontHandler extends ProxyFrontHandler {
         try {
             target = tunnel ? authority(request.uri()) : absolute(request.uri());
         } catch (IllegalArgumentException e) {
-            respond(ctx, 400, "bad_request", e.getMessage(), false);
+            respond(ctx, 400, ErrorCode.BAD_REQUEST.wire(), e.getMessage(), false);
             return;
         }
         String[] credentials = basicCredentials(request.headers().get(HttpHeaderNames.PROXY_AUTHORIZATION));
@@ -281,7 +282,7 @@ final class HttpProxyFrontHandler extends ProxyFrontHandler {
 
     private void keepEarly(ChannelHandlerContext ctx, ByteBuf b) {
         if (!keepEarly(b)) {
-            respond(ctx, 413, "payload_too_large", "too many bytes before the proxy answered", false);
+            respond(ctx, 413, ErrorCode.PAYLOAD_TOO_LARGE.wire(), "too many bytes before the proxy answered", false);
         }
     }
 

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.recordings;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.auth.ApiKeyAuth;
 import com.aimlib.gateway.auth.CustomerPrincipal;
 import com.aimlib.gateway.http.ApiException;
@@ -93,7 +94,7 @@ public final class RecordingRoutes {
                 } catch (ApiException e) {
                     res = e.asResponse();
                 } catch (IOException e) {
-                    res = new ApiException(404, "not_found", "no recording file named " + name).asResponse();
+                    res = new ApiException(404, ErrorCode.NOT_FOUND, "no recording file named " + name).asResponse();
                 } catch (Exception e) {
                     log.error("recording download failed", e);
                     res = ApiException.serverError().asResponse();

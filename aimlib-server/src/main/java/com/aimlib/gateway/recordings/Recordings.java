@@ -1,5 +1,6 @@
 package com.aimlib.gateway.recordings;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.protocol.host.RecordingOrder;
 import com.aimlib.store.Database;
@@ -69,7 +70,7 @@ public final class Recordings implements AutoCloseable {
         long quota = quota(h, customerId);
         long used = usedBytes(customerId);
         if (used >= quota) {
-            throw new ApiException(409, "storage_quota_exceeded",
+            throw new ApiException(409, ErrorCode.STORAGE_QUOTA_EXCEEDED,
                     "recordings use " + used + " of this customer's " + quota + " bytes; download and delete old ones or ask for a larger quota");
         }
         Path dir = settings.dir().resolve(customerId.toString()).resolve(sessionId.toString()).toAbsolutePath();
@@ -157,7 +158,7 @@ public final class Recordings implements AutoCloseable {
         boolean own = jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM browser_sessions WHERE id = :s AND customer_id = :c")
                 .bind("s", sessionId).bind("c", customerId).mapTo(Integer.class).one()) > 0;
         if (own) {
-            throw new ApiException(404, "not_found", "this session records nothing (create it with \"recording\")");
+            throw new ApiException(404, ErrorCode.NOT_FOUND, "this session records nothing (create it with \"recording\")");
         }
         throw ApiException.shortForm(404, "session_not_found");
     }
@@ -200,17 +201,17 @@ public final class Recordings implements AutoCloseable {
         String[] parts = name.split("/", -1);
         boolean shot = parts.length == 2 && "screenshots".equals(parts[0]);
         if (!(parts.length == 1 || shot) || !NAME.matcher(parts[parts.length - 1]).matches()) {
-            throw new ApiException(404, "not_found", "no recording file named " + safe(name));
+            throw new ApiException(404, ErrorCode.NOT_FOUND, "no recording file named " + safe(name));
         }
         Path dir = shot ? r.dir().resolve("screenshots") : r.dir();
         Path p = dir.resolve(parts[parts.length - 1]).normalize();
         if (!p.startsWith(r.dir()) || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-            throw new ApiException(404, "not_found", "no recording file named " + safe(name));
+            throw new ApiException(404, ErrorCode.NOT_FOUND, "no recording file named " + safe(name));
         }
         try {
             return new FileEntry(name, kind(name), Files.size(p), p);
         } catch (NoSuchFileException e) {
-            throw new ApiException(404, "not_found", "no recording file named " + safe(name));
+            throw new ApiException(404, ErrorCode.NOT_FOUND, "no recording file named " + safe(name));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.relay;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.auth.ApiKeyAuth;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Json;
@@ -144,7 +145,7 @@ public final class CdpRelay {
         BrowserSessions.RelayTarget t = sessions.authorize(id, ApiKeyAuth.bearer(r.header("Authorization")));
         JsonNode v = fetch(t, "/json/version");
         if (!(v instanceof ObjectNode o)) {
-            throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser did not answer");
         }
         o.put("webSocketDebuggerUrl", wsBase(r) + "/cdp/" + t.sessionId());
         return Response.ok(o);
@@ -159,13 +160,13 @@ public final class CdpRelay {
     private Response rootVersion(Request r) throws IOException, InterruptedException {
         String token = ApiKeyAuth.bearer(r.header("Authorization"));
         if (token == null) {
-            throw new ApiException(401, "unauthorized", "send the session's connect token (Authorization: Bearer <connect_token>); "
+            throw new ApiException(401, ErrorCode.UNAUTHORIZED, "send the session's connect token (Authorization: Bearer <connect_token>); "
                     + "Puppeteer sends headers with browserURL from 25.5.0 on, older versions need connect({browserWSEndpoint: connect_url, headers})");
         }
         BrowserSessions.RelayTarget t = sessions.authorizeByToken(token);
         JsonNode v = fetch(t, "/json/version");
         if (!(v instanceof ObjectNode o)) {
-            throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser did not answer");
         }
         o.put("webSocketDebuggerUrl", wsBase(r) + "/cdp/" + t.sessionId());
         return Response.ok(o);
@@ -176,7 +177,7 @@ public final class CdpRelay {
         BrowserSessions.RelayTarget t = sessions.authorize(id, ApiKeyAuth.bearer(r.header("Authorization")));
         JsonNode v = fetch(t, "/json/list");
         if (!v.isArray()) {
-            throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser did not answer");
         }
         String base = wsBase(r) + "/cdp/" + t.sessionId();
         for (JsonNode n : v) {
@@ -203,7 +204,7 @@ public final class CdpRelay {
             }
             return Json.MAPPER.readTree(res.body());
         } catch (IOException e) {
-            throw new ApiException(503, "host_unavailable", "the session's browser did not answer");
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser did not answer");
         }
     }
 
@@ -221,7 +222,7 @@ public final class CdpRelay {
     /** {@code upstreamPath}: null for the browser endpoint, "" for an explicit browser target, else a page path. */
     private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req, String id, String upstreamPath) {
         if (!"websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE))) {
-            reply(ctx, req, new ApiException(400, "bad_request", "expected a WebSocket upgrade").asResponse());
+            reply(ctx, req, new ApiException(400, ErrorCode.BAD_REQUEST, "expected a WebSocket upgrade").asResponse());
             return;
         }
         if (upstreamPath != null && upstreamPath.startsWith("/devtools/page/")
@@ -241,7 +242,7 @@ public final class CdpRelay {
      */
     public void relay(ChannelHandlerContext ctx, FullHttpRequest req, Supplier<BrowserSessions.RelayTarget> authorize, String upstreamPath) {
         if (!"websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE))) {
-            reply(ctx, req, new ApiException(400, "bad_request", "expected a WebSocket upgrade").asResponse());
+            reply(ctx, req, new ApiException(400, ErrorCode.BAD_REQUEST, "expected a WebSocket upgrade").asResponse());
             return;
         }
         Channel client = ctx.channel();
@@ -366,7 +367,7 @@ public final class CdpRelay {
     }
 
     private static Response hostUnavailable() {
-        return new ApiException(503, "host_unavailable", "the session's browser did not answer").asResponse();
+        return new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser did not answer").asResponse();
     }
 
     /** Completes the upstream handshake, then the client's, then splices the two. */
@@ -416,7 +417,7 @@ public final class CdpRelay {
             WebSocketServerHandshaker server = new WebSocketServerHandshakerFactory(wsUrl, null, dc).newHandshaker(req);
             if (server == null) {
                 upstream.close();
-                reply(clientCtx, req, new ApiException(426, "upgrade_required", "unsupported WebSocket version; use 13")
+                reply(clientCtx, req, new ApiException(426, ErrorCode.UPGRADE_REQUIRED, "unsupported WebSocket version; use 13")
                         .asResponse().withHeader("Sec-WebSocket-Version", "13"));
                 return;
             }

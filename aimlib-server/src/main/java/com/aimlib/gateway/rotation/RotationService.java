@@ -189,7 +189,7 @@ public final class RotationService implements AutoCloseable {
                 .bind("d", deviceId).bind("now", Timestamp.from(now))
                 .map((rs, ctx) -> new Holder(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class))).list();
         if (active.size() != 1 || !active.get(0).customerId().equals(customerId)) {
-            throw new ApiException(409, ErrorCode.ROTATION_NOT_ALLOWED.wire(),
+            throw new ApiException(409, ErrorCode.ROTATION_NOT_ALLOWED,
                     "only the holder of the device's only active lease may rotate its IP");
         }
         return active.get(0);
@@ -199,7 +199,7 @@ public final class RotationService implements AutoCloseable {
                                 boolean interval) {
         Optional<UUID> open = Operations.open(h, deviceId);
         if (open.isPresent()) {
-            throw new ApiException(409, ErrorCode.ROTATION_IN_PROGRESS.wire(),
+            throw new ApiException(409, ErrorCode.ROTATION_IN_PROGRESS,
                     "operation " + open.get() + " is rotating this device; poll /v1/operations/" + open.get());
         }
         if (interval) {
@@ -208,14 +208,14 @@ public final class RotationService implements AutoCloseable {
                 Instant allowed = last.get().plus(settings.minInterval());
                 if (now.isBefore(allowed)) {
                     long wait = Math.max(1, (Duration.between(now, allowed).toMillis() + 999) / 1000);
-                    throw new ApiException(429, new ErrorBody(ErrorCode.ROTATION_TOO_SOON.wire(),
+                    throw new ApiException(429, new ErrorBody(ErrorCode.ROTATION_TOO_SOON,
                             "the device rotated less than " + settings.minInterval().toSeconds() + " s ago; retry in " + wait + " s"),
                             Map.of("Retry-After", Long.toString(wait)));
                 }
             }
         }
         if ("offline".equals(deviceStatus)) {
-            throw new ApiException(409, ErrorCode.DEVICE_OFFLINE.wire(), "the device's agent is not connected");
+            throw new ApiException(409, ErrorCode.DEVICE_OFFLINE, "the device's agent is not connected");
         }
         return Operations.insert(h, deviceId, holder.customerId(), holder.leaseId(), trigger, now);
     }

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.sessions;
 
+import com.aimlib.protocol.ErrorCode;
 import static com.aimlib.gateway.sessions.SessionState.IDLE;
 import static com.aimlib.gateway.sessions.SessionState.REQUESTED;
 
@@ -88,7 +89,7 @@ final class BootedAdoption {
         }
         boolean moved = !SessionStateMachine.moveWhere(h, EnumSet.of(IDLE), REQUESTED, "s.id = :sid AND s.version = :version", set, binds).isEmpty();
         if (!moved) {
-            throw new ApiException(503, "capacity_unavailable", "session changed during provisioning, retry");
+            throw new ApiException(503, ErrorCode.CAPACITY_UNAVAILABLE, "session changed during provisioning, retry");
         }
         BootOrder order = new BootOrder(id, (String) device.get("name"), resolved, cap, lease.proxyUsername(),
                 sessions.box().open(lease.proxyPasswordEnc()), req.startUrl(), sessions.claimRecording(h, customerId, id, req));

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.sessions;
 
+import com.aimlib.protocol.ErrorCode;
 import static com.aimlib.gateway.sessions.SessionState.*;
 
 import com.aimlib.gateway.http.ApiException;
@@ -152,7 +153,7 @@ public final class BrowserSessions implements GatewayLink {
             return null;
         }
         if (recordings == null) {
-            throw new ApiException(503, "capacity_unavailable", "this gateway keeps no recordings");
+            throw new ApiException(503, ErrorCode.CAPACITY_UNAVAILABLE, "this gateway keeps no recordings");
         }
         return recordings.claim(h, customerId, sessionId, req.recording());
     }
@@ -193,7 +194,7 @@ public final class BrowserSessions implements GatewayLink {
         Claimed c = jdbi.inTransaction(h -> claim(h, customerId, deviceId, req, extras, now));
         boolean moved = jdbi.withHandle(h -> SessionStateMachine.move(h, c.sessionId(), EnumSet.of(REQUESTED), PROVISIONING));
         if (!moved) {
-            throw new ApiException(503, "capacity_unavailable", "session changed during provisioning, retry");
+            throw new ApiException(503, ErrorCode.CAPACITY_UNAVAILABLE, "session changed during provisioning, retry");
         }
         HostLink link = hosts.get(c.hostId());
         if (link != null) {
@@ -224,7 +225,7 @@ public final class BrowserSessions implements GatewayLink {
         h.createQuery("SELECT id FROM customers WHERE id = :c FOR UPDATE").bind("c", customerId).mapTo(UUID.class).one();
         int customerCap = h.createQuery("SELECT max_browser_sessions FROM customers WHERE id = :c").bind("c", customerId).mapTo(Integer.class).one();
         LeaseRow lease = activeLease(h, customerId, deviceId, now)
-                .orElseThrow(() -> new ApiException(403, "lease_inactive", "no active lease with a proxy on this device"));
+                .orElseThrow(() -> new ApiException(403, ErrorCode.LEASE_INACTIVE, "no active lease with a proxy on this device"));
 
         long cap = settings.sessionDataCapBytes();
         Long monthly = (Long) device.get("monthly_cap_bytes");
@@ -236,7 +237,7 @@ public final class BrowserSessions implements GatewayLink {
                     .mapTo(Long.class).one();
             long headroom = monthly - used;
             if (headroom <= 0) {
-                throw new ApiException(409, "data_cap_exceeded", "device monthly cellular cap reached");
+                throw new ApiException(409, ErrorCode.DATA_CAP_EXCEEDED, "device monthly cellular cap reached");
             }
             cap = Math.min(cap, headroom);
         }
@@ -250,12 +251,12 @@ public final class BrowserSessions implements GatewayLink {
         int deviceLive = h.createQuery("SELECT count(*) FROM browser_sessions WHERE device_id = :d AND host_id IS NOT NULL AND status IN " + LIVE_SQL)
                 .bind("d", deviceId).mapTo(Integer.class).one();
         if (deviceLive >= (Integer) device.get("max_browser_sessions")) {
-            throw new ApiException(429, "capacity_unavailable", "device session cap reached");
+            throw new ApiException(429, ErrorCode.CAPACITY_UNAVAILABLE, "device session cap reached");
         }
         int customerLive = h.createQuery("SELECT count(*) FROM browser_sessions WHERE customer_id = :c AND host_id IS NOT NULL AND status IN " + LIVE_SQL)
                 .bind("c", customerId).mapTo(Integer.class).one();
         if (customerLive >= customerCap) {
-            throw new ApiException(429, "capacity_unavailable", "customer session cap reached");
+            throw new ApiException(429, ErrorCode.CAPACITY_UNAVAILABLE, "customer session cap reached");
         }
         String region = (String) device.get("region");
         UUID hostId = h.createQuery("""
@@ -268,10 +269,10 @@ public final class BrowserSessions implements GatewayLink {
                         FOR UPDATE OF h""")
                 .bind("region", region).bind("fresh", now.minus(settings.heartbeatTimeout()))
                 .mapTo(UUID.class).list().stream().findFirst()
-                .orElseThrow(() -> new ApiException(503, "capacity_unavailable", "no browser host capacity in region"));
+                .orElseThrow(() -> new ApiException(503, ErrorCode.CAPACITY_UNAVAILABLE, "no browser host capacity in region"));
 
         if (!extras.isEmpty() && (hosts.get(hostId) == null || !hosts.get(hostId).savesState())) {
-            throw new ApiException(503, "host_unavailable", "the region's browser host cannot restore contexts or load extensions");
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the region's browser host cannot restore contexts or load extensions");
         }
         // A saved context keeps the profile it was saved with: the site sees the same phone again.
         ObjectNode resolved = extras.profile() != null ? extras.profile().deepCopy()
@@ -307,7 +308,7 @@ public final class BrowserSessions implements GatewayLink {
             boolean adopted = !SessionStateMachine.moveWhere(h, EnumSet.of(IDLE), REQUESTED,
                     "s.id = :sid AND s.host_id IS NULL AND s.version = :version", set, withId(binds, sessionId)).isEmpty();
             if (!adopted) {
-                throw new ApiException(503, "capacity_unavailable", "session changed during provisioning, retry");
+                throw new ApiException(503, ErrorCode.CAPACITY_UNAVAILABLE, "session changed during provisioning, retry");
             }
         } else {
             sessionId = UUID.randomUUID();
@@ -528,24 +529,24 @@ public final class BrowserSessions implements GatewayLink {
                 .bind("id", sid).bind("now", Timestamp.from(now)).mapToMap().findOne()).orElseThrow(BrowserSessions::notFound);
         access.check((byte[]) row.get("connect_token_hash"), (UUID) row.get("customer_id"));
         if (!Boolean.TRUE.equals(row.get("lease_ok"))) {
-            throw new ApiException(403, "lease_inactive", "no active lease with a proxy on this device");
+            throw new ApiException(403, ErrorCode.LEASE_INACTIVE, "no active lease with a proxy on this device");
         }
         SessionState state = SessionState.of((String) row.get("status"));
         if (state == REQUESTED || state == PROVISIONING) {
             throw provisioning();
         }
         if (!CONNECTABLE.contains(state)) {
-            throw new ApiException(410, "session_expired", "session is " + state.wire());
+            throw new ApiException(410, ErrorCode.SESSION_EXPIRED, "session is " + state.wire());
         }
         Timestamp expires = (Timestamp) row.get("expires_at");
         if (expires != null && !expires.toInstant().isAfter(now)) {
-            throw new ApiException(403, "session_expired", "session TTL has passed");
+            throw new ApiException(403, ErrorCode.SESSION_EXPIRED, "session TTL has passed");
         }
         Integer port = (Integer) row.get("cdp_port");
         Timestamp beat = (Timestamp) row.get("last_heartbeat_at");
         if (port == null || row.get("address") == null || !"up".equals(row.get("host_status"))
                 || beat == null || beat.toInstant().isBefore(now.minus(settings.heartbeatTimeout()))) {
-            throw new ApiException(503, "host_unavailable", "the session's browser host is not reachable");
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser host is not reachable");
         }
         return new RelayTarget(sid, (String) row.get("address"), port, (String) row.get("cdp_path"), (String) row.get("downloads_dir"),
                 (UUID) row.get("lease_id"), (UUID) row.get("customer_id"), (String) row.get("resolved"));

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.sessions;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Json;
 import com.aimlib.protocol.identity.DeviceCatalogue;
@@ -63,7 +64,7 @@ public final class Profiles {
     }
 
     static ApiException invalid(String message) {
-        return new ApiException(400, "profile_invalid", message);
+        return new ApiException(400, ErrorCode.PROFILE_INVALID, message);
     }
 
 }

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.sessions;
 
+import com.aimlib.protocol.ErrorCode;
 import static com.aimlib.gateway.sessions.SessionState.*;
 
 import com.aimlib.gateway.http.ApiException;
@@ -110,7 +111,7 @@ public final class SessionContexts {
                 .bind("id", sessionId).bind("c", customerId).mapToMap().findOne()).orElseThrow(BrowserSessions::notFound);
         SessionState state = SessionState.of((String) row.get("status"));
         if (!CONNECTABLE.contains(state) || row.get("host_id") == null) {
-            throw new ApiException(409, "conflict", "the session is " + state.wire() + "; only a running session can be saved");
+            throw new ApiException(409, ErrorCode.CONFLICT, "the session is " + state.wire() + "; only a running session can be saved");
         }
         HostLink link = link((UUID) row.get("host_id"));
         byte[] state_;
@@ -119,7 +120,7 @@ public final class SessionContexts {
         } catch (SavedState.TooLarge e) {
             throw tooLarge("nothing was saved; the session goes on");
         } catch (IOException e) {
-            throw new ApiException(503, "host_unavailable", "the session's browser could not be read");
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser could not be read");
         }
         return store(customerId, sessionId, (String) row.get("resolved"), (UUID) row.get("context_id"), req, state_);
     }
@@ -136,7 +137,7 @@ public final class SessionContexts {
                 .bind("c", customerId).bind("d", deviceId).mapToMap().findOne()).orElse(null);
         if (row == null) {
             sessions.stop(customerId, deviceId); // 404 when there is nothing at all; a booting session just stops
-            throw new ApiException(409, "conflict", "the session was not running yet; it is stopping and nothing was saved");
+            throw new ApiException(409, ErrorCode.CONFLICT, "the session was not running yet; it is stopping and nothing was saved");
         }
         UUID sessionId = (UUID) row.get("id");
         UUID hostId = (UUID) row.get("host_id");
@@ -156,7 +157,7 @@ public final class SessionContexts {
             link.stop(sessionId);
             stopRest(customerId, deviceId);
             log.warn("context save at stop failed session={} cause={}", sessionId, e.toString());
-            throw new ApiException(503, "host_unavailable", "the session's browser could not be saved; it was stopped");
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser could not be saved; it was stopped");
         }
         ContextBody saved = store(customerId, sessionId, (String) row.get("resolved"), (UUID) row.get("context_id"), req, state);
         stopRest(customerId, deviceId);
@@ -175,7 +176,7 @@ public final class SessionContexts {
     private HostLink link(UUID hostId) {
         HostLink link = sessions.host(hostId);
         if (link == null || !link.savesState()) {
-            throw new ApiException(503, "host_unavailable", "the session's browser host cannot save contexts");
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser host cannot save contexts");
         }
         return link;
     }
@@ -220,11 +221,11 @@ public final class SessionContexts {
     }
 
     private ApiException tooLarge(String what) {
-        return new ApiException(413, "context_too_large", "the saved context exceeds " + maxBytes + " bytes; " + what);
+        return new ApiException(413, ErrorCode.CONTEXT_TOO_LARGE, "the saved context exceeds " + maxBytes + " bytes; " + what);
     }
 
     static ApiException notFound() {
-        return new ApiException(404, "not_found", "context not found");
+        return new ApiException(404, ErrorCode.NOT_FOUND, "context not found");
     }
 
     private static ContextBody body(ResultSet rs) throws SQLException {

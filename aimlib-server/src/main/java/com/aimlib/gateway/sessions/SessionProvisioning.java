@@ -1,5 +1,6 @@
 package com.aimlib.gateway.sessions;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Response;
 import com.aimlib.protocol.ErrorBody;
@@ -9,7 +10,7 @@ import java.util.Map;
 /** The relay's 425: the envelope plus {@code "retry_after": "5"}, and a {@code Retry-After: 5} header. */
 public final class SessionProvisioning extends ApiException {
     public SessionProvisioning() {
-        super(425, new ErrorBody("session_provisioning", "session is still provisioning"), Map.of("Retry-After", "5"));
+        super(425, new ErrorBody(ErrorCode.SESSION_PROVISIONING, "session is still provisioning"), Map.of("Retry-After", "5"));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package com.aimlib.gateway.sessions;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.auth.ApiKeyAuth;
 import com.aimlib.gateway.auth.CustomerPrincipal;
 import com.aimlib.gateway.http.ApiException;
@@ -70,19 +71,19 @@ public final class SessionRoutes {
             return Json.MAPPER.createObjectNode();
         }
         if (!StrictUtf8.isValid(r.body())) {
-            throw new ApiException(400, "profile_invalid", "request body is not valid UTF-8");
+            throw new ApiException(400, ErrorCode.PROFILE_INVALID, "request body is not valid UTF-8");
         }
         JsonNode node;
         try {
             node = Json.MAPPER.readTree(r.body());
         } catch (IOException e) {
-            throw new ApiException(400, "profile_invalid", "request body is not valid JSON");
+            throw new ApiException(400, ErrorCode.PROFILE_INVALID, "request body is not valid JSON");
         }
         if (node == null || node.isMissingNode() || node.isNull()) {
             return Json.MAPPER.createObjectNode();
         }
         if (!node.isObject()) {
-            throw new ApiException(400, "profile_invalid", "request body must be a JSON object");
+            throw new ApiException(400, ErrorCode.PROFILE_INVALID, "request body must be a JSON object");
         }
         return node;
     }

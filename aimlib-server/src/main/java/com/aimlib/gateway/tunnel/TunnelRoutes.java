@@ -1,5 +1,6 @@
 package com.aimlib.gateway.tunnel;
 
+import com.aimlib.protocol.ErrorCode;
 import com.aimlib.gateway.auth.ApiKeyAuth;
 import com.aimlib.gateway.http.ApiException;
 import com.aimlib.gateway.http.Response;
@@ -47,16 +48,16 @@ public final class TunnelRoutes {
             OperationBody op = rotations.requestAsOperator(id);
             op = rotations.await(op.operationId(), null, ROTATE_TIMEOUT);
             if (!op.finished()) {
-                throw new ApiException(504, "rotation_timeout", "the egress IP did not change in time");
+                throw new ApiException(504, ErrorCode.ROTATION_TIMEOUT, "the egress IP did not change in time");
             }
             if (!"succeeded".equals(op.status())) {
                 String reason = op.reason() == null ? "" : op.reason();
                 throw switch (reason) {
-                    case "device_offline" -> new ApiException(409, "device_offline", "the device's agent is not connected");
-                    case "rotation_in_progress" -> new ApiException(409, "rotation_in_progress", "the device is already rotating");
+                    case "device_offline" -> new ApiException(409, ErrorCode.DEVICE_OFFLINE, "the device's agent is not connected");
+                    case "rotation_in_progress" -> new ApiException(409, ErrorCode.ROTATION_IN_PROGRESS, "the device is already rotating");
                     case "ip_unchanged", "network_not_back", "agent_no_answer" ->
-                            new ApiException(504, "rotation_timeout", "the egress IP did not change in time");
-                    default -> new ApiException(502, "rotation_failed", "the agent could not rotate the device");
+                            new ApiException(504, ErrorCode.ROTATION_TIMEOUT, "the egress IP did not change in time");
+                    default -> new ApiException(502, ErrorCode.ROTATION_FAILED, "the agent could not rotate the device");
                 };
             }
             Map<String, Object> body = new LinkedHashMap<>();
