@@ -117,10 +117,12 @@ public final class AgentStore {
                                 VALUES (:id, :ip, :source, CAST(:op AS uuid))""")
                         .bind("id", deviceId).bind("ip", egressIp).bind("source", operationId == null ? "observed" : "rotation")
                         .bind("op", operationId).execute();
-                // A live browser goes out through the device, so its egress IP is the device's new one.
+                // A live browser goes out through the device, so its egress IP is the device's new one (a pre-bound row
+                // that never started has no browser and no egress IP).
                 h.createUpdate("""
                                 UPDATE browser_sessions SET egress_ip = :ip
-                                WHERE device_id = :id AND status IN ('ready', 'active', 'idle') AND egress_ip IS DISTINCT FROM :ip""")
+                                WHERE device_id = :id AND status IN ('ready', 'active', 'idle') AND started_at IS NOT NULL
+                                  AND egress_ip IS DISTINCT FROM :ip""")
                         .bind("id", deviceId).bind("ip", egressIp).execute();
             } else if (egressIp != null) {
                 h.createUpdate("""
