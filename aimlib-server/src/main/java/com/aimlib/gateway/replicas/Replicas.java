@@ -166,13 +166,28 @@ public final class Replicas implements AutoCloseable {
         });
     }
 
-    /** Deletes {@code replicas} and re-derives the devices and sessions they had claimed. */
+    /**
+     * Deletes {@code replicas} and re-derives the devices and sessions they had claimed. Locks rows in the order the
+     * presence writers do (device or session row first, then presence rows), so a replica closing while its own
+     * channels still report does not deadlock with itself.
+     */
     private void forget(Handle h, List<UUID> replicas) {
         UUID[] ids = replicas.toArray(UUID[]::new);
-        List<UUID> devices = h.createQuery("SELECT DISTINCT device_id FROM device_tunnel_presence WHERE replica_id = ANY(:r) ORDER BY device_id")
-                .bind("r", ids).mapTo(UUID.class).list();
-        List<UUID> sessions = h.createQuery("SELECT DISTINCT session_id FROM relay_presence WHERE replica_id = ANY(:r) ORDER BY session_id")
-                .bind("r", ids).mapTo(UUID.class).list();
+        java.util.SortedSet<UUID> devices = new java.util.TreeSet<>(h.createQuery(
+                        "SELECT DISTINCT device_id FROM device_tunnel_presence WHERE replica_id = ANY(:r)")
+                .bind("r", ids).mapTo(UUID.class).list());
+        java.util.SortedSet<UUID> sessions = new java.util.TreeSet<>(h.createQuery(
+                        "SELECT DISTINCT session_id FROM relay_presence WHERE replica_id = ANY(:r)")
+                .bind("r", ids).mapTo(UUID.class).list());
+        h.createQuery("SELECT id FROM devices WHERE id = ANY(:d) ORDER BY id FOR UPDATE")
+                .bind("d", devices.toArray(UUID[]::new)).mapTo(UUID.class).list();
+        h.createQuery("SELECT id FROM browser_sessions WHERE id = ANY(:s) ORDER BY id FOR UPDATE")
+                .bind("s", sessions.toArray(UUID[]::new)).mapTo(UUID.class).list();
+        // A claim written since the look-up above is deleted here too, and re-derived with the others.
+        devices.addAll(h.createQuery("DELETE FROM device_tunnel_presence WHERE replica_id = ANY(:r) RETURNING device_id")
+                .bind("r", ids).mapTo(UUID.class).list());
+        sessions.addAll(h.createQuery("DELETE FROM relay_presence WHERE replica_id = ANY(:r) RETURNING session_id")
+                .bind("r", ids).mapTo(UUID.class).list());
         h.createUpdate("DELETE FROM gateway_replicas WHERE id = ANY(:r)").bind("r", ids).execute();
         for (UUID d : devices) {
             TunnelPresence.derive(h, d, expirySeconds());
