@@ -41,19 +41,8 @@ public final class HostCommand implements Callable<Integer> {
             required = true)
     URI upstream;
 
-    @Option(names = "--warm-browsers", description = "Warm pool floor: browsers with the region's default profile always launched ahead "
-            + "of demand, each used by one session only (default ${DEFAULT-VALUE})",
-            defaultValue = "1")
-    int warmBrowsers;
-
-    @Option(names = "--warm-browsers-max", description = "Warm pool ceiling: the pool grows with the recent create rate "
-            + "(rate x launch time, per launch setting) up to this many (default ${DEFAULT-VALUE}; equal to --warm-browsers: a fixed pool)",
-            defaultValue = "6")
-    int warmBrowsersMax;
-
-    @Option(names = "--browser-memory-mb", description = "Memory budget of this host's browsers, live and warm (PSS); "
-            + "the pool never grows past it (default 0: half of the machine's memory)", defaultValue = "0")
-    long browserMemoryMb;
+    @picocli.CommandLine.Mixin
+    WarmPoolOptions pool;
 
     @Option(names = "--egress-probe-url", description = "What-is-my-IP URL each new browser loads through its device")
     String probeUrl;
@@ -81,11 +70,11 @@ public final class HostCommand implements Callable<Integer> {
         BrowserSessions link = new BrowserSessions(db, box, Clock.systemUTC(), BrowserSettings.defaults(), false, 5, () -> "", null);
         HostSettings settings = HostSettings.defaults(name, region, new InetSocketAddress(upstream.getHost(), upstream.getPort()))
                 .withUpstream(upstream.getScheme(), new InetSocketAddress(upstream.getHost(), upstream.getPort()))
-                .withCapacity(capacity).withChromium(chromium).withProbeUrl(probeUrl).withWarmPool(warmBrowsers);
+                .withCapacity(capacity).withChromium(chromium).withProbeUrl(probeUrl).withWarmPool(pool.floor());
         if (workDir != null) {
             settings = settings.withWorkDir(workDir);
         }
-        BrowserHost host = lifetime.own(BrowserHost.start(settings, WarmPoolSettings.of(warmBrowsers, warmBrowsersMax, browserMemoryMb), link));
+        BrowserHost host = lifetime.own(BrowserHost.start(settings, pool.settings(), link));
         lifetime.own(new HostOrders(db, box, host, 100));
         System.out.println("aimlib host " + name + " is up: region=" + region + " capacity=" + capacity);
         lifetime.awaitStop();

@@ -40,19 +40,8 @@ public final class StandaloneCommand implements Callable<Integer> {
             defaultValue = "8")
     int browserCapacity;
 
-    @Option(names = "--warm-browsers", description = "Warm pool floor: browsers with the region's default profile always launched ahead "
-            + "of demand, each used by one session only (default ${DEFAULT-VALUE})",
-            defaultValue = "1")
-    int warmBrowsers;
-
-    @Option(names = "--warm-browsers-max", description = "Warm pool ceiling: the pool grows with the recent create rate "
-            + "(rate x launch time, per launch setting) up to this many (default ${DEFAULT-VALUE}; equal to --warm-browsers: a fixed pool)",
-            defaultValue = "6")
-    int warmBrowsersMax;
-
-    @Option(names = "--browser-memory-mb", description = "Memory budget of this host's browsers, live and warm (PSS); "
-            + "the pool never grows past it (default 0: half of the machine's memory)", defaultValue = "0")
-    long browserMemoryMb;
+    @picocli.CommandLine.Mixin
+    com.aimlib.host.WarmPoolOptions pool;
 
     @Option(names = "--egress-probe-url", description = "What-is-my-IP URL the demo agent and each new browser load through "
             + "the device to learn its egress IP (default: the demo origin's /ip)")
@@ -90,11 +79,11 @@ public final class StandaloneCommand implements Callable<Integer> {
         // The browser host runs in process, its bridges chained to this gateway's own SOCKS5 proxy front.
         lifetime.own(BrowserHost.start(HostSettings.defaults("standalone", gateway.config().region(),
                         new InetSocketAddress(gateway.config().bindHost(), gateway.socksPort()))
-                .withChromium(chromium).withCapacity(browserCapacity).withProbeUrl(probeUrl).withWarmPool(warmBrowsers)
+                .withChromium(chromium).withCapacity(browserCapacity).withProbeUrl(probeUrl).withWarmPool(pool.floor())
                 // Under the data dir, not a shared temp dir: the host kills any browser in its work dir that it
                 // does not own, so two instances on one machine must never share one.
                 .withWorkDir(database.dataDir().resolve("browsers")),
-                com.aimlib.host.WarmPoolSettings.of(warmBrowsers, warmBrowsersMax, browserMemoryMb), gateway.sessions()));
+                pool.settings(), gateway.sessions()));
         StandaloneSetup setup = new StandaloneSetup(db, gateway.secrets(), System.out);
         try {
             setup.ensureOperatorKey(gatewayOptions.operatorKey(), demo);
