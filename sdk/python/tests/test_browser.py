@@ -125,7 +125,9 @@ async def test_async_context_manager_profile_dataclass_and_duration_strings(serv
 async def test_timeout_and_session_provisioning(server):
     async with Aimlib(api_key=server.api_key, base_url=server.base_url) as ai:
         device = (await ai.devices.list())[0]
-        session = await device.browser(ttl=120)
+        # A time zone no other test uses is a launch setting of its own: nothing warm can serve it, so the session
+        # boots cold and cannot be ready within a millisecond (a warm-pool hit can be ready at the create).
+        session = await device.browser(ttl=120, profile={"timezone": "Pacific/Chatham"})
         try:
             with pytest.raises(SessionTimeout):
                 await session.wait_until_ready(timeout=0.001)
