@@ -220,12 +220,8 @@ public final class Gateway implements AutoCloseable {
                 config.clock(), authority, config.publicUrl());
         live.register(router, auth);
         // Relay and live-view connections end within a second of a lease end or suspension made through another replica.
-        relayAccessPoll = com.aimlib.gateway.relay.AccessPoll.start(db.jdbi(), config.clock(), () -> {
-            java.util.Set<UUID> open = new java.util.HashSet<>(cdpRelay.openLeases());
-            open.addAll(live.openLeases());
-            return open;
-        }, lease -> {
-            int closed = cdpRelay.closeLease(lease) + live.closeLease(lease);
+        relayAccessPoll = com.aimlib.gateway.relay.AccessPoll.start(db.jdbi(), config.clock(), cdpRelay::openLeases, lease -> {
+            int closed = cdpRelay.closeLease(lease);
             if (closed > 0) {
                 log.info("lease no longer usable; relay connections closed lease={} closed={}", lease, closed);
             }
@@ -301,7 +297,6 @@ public final class Gateway implements AutoCloseable {
     private void leaseEnded(UUID leaseId) {
         proxy.leaseEnded(leaseId);
         cdpRelay.closeLease(leaseId);
-        live.closeLease(leaseId);
         try {
             sessions.leaseEnded(leaseId);
         } catch (RuntimeException e) {
@@ -316,7 +311,7 @@ public final class Gateway implements AutoCloseable {
             public void customerStatusChanged(UUID customerId) {
                 proxy.customerStatusChanged(customerId);
                 if (accounts.customer(customerId).map(c -> !"active".equals(c.status())).orElse(false)) {
-                    int closed = cdpRelay.closeCustomer(customerId) + live.closeCustomer(customerId);
+                    int closed = cdpRelay.closeCustomer(customerId);
                     log.info("customer suspended; relay connections closed customer={} closed={}", customerId, closed);
                 }
             }

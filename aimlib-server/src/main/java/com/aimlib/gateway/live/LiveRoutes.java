@@ -81,12 +81,14 @@ public final class LiveRoutes {
     private final Supplier<String> publicAuthority;
     private final String publicUrl;
     private final String page;
-    private final com.aimlib.gateway.relay.AccessChannels open = new com.aimlib.gateway.relay.AccessChannels();
+    /** The relay's index: a lease end or suspension closes viewers with the relay's own connections. */
+    private final com.aimlib.gateway.relay.AccessChannels open;
 
     public LiveRoutes(BrowserSessions sessions, CdpRelay relay, LiveLinks links, ExecutorService blocking, Clock clock,
                       Supplier<String> publicAuthority, String publicUrl) {
         this.sessions = sessions;
         this.relay = relay;
+        this.open = relay.accessChannels();
         this.links = links;
         this.blocking = blocking;
         this.clock = clock;
@@ -309,21 +311,6 @@ public final class LiveRoutes {
     private static String first(QueryStringDecoder q, String name) {
         List<String> v = q.parameters().get(name);
         return v == null || v.isEmpty() ? null : v.get(0);
-    }
-
-    // ---- lease end and suspension close live views too ----
-
-    /** The leases this process has an open connection of. */
-    public java.util.Set<UUID> openLeases() {
-        return open.leases();
-    }
-
-    public int closeLease(UUID leaseId) {
-        return open.closeLease(leaseId);
-    }
-
-    public int closeCustomer(UUID customerId) {
-        return open.closeCustomer(customerId);
     }
 
     /** Writes a JSON error on the event loop and closes; releases the request. */

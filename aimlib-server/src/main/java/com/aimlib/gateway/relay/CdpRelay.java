@@ -123,17 +123,25 @@ public final class CdpRelay {
         this.clientIdentity = on;
     }
 
-    /** Closes every open relay connection of the lease (lease end); new ones are refused by {@code authorize}. */
-    /** The leases this process has an open connection of. */
+    /**
+     * The index of this process's open client connections to sessions' browsers by lease and customer: the relay's
+     * and the live view's (which tracks its viewers here too), so one call closes both.
+     */
+    public AccessChannels accessChannels() {
+        return open;
+    }
+
+    /** The leases this process has an open relay or live-view connection of. */
     public java.util.Set<UUID> openLeases() {
         return open.leases();
     }
 
+    /** Closes every open relay and live-view connection of the lease (lease end); new ones are refused by {@code authorize}. */
     public int closeLease(UUID leaseId) {
         return open.closeLease(leaseId);
     }
 
-    /** Closes every open relay connection of the customer (suspension); new ones are refused by {@code authorize}. */
+    /** Closes every open relay and live-view connection of the customer (suspension); new ones are refused by {@code authorize}. */
     public int closeCustomer(UUID customerId) {
         return open.closeCustomer(customerId);
     }
