@@ -668,6 +668,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             phases.mark(StartPhases.BRIDGE_EGRESS);
             CdpClient pre = w.cdp;
             w.cdp = null;
+            if (readyFirst()) {
+                readyThenIdentity(order, r, w.port, w.path, resolved, phases, pre, t0, w.dir, poolHit);
+                return;
+            }
             r.identity = applyIdentity(id, w.port, w.path, resolved, phases, pre);
             sessionSetup(order, r, w.port, w.path, phases);
             if (r.stopping) {
@@ -687,6 +691,62 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                 teardown(id, false);
             }
         }
+    }
+
+    private volatile Duration pauseBeforeIdentity = Duration.ZERO;
+
+    /**
+     * Tests only: waits this long after ready before applying a session's identity, so that a test can show that the
+     * relay holds a client until the identity is in effect however long that takes.
+     */
+    public void pauseBeforeIdentity(Duration d) {
+        pauseBeforeIdentity = d;
+    }
+
+    /** Whether sessions are reported ready before their identity is in effect (the gateway's relay holds clients until it is). */
+    private boolean readyFirst() {
+        return settings.identity() && gateway.holdsClientsUntilIdentity();
+    }
+
+    /**
+     * The end of a start when the gateway holds relay clients until the identity is in effect (issue 10): ready is
+     * reported as soon as the browser is this session's, and the host's first CDP connection, the identity on the
+     * existing tab and the session's own setup (start URL, recorder) run while the customer's client connects; then
+     * {@code identityApplied} lets the held clients on. Nothing of a client reaches the browser before that, so what a
+     * page observes is unchanged; what changes is that the customer's poll and connect overlap this work.
+     */
+    private void readyThenIdentity(BootOrder order, Running r, int port, String path, ObjectNode resolved, StartPhases.Clock phases,
+                                   CdpClient opened, long t0, Path dir, boolean poolHit) throws IOException, InterruptedException {
+        UUID id = order.sessionId();
+        if (r.stopping) {
+            if (opened != null) {
+                opened.close();
+            }
+            return;
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        r.port = port;
+        r.path = path;
+        StartPhases before = phases.done();
+        gateway.ready(id, port, path, null, resolved, ms, downloads(dir).toString(), before, true);
+        StartPhases.Clock after = new StartPhases.Clock(poolHit, System.nanoTime());
+        if (!pauseBeforeIdentity.isZero()) {
+            Thread.sleep(pauseBeforeIdentity);
+        }
+        TargetIdentity identity = applyIdentity(id, port, path, resolved, after, opened);
+        r.identity = identity;
+        if (r.stopping) {
+            identity.close(); // the teardown ran while it was applied and found nothing to close
+            return;
+        }
+        sessionSetup(order, r, port, path, after);
+        if (r.stopping) {
+            return;
+        }
+        StartPhases applied = after.done();
+        gateway.identityApplied(id, applied);
+        log.info("browser boot session={} warm={} boot_ms={} phases_ms={} after_ready_ms={}", id, poolHit, ms, millis(before), millis(applied));
+        verifyEgressLater(r);
     }
 
     /**
@@ -1036,6 +1096,10 @@ public final class BrowserHost implements HostLink, AutoCloseable {
                     first.close();
                     throw e;
                 }
+            }
+            if (readyFirst()) {
+                readyThenIdentity(order, r, port, path, resolved, phases, first, t0, r.dir, false);
+                return;
             }
             r.identity = applyIdentity(id, port, path, resolved, phases, first);
             sessionSetup(order, r, port, path, phases);

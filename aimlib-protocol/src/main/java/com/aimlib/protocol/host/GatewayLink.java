@@ -30,6 +30,33 @@ public interface GatewayLink {
     }
 
     /**
+     * Whether this gateway holds every relay client of a session until {@link #identityApplied} (issue 10): then the host
+     * reports ready as soon as the browser answers and applies the identity while the customer's client connects, and
+     * nothing of a client reaches the browser before the identity is in effect. A link that does not hold answers
+     * false and the host applies the identity before ready.
+     */
+    default boolean holdsClientsUntilIdentity() {
+        return false;
+    }
+
+    /**
+     * {@link #ready} with {@code identityPending}: the identity is still being applied (only when
+     * {@link #holdsClientsUntilIdentity()}); {@link #identityApplied} or {@link #failed} follows.
+     */
+    default void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long bootMillis,
+                       String downloadsDir, StartPhases phases, boolean identityPending) {
+        ready(sessionId, cdpPort, cdpPath, egressIp, resolvedProfile, bootMillis, downloadsDir, phases);
+    }
+
+    /**
+     * The identity is in effect on every target of the session's browser (after a ready with {@code identityPending}):
+     * the held relay clients go on. {@code phases}: where that work went after ready ({@code first_cdp},
+     * {@code identity}, {@code session_setup}).
+     */
+    default void identityApplied(UUID sessionId, StartPhases phases) {
+    }
+
+    /**
      * The egress IP the host saw through the session's own bridge after ready (off the start's critical path);
      * {@code null} when the check failed.
      */

@@ -72,6 +72,8 @@ final class LiveViewHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
         blocking.execute(() -> {
             URI uri = URI.create("ws://" + target.hostAddress() + ":" + target.cdpPort() + "/devtools/page/" + tab);
             try {
+                // A viewer, like any relay client, reaches the tab only once the session's identity is in effect (issue 10).
+                sessions.awaitIdentity(target.sessionId(), Duration.ofSeconds(15));
                 WebSocket ws = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5)).buildAsync(uri, new Upstream()).join();
                 upstream = ws;
                 if (closed) {
@@ -80,7 +82,7 @@ final class LiveViewHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
                 }
                 send("Page.startScreencast", START);
                 toViewer(Json.MAPPER.createObjectNode().put("type", "hello").put("interactive", interactive).put("tab", tab));
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | InterruptedException e) {
                 log.info("live view: tab not reachable session={} cause={}", target.sessionId(), e.toString());
                 toViewer(error(ErrorCode.TAB_NOT_FOUND, "the tab is closed or the browser is not reachable"));
                 ch.writeAndFlush(new CloseWebSocketFrame(1011, "tab not reachable")).addListener(ChannelFutureListener.CLOSE);

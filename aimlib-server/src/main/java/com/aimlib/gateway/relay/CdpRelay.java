@@ -99,6 +99,9 @@ public final class CdpRelay {
         boolean closed;
     }
 
+    /** How long a client is held for a session whose host still applies the identity (it takes tens of milliseconds). */
+    private static final Duration IDENTITY_WAIT = Duration.ofSeconds(15);
+
     public CdpRelay(BrowserSessions sessions, ExecutorService blocking, Supplier<String> publicAuthority, String publicWsBase) {
         this.sessions = sessions;
         this.blocking = blocking;
@@ -260,6 +263,8 @@ public final class CdpRelay {
             TabCounter counter;
             try {
                 t = authorize.get();
+                // Nothing of a client reaches the browser before the session's identity is in effect (issue 10).
+                sessions.awaitIdentity(t.sessionId(), IDENTITY_WAIT);
                 counter = acquireTabs(t, client);
             } catch (IOException e) {
                 log.warn("relay tab counter failed cause={}", e.toString());

@@ -1,6 +1,7 @@
 package com.aimlib.gateway.sessions;
 
 import com.aimlib.protocol.ErrorCode;
+import java.time.Duration;
 import static com.aimlib.gateway.sessions.SessionState.*;
 
 import com.aimlib.gateway.http.ApiException;
@@ -71,6 +72,8 @@ public final class BrowserSessions implements GatewayLink {
     private volatile com.aimlib.gateway.recordings.Recordings recordings;
     /** Sessions handed to an in-process host, until ready: when their POST began and their boot order left. */
     private final Map<UUID, StartMark> starts = new ConcurrentHashMap<>();
+    /** Sessions reported ready whose identity this process's host is still applying (issue 10): relay clients wait on these. */
+    private final Map<UUID, java.util.concurrent.CompletableFuture<Void>> identityPending = new ConcurrentHashMap<>();
     private volatile StartMeters startMeters = new StartMeters(io.micrometer.core.instrument.Metrics.globalRegistry);
 
     private record StartMark(long postNanos, long dispatchedNanos, String region) {
@@ -732,12 +735,33 @@ public final class BrowserSessions implements GatewayLink {
     @Override
     public void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long boot, String downloadsDir,
                       com.aimlib.protocol.host.StartPhases phases) {
+        ready(sessionId, cdpPort, cdpPath, egressIp, resolvedProfile, boot, downloadsDir, phases, false);
+    }
+
+    /** This gateway's relay holds clients until the identity is in effect ({@link #awaitIdentity}): hosts may report ready first. */
+    @Override
+    public boolean holdsClientsUntilIdentity() {
+        return true;
+    }
+
+    @Override
+    public void ready(UUID sessionId, int cdpPort, String cdpPath, String egressIp, ObjectNode resolvedProfile, long boot, String downloadsDir,
+                      com.aimlib.protocol.host.StartPhases phases, boolean pending) {
         long reportNanos = System.nanoTime();
         Instant now = clock.instant();
+        if (pending) {
+            // Before the row says ready: a client of this replica that sees ready finds the future to wait on.
+            identityPending.putIfAbsent(sessionId, new java.util.concurrent.CompletableFuture<>());
+        }
         boolean ok = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(PROVISIONING), READY,
                 "cdp_port = :port, cdp_path = :path, downloads_dir = :downloads, egress_ip = COALESCE(:egress, (SELECT current_egress_ip FROM devices d WHERE d.id = b.device_id)), "
-                        + "resolved_profile = COALESCE(b.resolved_profile, CAST(:resolved AS jsonb)), started_at = :now, ready_at = :now, last_activity_at = :now",
-                mapOf("port", cdpPort, "path", cdpPath, "downloads", downloadsDir, "egress", egressIp, "resolved", resolvedProfile.toString(), "now", Timestamp.from(now))));
+                        + "resolved_profile = COALESCE(b.resolved_profile, CAST(:resolved AS jsonb)), started_at = :now, ready_at = :now, last_activity_at = :now, "
+                        + "identity_pending = :pending",
+                mapOf("port", cdpPort, "path", cdpPath, "downloads", downloadsDir, "egress", egressIp, "resolved", resolvedProfile.toString(),
+                        "now", Timestamp.from(now), "pending", pending)));
+        if (!ok) {
+            identityDone(sessionId);
+        }
         synchronized (bootMillis) {
             if (boot >= 0) { // a resumed browser (adoption) reports -1: no boot to measure
                 bootMillis.addLast(boot);
@@ -824,8 +848,80 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     @Override
+    public void identityApplied(UUID sessionId, com.aimlib.protocol.host.StartPhases phases) {
+        try {
+            jdbi.useHandle(h -> h.createUpdate("UPDATE browser_sessions SET identity_pending = false WHERE id = :id AND identity_pending")
+                    .bind("id", sessionId).execute());
+        } finally {
+            identityDone(sessionId);
+        }
+        recordAfterReady(sessionId, phases);
+    }
+
+    private void identityDone(UUID sessionId) {
+        java.util.concurrent.CompletableFuture<Void> f = identityPending.remove(sessionId);
+        if (f != null) {
+            f.complete(null);
+        }
+    }
+
+    /**
+     * Holds a relay client of the session until its identity is in effect (issue 10): at once when it is (the usual case
+     * by the time a client connected), else on this replica's own signal or, for a session another replica's host
+     * reported, by reading the row every few milliseconds. Blocking (a virtual thread). 503 {@code host_unavailable}
+     * when it is not in effect within {@code max}; returns when the session left the live states (the relay's own
+     * checks answer that).
+     */
+    public void awaitIdentity(UUID sessionId, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        java.util.concurrent.CompletableFuture<Void> local = identityPending.get(sessionId);
+        if (local != null) {
+            try {
+                local.get(max.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+                return;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser is not ready for clients yet; retry");
+            }
+        }
+        while (true) {
+            Boolean pending = jdbi.withHandle(h -> h.createQuery(
+                            "SELECT identity_pending AND status IN ('ready','active','idle') FROM browser_sessions WHERE id = :id")
+                    .bind("id", sessionId).mapTo(Boolean.class).findOne().orElse(false));
+            if (!Boolean.TRUE.equals(pending)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser is not ready for clients yet; retry");
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** The phases after a ready with the identity pending: kept beside the start's breakdown and in the histograms. */
+    private void recordAfterReady(UUID sessionId, com.aimlib.protocol.host.StartPhases phases) {
+        if (phases == null || phases.nanos().isEmpty()) {
+            return;
+        }
+        try {
+            ObjectNode ms = Json.MAPPER.createObjectNode();
+            phases.nanos().forEach((k, v) -> ms.put(k, v / 1e6));
+            String region = jdbi.withHandle(h -> {
+                h.createUpdate("""
+                                UPDATE browser_sessions SET start_phases = jsonb_set(COALESCE(start_phases, '{}'::jsonb), '{after_ready_ms}', CAST(:p AS jsonb))
+                                WHERE id = :id""").bind("p", ms.toString()).bind("id", sessionId).execute();
+                return h.createQuery("SELECT d.region FROM browser_sessions b JOIN devices d ON d.id = b.device_id WHERE b.id = :id")
+                        .bind("id", sessionId).mapTo(String.class).findOne().orElse("unknown");
+            });
+            startMeters.recordPhases(region, phases.poolHit(), phases.nanos());
+        } catch (RuntimeException e) {
+            log.warn("after-ready phases not recorded session={} cause={}", sessionId, e.toString());
+        }
+    }
+
+    @Override
     public void failed(UUID sessionId, String reason) {
         starts.remove(sessionId);
+        identityDone(sessionId);
         boolean moved = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(REQUESTED, PROVISIONING, READY, ACTIVE, IDLE, EXPIRING), FAILED,
                 "failure_reason = :reason", Map.of("reason", reason)));
         relayClients.remove(sessionId);
@@ -836,6 +932,7 @@ public final class BrowserSessions implements GatewayLink {
 
     @Override
     public void stopped(UUID sessionId) {
+        identityDone(sessionId);
         jdbi.useHandle(h -> {
             if (!SessionStateMachine.move(h, sessionId, EnumSet.of(EXPIRING), GONE)) {
                 SessionStateMachine.move(h, sessionId, LIVE, FAILED, "failure_reason = 'browser stopped by its host'", Map.of());

@@ -24,6 +24,11 @@ final class StartMeters {
         timer(region, poolHit, "total").record(totalNanos, TimeUnit.NANOSECONDS);
     }
 
+    /** Phases that overlap the client's connect (after a ready with the identity pending): no {@code total} of their own. */
+    void recordPhases(String region, boolean poolHit, Map<String, Long> phases) {
+        phases.forEach((phase, nanos) -> timer(region, poolHit, phase).record(nanos, TimeUnit.NANOSECONDS));
+    }
+
     private Timer timer(String region, boolean poolHit, String phase) {
         return Timer.builder("aimlib.session.start").description("Where a browser session's start (POST -> ready) went, by phase")
                 .tag("phase", phase).tag("region", region).tag("pool_hit", Boolean.toString(poolHit))
