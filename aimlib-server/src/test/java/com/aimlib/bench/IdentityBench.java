@@ -29,42 +29,77 @@ class IdentityBench {
         out.append(line).append('\n');
     }
 
+    /** One measure: its samples per mode (0 with identity, 1 without). */
+    private static final class Measure {
+        final String name;
+        final long[][] v;
+        final int[] n = new int[2];
+
+        Measure(String name, int size) {
+            this.name = name;
+            this.v = new long[][] {new long[size], new long[size]};
+        }
+
+        void add(int mode, long nanos) {
+            v[mode][n[mode]++] = nanos;
+        }
+
+        long p(int mode, int pct) {
+            return IdentityBench.p(Arrays.copyOf(v[mode], n[mode]), pct);
+        }
+    }
+
     @Test
     void run() throws Exception {
         int rounds = Integer.getInteger("aimlib.bench.rounds", 3);
         int sessions = Integer.getInteger("aimlib.bench.sessions", 4);
         int tabs = Integer.getInteger("aimlib.bench.tabs", 10);
-        long[][] ready = {new long[rounds * sessions], new long[rounds * sessions]};
-        long[][] tab = {new long[rounds * sessions * tabs], new long[rounds * sessions * tabs]};
+        String variant = System.getProperty("aimlib.bench.variant", "both");
+        int all = rounds * sessions;
+        Measure ready = new Measure("POST -> ready", all);
+        Measure first = new Measure("POST -> first answer", all);
+        Measure tab = new Measure("new tab, raw CDP", all * tabs);
+        Measure create = new Measure("  createTarget", all * tabs);
+        Measure attach = new Measure("  attachToTarget", all * tabs);
+        Measure eval = new Measure("  first evaluate", all * tabs);
+        Measure pwTab = new Measure("new tab, Playwright", all * tabs);
+        Measure[] measures = {ready, first, tab, create, attach, eval, pwTab};
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("com.aimlib.host.BrowserHost"))
                 .setLevel(ch.qos.logback.classic.Level.INFO);
-        try (BrowserFixture fx = new BrowserFixture(4)) {
+        try (BrowserFixture fx = new BrowserFixture(4); com.microsoft.playwright.Playwright pw = com.microsoft.playwright.Playwright.create()) {
             report("# identity bench  %s  cores=%d  load average at start %s", java.time.Instant.now(),
                     Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
             for (int round = 0; round < rounds; round++) {
                 for (int mode = 0; mode < 2; mode++) {
                     fx.host.close();
-                    fx.host = BrowserHost.start(fx.hostSettings(4).withIdentity(mode == 0), fx.gateway.sessions());
-                    fx.gateway.cdpRelay().clientIdentity(mode == 0);
+                    // "with identity" is the host's and the relay's (the shipped code); a variant keeps one of them only
+                    // (-Daimlib.bench.variant=host|client), to see what each costs.
+                    fx.host = BrowserHost.start(fx.hostSettings(4).withIdentity(mode == 0 && !variant.equals("client")), fx.gateway.sessions());
+                    fx.gateway.cdpRelay().clientIdentity(mode == 0 && !variant.equals("host"));
                     for (int i = 0; i < sessions; i++) {
-                        int at = round * sessions + i;
-                        session(fx, ready[mode], at, tab[mode], at * tabs, tabs);
+                        session(fx, pw, mode, tabs, ready, first, tab, create, attach, eval, pwTab);
                     }
                 }
             }
         }
-        report("## %d rounds x %d sessions per mode, cold (a new Chromium per POST), %d new tabs per session", rounds, sessions, tabs);
-        String[] names = {"with identity   ", "without identity"};
-        for (int mode = 0; mode < 2; mode++) {
-            report("%s  POST -> ready p50 %s p90 %s   new tab p50 %s p90 %s", names[mode], ms(p(ready[mode], 50)), ms(p(ready[mode], 90)),
-                    ms(p(tab[mode], 50)), ms(p(tab[mode], 90)));
+        report("## %d rounds x %d sessions per mode, cold (a new Chromium per POST), %d new tabs per session and client; identity applied by %s",
+                rounds, sessions, tabs, variant.equals("both") ? "the host and the relay (shipped)" : "the " + variant + " only (variant)");
+        report("%-24s %22s %22s %10s", "p50 (p90)", "with identity", "without identity", "identity");
+        for (Measure m : measures) {
+            report("%-24s %10s (%9s) %10s (%9s) %+9.1f %%", m.name, ms(m.p(0, 50)), ms(m.p(0, 90)), ms(m.p(1, 50)), ms(m.p(1, 90)),
+                    100.0 * (m.p(0, 50) - m.p(1, 50)) / m.p(1, 50));
         }
-        report("identity / none at p50: POST -> ready %+.1f %%, new tab %+.1f %%",
-                100.0 * (p(ready[0], 50) - p(ready[1], 50)) / p(ready[1], 50), 100.0 * (p(tab[0], 50) - p(tab[1], 50)) / p(tab[1], 50));
+        report("identity / none at p50: POST -> ready %+.1f %%, new tab (raw CDP) %+.1f %%, new tab (Playwright) %+.1f %%, POST -> first answer %+.1f %%",
+                pct(ready), pct(tab), pct(pwTab), pct(first));
         Files.writeString(Path.of("target", "bench-identity.txt"), out.toString());
     }
 
-    private static void session(BrowserFixture fx, long[] ready, int at, long[] tab, int tabAt, int tabs) throws Exception {
+    private static double pct(Measure m) {
+        return 100.0 * (m.p(0, 50) - m.p(1, 50)) / m.p(1, 50);
+    }
+
+    private static void session(BrowserFixture fx, com.microsoft.playwright.Playwright pw, int mode, int tabs, Measure ready, Measure first,
+                                Measure tab, Measure create, Measure attach, Measure eval, Measure pwTab) throws Exception {
         BrowserFixture.Tenant t = fx.tenant();
         long t0 = System.nanoTime();
         JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));
@@ -73,21 +108,53 @@ class IdentityBench {
             if (System.nanoTime() - t0 > 30_000_000_000L) {
                 throw new IllegalStateException("not ready");
             }
-            Thread.sleep(5);
+            Thread.sleep(2);
         }
-        ready[at] = System.nanoTime() - t0;
-        try (CdpClient cdp = CdpClient.open("ws://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + id, c.get("connect_token").asText())) {
-            int n = 1;
+        ready.add(mode, System.nanoTime() - t0);
+        String url = "ws://127.0.0.1:" + fx.gateway.httpPort() + "/cdp/" + id;
+        try (CdpClient cdp = CdpClient.open(url, c.get("connect_token").asText())) {
+            // What a client waits for after ready: connected, the first tab found, attached, its first answer.
+            String firstTab = null;
+            for (JsonNode ti : M.readTree(cdp.call("{\"id\":1,\"method\":\"Target.getTargets\"}")).path("result").path("targetInfos")) {
+                if ("page".equals(ti.path("type").asText())) {
+                    firstTab = ti.path("targetId").asText();
+                }
+            }
+            String s0 = M.readTree(cdp.call("{\"id\":2,\"method\":\"Target.attachToTarget\",\"params\":{\"targetId\":\""
+                    + firstTab + "\",\"flatten\":true}}")).path("result").path("sessionId").asText();
+            cdp.call("{\"id\":3,\"sessionId\":\"" + s0 + "\",\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"navigator.hardwareConcurrency\"}}");
+            first.add(mode, System.nanoTime() - t0);
+            int n = 4;
             for (int i = 0; i < tabs; i++) {
                 long s = System.nanoTime();
                 String target = M.readTree(cdp.call("{\"id\":" + n++ + ",\"method\":\"Target.createTarget\",\"params\":{\"url\":\"about:blank\"}}"))
                         .path("result").path("targetId").asText();
+                long s1 = System.nanoTime();
                 String session = M.readTree(cdp.call("{\"id\":" + n++ + ",\"method\":\"Target.attachToTarget\",\"params\":{\"targetId\":\""
                         + target + "\",\"flatten\":true}}")).path("result").path("sessionId").asText();
+                long s2 = System.nanoTime();
                 cdp.call("{\"id\":" + n++ + ",\"sessionId\":\"" + session + "\",\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"navigator.hardwareConcurrency\"}}");
-                tab[tabAt + i] = System.nanoTime() - s;
+                long s3 = System.nanoTime();
+                tab.add(mode, s3 - s);
+                create.add(mode, s1 - s);
+                attach.add(mode, s2 - s1);
+                eval.add(mode, s3 - s2);
                 cdp.call("{\"id\":" + n++ + ",\"method\":\"Target.closeTarget\",\"params\":{\"targetId\":\"" + target + "\"}}");
             }
+        }
+        // The same through Playwright for Java (how most customers open tabs): context.newPage() until it returns.
+        com.microsoft.playwright.Browser b = pw.chromium().connectOverCDP(url,
+                new com.microsoft.playwright.BrowserType.ConnectOverCDPOptions().setHeaders(java.util.Map.of("Authorization", "Bearer " + c.get("connect_token").asText())));
+        try {
+            com.microsoft.playwright.BrowserContext ctx = b.contexts().get(0);
+            for (int i = 0; i < tabs; i++) {
+                long s = System.nanoTime();
+                com.microsoft.playwright.Page page = ctx.newPage();
+                pwTab.add(mode, System.nanoTime() - s);
+                page.close();
+            }
+        } finally {
+            b.close();
         }
         fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null);
         fx.awaitStatus(t, "404", Duration.ofSeconds(30));
