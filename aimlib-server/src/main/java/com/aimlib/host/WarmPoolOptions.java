@@ -11,7 +11,7 @@ public final class WarmPoolOptions {
 
     @Option(names = "--warm-browsers-max", description = "Warm pool ceiling: the pool grows with the recent create rate "
             + "(rate x launch time, per launch setting) up to this many (default ${DEFAULT-VALUE}; equal to --warm-browsers: a fixed pool)",
-            defaultValue = "6")
+            defaultValue = "" + WarmPoolSettings.SHIPPED_CEILING)
     int warmBrowsersMax;
 
     @Option(names = "--browser-memory-mb", description = "Memory budget of this host's browsers, live and warm (PSS); "

@@ -37,6 +37,12 @@ public record WarmPoolSettings(int floor, int ceiling, boolean demandSized, Dura
         }
     }
 
+    /**
+     * The shipped ceiling: room for rate × launch time at a few creates per second plus the buffer misses add
+     * (PoolDemand.missed); an idle warm browser costs memory only (docs/benchmarks.md, density).
+     */
+    public static final int SHIPPED_CEILING = 8;
+
     /** Exactly {@code n} warm browsers with the region's default profile, no demand sizing. */
     public static WarmPoolSettings fixed(int n) {
         return new WarmPoolSettings(n, n, false, Duration.ofSeconds(30), Duration.ofSeconds(1), defaultBudget(),
@@ -44,11 +50,11 @@ public record WarmPoolSettings(int floor, int ceiling, boolean demandSized, Dura
     }
 
     /**
-     * What {@code aimlib standalone} and {@code aimlib host} ship with: floor 1, ceiling 6, demand-sized over 30 s,
+     * What {@code aimlib standalone} and {@code aimlib host} ship with: floor 1, ceiling {@value #SHIPPED_CEILING}, demand-sized over 30 s,
      * half of the machine's memory for browsers, as many warm launches at a time as the machine has cores.
      */
     public static WarmPoolSettings defaults() {
-        return demand(1, 6, defaultBudget());
+        return demand(1, SHIPPED_CEILING, defaultBudget());
     }
 
     /** From the command line: floor, ceiling (equal: a fixed pool), budget in MiB (0: half of the machine's memory). */

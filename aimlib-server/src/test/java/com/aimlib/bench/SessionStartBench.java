@@ -32,7 +32,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * Issue 13's browserbench-style run ({@code bench/browser/start.sh}): with stock Playwright for Java as the client,
  * in one run on one machine — the floor (Playwright launches /usr/bin/chromium with the host's flags, opens a page,
  * goes to a local 50 KB page, closes it), then aimlib with the shipped default warm pool ({@code --warm-browsers 1
- * --warm-browsers-max 6}) at one create per second, aimlib cold (no pool), the floor again, a burst of 5 concurrent
+ * --warm-browsers-max 8}) at one create per second, aimlib cold (no pool), the floor again, a burst of 5 concurrent
  * creates, and the density of idle sessions against bare Chromium with the same flags. aimlib sessions use a
  * non-default catalogue device ({@code galaxy-s24}) and egress through the real chain (bridge → SOCKS5 front → HTTP/2
  * tunnel → in-process agent per device → the page server on loopback).
@@ -93,7 +93,7 @@ class SessionStartBench {
             // The shipped default pool, as `aimlib standalone` starts it.
             fx.host.close();
             WarmPoolSettings shipped = Boolean.parseBoolean(System.getProperty("aimlib.bench.urgent", "true"))
-                    ? WarmPoolSettings.of(1, 6, 0) : WarmPoolSettings.of(1, 6, 0).withoutUrgentRefill(); // the latter: before/after only
+                    ? WarmPoolSettings.of(1, WarmPoolSettings.SHIPPED_CEILING, 0) : WarmPoolSettings.of(1, WarmPoolSettings.SHIPPED_CEILING, 0).withoutUrgentRefill(); // the latter: before/after only
             fx.host = BrowserHost.start(fx.hostSettings(8), shipped, fx.gateway.sessions());
             report("# pool settings: %s", shipped);
             Thread.sleep(3000);
@@ -372,7 +372,7 @@ class SessionStartBench {
         report("bare Chromium, same flags:                                        mean %.1f MiB  max %.1f MiB", bMean,
                 Arrays.stream(barePss).max().orElse(0) / 1048576.0);
         report("ratio session / bare: %.2fx (target <= 1.10x)", sMean / bMean);
-        long budget = WarmPoolSettings.of(1, 6, 0).memoryBudgetBytes();
+        long budget = WarmPoolSettings.of(1, WarmPoolSettings.SHIPPED_CEILING, 0).memoryBudgetBytes();
         report("idle sessions within the default budget (half of this machine's memory, %.1f GiB): %d; per 8 GiB: %d",
                 budget / 1073741824.0, (long) (budget / 1048576.0 / sMean), (long) (8192 / sMean));
     }
