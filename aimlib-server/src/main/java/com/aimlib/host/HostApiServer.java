@@ -54,8 +54,9 @@ import org.slf4j.LoggerFactory;
  *       else is 401): {@code POST /host-api/v1/sessions/{id}/boot|resume|restart|stop} (202), {@code GET /host-api/v1/status};</li>
  *   <li>the CDP relay endpoint, {@code /cdp/{id}/json/...} and {@code /cdp/{id}/devtools/...} (HTTP discovery and
  *       WebSocket upgrades) with {@code X-Aimlib-Relay-Secret: <the session's relay secret from its boot order>}: the
- *       request is passed, with {@code Host} rewritten, to that session's browser on this host's loopback, and the two
- *       connections are spliced byte for byte. A missing or wrong secret is 401, an unknown session 404.</li>
+ *       discovery request is asked of that session's browser on this host's loopback and answered; a WebSocket upgrade is
+ *       passed on with {@code Host} rewritten and the two connections are then spliced byte for byte. A missing or wrong
+ *       secret is 401 (also for a session this host never took), a session whose browser is not running 404.</li>
  * </ul>
  * Errors are {@code {"error": "...", "message": "..."}}. Order handling runs on virtual threads.
  */
@@ -259,15 +260,36 @@ public final class HostApiServer implements AutoCloseable {
         String upstreamPath = m.group(2);
         String query = req.uri().indexOf('?') >= 0 ? req.uri().substring(req.uri().indexOf('?')) : "";
         boolean upgrade = HttpHeaderValues.WEBSOCKET.contentEqualsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE, ""));
+        if (!upgrade) {
+            // Discovery (/json/...): asked on the browser's loopback and answered here, so this connection stays ours.
+            FullHttpRequest copy = req.retainedDuplicate();
+            work.execute(() -> {
+                try {
+                    byte[] body = new byte[copy.content().readableBytes()];
+                    copy.content().getBytes(copy.content().readerIndex(), body);
+                    java.net.http.HttpResponse<byte[]> res = LOCAL.send(java.net.http.HttpRequest.newBuilder(
+                                    java.net.URI.create("http://127.0.0.1:" + port + upstreamPath + query)).timeout(java.time.Duration.ofSeconds(10))
+                            .method(copy.method().name(), body.length == 0 ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                                    : java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+                    String type = res.headers().firstValue("Content-Type").orElse("application/json");
+                    ctx.executor().execute(() -> replyRaw(ctx, copy, res.statusCode(), type, res.body()));
+                } catch (java.io.IOException | RuntimeException e) {
+                    ctx.executor().execute(() -> reply(ctx, copy, 503, error(ErrorCode.HOST_UNAVAILABLE, "the session's browser did not answer")));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    ctx.executor().execute(copy::release);
+                }
+            });
+            return;
+        }
         DefaultFullHttpRequest fwd = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, req.method(), upstreamPath + query, req.content().retain());
         fwd.headers().set(req.headers());
         fwd.headers().remove(HostApi.RELAY_SECRET_HEADER).remove(HttpHeaderNames.AUTHORIZATION);
         // DevTools answers only a Host that is an IP or localhost; its discovery URLs are then loopback ones, which the
         // gateway's relay rewrites to its own.
         fwd.headers().set(HttpHeaderNames.HOST, "127.0.0.1:" + port);
-        if (!upgrade) {
-            fwd.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        }
         Channel client = ctx.channel();
         client.config().setAutoRead(false);
         new Bootstrap().group(client.eventLoop()).channel(EventLoops.socketChannel())
@@ -355,8 +377,12 @@ public final class HostApiServer implements AutoCloseable {
         } catch (java.io.IOException e) {
             bytes = "{\"error\":\"internal\",\"message\":\"unencodable answer\"}".getBytes(StandardCharsets.UTF_8);
         }
+        replyRaw(ctx, req, status, "application/json", bytes);
+    }
+
+    private static void replyRaw(ChannelHandlerContext ctx, FullHttpRequest req, int status, String contentType, byte[] bytes) {
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(bytes));
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json").setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType).setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         boolean keepAlive = HttpUtil.isKeepAlive(req) && status < 500;
         if (!keepAlive) {
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -366,6 +392,9 @@ public final class HostApiServer implements AutoCloseable {
             done.addListener(ChannelFutureListener.CLOSE);
         }
     }
+
+    private static final java.net.http.HttpClient LOCAL = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(5)).build();
 
     private static final byte[] DECOY = sha256(java.util.UUID.randomUUID().toString());
 

@@ -138,7 +138,7 @@ public final class HostRoutes {
     private Handler host(HostHandler handler) {
         return r -> {
             HostCredentials.HostPrincipal h = credentials.authenticate(ApiKeyAuth.bearer(r.header("Authorization")))
-                    .orElseThrow(ApiException::unauthorized);
+                    .orElseThrow(() -> new ApiException(401, ErrorCode.UNAUTHORIZED, "missing, unknown or revoked host credential"));
             return handler.handle(r, h);
         };
     }
