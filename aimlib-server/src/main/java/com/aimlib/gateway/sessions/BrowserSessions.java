@@ -117,11 +117,6 @@ public final class BrowserSessions implements GatewayLink {
         return box;
     }
 
-    /** Whether this gateway can call the host (in process, or remote through its API): adoption of a booted session needs to. */
-    boolean hostInProcess(UUID hostId) {
-        return link(hostId) != null;
-    }
-
     /** How links to hosts on other machines are built from their rows (issue 12; none until set). */
     public void remoteHosts(java.util.function.Function<UUID, HostLink> resolver) {
         this.remoteHosts = resolver;
@@ -283,7 +278,8 @@ public final class BrowserSessions implements GatewayLink {
         }
         // Playwright's browser.close() only disconnects: the booted session is idle and holds the device's slot. The
         // documentation makes an idle session the next create's to adopt; in-process hosts only (the order is a call).
-        Optional<Claimed> booted = BootedAdoption.claim(h, this, customerId, deviceId, lease, device, req, extras.profile(), cap, now);
+        Optional<Claimed> booted = BootedAdoption.claim(h, this, customerId, deviceId, lease, device, req, extras.profile(), cap, now,
+                !extras.isEmpty() || req.recording() != null);
         if (booted.isPresent()) {
             recordExtras(h, booted.get().sessionId(), extras);
             return booted.get();

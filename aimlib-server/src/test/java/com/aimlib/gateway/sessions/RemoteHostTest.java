@@ -146,6 +146,37 @@ class RemoteHostTest {
         assertThat(Files.exists(browser.getValue())).isFalse();
     }
 
+    @Test
+    void anotherGatewayReplicaPlacesDrivesAndStopsASessionOnTheHostFromItsRowAlone() throws Exception {
+        // A second replica on the same database: the host registered with the first one only, and reports there.
+        try (com.aimlib.gateway.Gateway b = com.aimlib.gateway.Gateway.start(com.aimlib.gateway.GatewayConfig.builder().ephemeralPorts().build(),
+                fx.db, fx.box, BrowserSettings.defaults().manualReaper())) {
+            BrowserFixture.Tenant t = fx.tenant();
+            String base = "http://127.0.0.1:" + b.httpPort();
+            HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/devices/" + t.device() + "/browser"))
+                    .header("Authorization", "Bearer " + t.key()).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            JsonNode c = Json.MAPPER.readTree(created.body());
+            UUID id = UUID.fromString(c.get("session_id").asText());
+            awaitState(id, "ready", Duration.ofSeconds(30));
+            assertThat(fx.host.sessions()).contains(id);
+            try (Playwright pw = Playwright.create()) {
+                Browser br = pw.chromium().connectOverCDP(base + "/cdp/" + id,
+                        new BrowserType.ConnectOverCDPOptions().setHeaders(Map.of("Authorization", "Bearer " + c.get("connect_token").asText())));
+                Page p = br.contexts().get(0).newPage();
+                p.navigate(fx.whoami.url("/ip"));
+                assertThat(p.textContent("body").trim()).isEqualTo(BrowserFixture.EGRESS);
+                br.close();
+            }
+            HttpResponse<String> stopped = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/devices/" + t.device() + "/browser"))
+                    .header("Authorization", "Bearer " + t.key()).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(stopped.statusCode()).isEqualTo(200);
+            awaitState(id, "gone", Duration.ofSeconds(20));
+            assertThat(fx.host.sessions()).doesNotContain(id);
+        }
+    }
+
     static long bytesUsed(UUID id) {
         return fx.db.jdbi().withHandle(h -> h.createQuery("SELECT COALESCE(bytes_used, 0) FROM browser_sessions WHERE id = :id")
                 .bind("id", id).mapTo(Long.class).one());
