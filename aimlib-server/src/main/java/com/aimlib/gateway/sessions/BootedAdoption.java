@@ -52,7 +52,7 @@ final class BootedAdoption {
         // The host must take the order; one that cannot restore contexts, load extensions or record (a remote host,
         // issue 12) does not adopt for a create that asks for them.
         com.aimlib.protocol.host.HostLink link = sessions.host(hostId);
-        if (link == null || needsState && !link.savesState()) {
+        if (link == null || needsState && !link.savesState() || req.recording() != null && !link.records()) {
             return Optional.empty();
         }
         UUID id = (UUID) row.get("id");

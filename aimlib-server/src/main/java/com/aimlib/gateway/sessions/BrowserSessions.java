@@ -279,7 +279,7 @@ public final class BrowserSessions implements GatewayLink {
         // Playwright's browser.close() only disconnects: the booted session is idle and holds the device's slot. The
         // documentation makes an idle session the next create's to adopt; in-process hosts only (the order is a call).
         Optional<Claimed> booted = BootedAdoption.claim(h, this, customerId, deviceId, lease, device, req, extras.profile(), cap, now,
-                !extras.isEmpty() || req.recording() != null);
+                !extras.isEmpty());
         if (booted.isPresent()) {
             recordExtras(h, booted.get().sessionId(), extras);
             return booted.get();
@@ -308,8 +308,11 @@ public final class BrowserSessions implements GatewayLink {
                 .orElseThrow(() -> new ApiException(503, ErrorCode.CAPACITY_UNAVAILABLE, "no browser host capacity in region"));
 
         HostLink chosen = link(hostId);
-        if ((!extras.isEmpty() || req.recording() != null) && (chosen == null || !chosen.savesState())) {
+        if (!extras.isEmpty() && (chosen == null || !chosen.savesState())) {
             throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the region's browser host cannot restore contexts or load extensions");
+        }
+        if (req.recording() != null && (chosen == null || !chosen.records())) {
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the region's browser host cannot record sessions");
         }
         // A saved context keeps the profile it was saved with: the site sees the same phone again.
         ObjectNode resolved = extras.profile() != null ? extras.profile().deepCopy()

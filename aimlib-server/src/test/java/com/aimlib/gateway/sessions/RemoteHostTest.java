@@ -177,6 +177,21 @@ class RemoteHostTest {
         }
     }
 
+    @Test
+    void aRecordingIsRefusedOnARemoteHostAndLeavesNothingBehind() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        HttpResponse<String> r = fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{\"recording\":{\"har\":true}}");
+        assertErrorBody(r, 503);
+        assertThat(Json.MAPPER.readTree(r.body()).get("error").asText()).isEqualTo("host_unavailable");
+        assertThat(fx.db.jdbi().<Integer, RuntimeException>withHandle(h -> h.createQuery("SELECT count(*) FROM browser_sessions WHERE device_id = :d AND host_id IS NOT NULL")
+                .bind("d", t.device()).mapTo(Integer.class).one())).isZero();
+        // without the recording the same create goes through
+        Live s = fx.ready(t, "{}");
+        assertThat(fx.host.sessions()).contains(s.id());
+        assertThat(fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null).statusCode()).isEqualTo(200);
+        awaitState(s.id(), "gone", Duration.ofSeconds(20));
+    }
+
     static long bytesUsed(UUID id) {
         return fx.db.jdbi().withHandle(h -> h.createQuery("SELECT COALESCE(bytes_used, 0) FROM browser_sessions WHERE id = :id")
                 .bind("id", id).mapTo(Long.class).one());
@@ -191,7 +206,11 @@ class RemoteHostTest {
                 .bind("s", s.id()).mapToMap().one());
         assertThat((String) cred.get("username")).startsWith("sb_").isNotEqualTo(lease.username());
         assertThat(Secrets.same((byte[]) cred.get("password_hash"), Secrets.hash(lease.password()))).isFalse();
-        // the host's bridge works with it: the session's page loaded through the device
+        // the host's bridge works with it: the egress check after ready goes through the device
+        Instant end = Instant.now().plusSeconds(15);
+        while (Instant.now().isBefore(end) && fx.host.bytesOf(s.id()) <= 0) {
+            Thread.sleep(50);
+        }
         assertThat(fx.host.bytesOf(s.id())).isPositive();
 
         // A credential of this session (re-minted so the test knows its plaintext) works through the proxy front...
