@@ -450,6 +450,17 @@ class RemoteHostTest {
         }
         assertErrorBody(post(fx.remoteHost.apiUrl() + "/host-api/v1/sessions/not-a-uuid/boot", fx.remoteHost.apiSecret(), Map.of(), "{}"), 404);
         assertErrorBody(post(fx.remoteHost.apiUrl() + "/host-api/v1/nothing", fx.remoteHost.apiSecret(), Map.of(), "{}"), 404);
+        String save = fx.remoteHost.apiUrl() + "/host-api/v1/sessions/" + gone + "/save-state";
+        for (String body : List.of("", "{", "{}", "{\"max_bytes\":0}", "{\"max_bytes\":\"x\"}", "[]")) {
+            assertErrorBody(post(save, fx.remoteHost.apiSecret(), Map.of(), body), 400);
+        }
+        assertErrorBody(post(save, fx.remoteHost.apiSecret(), Map.of(), "{\"max_bytes\":1000}"), 409);
+        // Bodies are judged by the request head: no secret, no buffering of a large order; only orders may be large.
+        byte[] big = new byte[2 << 20];
+        assertErrorBody(postBytes(api, null, big), 401);
+        assertErrorBody(HTTP.send(HttpRequest.newBuilder(URI.create(api)).expectContinue(true).timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofString()), 401);
+        assertErrorBody(postBytes(fx.remoteHost.apiUrl() + "/cdp/" + gone + "/json/version", null, new byte[100 << 10]), 413);
         assertThat(fx.host.sessions()).doesNotContain(gone);
     }
 }
