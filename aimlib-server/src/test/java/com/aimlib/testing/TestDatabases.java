@@ -35,6 +35,12 @@ public final class TestDatabases {
                     } catch (IOException ignored) {
                         // the JVM is exiting; nothing more to do
                     }
+                    // Every test JVM's cluster is gone with it (they piled up in /tmp, up to a GiB each, and filled a disk once).
+                    try (var walk = Files.walk(dir)) {
+                        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    } catch (IOException | RuntimeException ignored) {
+                        // best effort
+                    }
                 }, "test-postgres-stop"));
                 server = started;
             } catch (IOException e) {
