@@ -35,6 +35,12 @@ public final class TestDatabases {
                     } catch (IOException ignored) {
                         // the JVM is exiting; nothing more to do
                     }
+                    // Each test JVM's cluster takes hundreds of MB: left behind, a day of runs fills the disk.
+                    try (var walk = Files.walk(dir)) {
+                        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    } catch (IOException | UncheckedIOException ignored) {
+                        // best effort
+                    }
                 }, "test-postgres-stop"));
                 server = started;
             } catch (IOException e) {
