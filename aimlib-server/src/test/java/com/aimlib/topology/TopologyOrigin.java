@@ -37,6 +37,8 @@ public final class TopologyOrigin {
             }
             byte[] body = ip.getBytes(StandardCharsets.UTF_8);
             ex.getResponseHeaders().set("Content-Type", "text/plain");
+            // One connection per request, and said so: a client must not reuse a connection this server closes.
+            ex.getResponseHeaders().set("Connection", "close");
             ex.sendResponseHeaders(200, body.length);
             try (OutputStream o = ex.getResponseBody()) {
                 o.write(body);
