@@ -62,6 +62,10 @@ final class AdminClient {
         return send("POST", path, body);
     }
 
+    JsonNode delete(String path) {
+        return send("DELETE", path, null);
+    }
+
     JsonNode patch(String path, Map<String, Object> body) {
         return send("PATCH", path, body);
     }

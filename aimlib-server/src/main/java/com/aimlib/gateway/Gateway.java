@@ -197,6 +197,10 @@ public final class Gateway implements AutoCloseable {
         String publicWs = config.publicWsBase();
         sessions = new BrowserSessions(db, secrets, config.clock(), browserSettings, config.autoBrowserSession(),
                 config.maxTabs(), () -> publicWs != null ? publicWs : "ws://" + authority.get(), blocking);
+        // Browser hosts on other machines (issue 12): their credentials, reports and the links to their APIs.
+        sessions.remoteHosts(new com.aimlib.gateway.hosts.RemoteHosts(db, secrets, sessions, sessions::relaySecret, blocking));
+        new com.aimlib.gateway.hosts.HostRoutes(new com.aimlib.gateway.hosts.HostCredentials(db), sessions, secrets, auth,
+                java.time.Duration.ofMillis(com.aimlib.protocol.host.HostApi.HEARTBEAT_INTERVAL_MILLIS)).register(router);
         com.aimlib.gateway.sessions.SessionContexts contexts = new com.aimlib.gateway.sessions.SessionContexts(sessions, secrets, config.contextMaxBytes());
         com.aimlib.gateway.extensions.Extensions extensions = new com.aimlib.gateway.extensions.Extensions(db, config.clock());
         SessionRoutes.register(router, auth, sessions, contexts, extensions);

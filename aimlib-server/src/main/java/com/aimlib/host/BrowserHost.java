@@ -271,6 +271,12 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         return r == null || r.bridge == null ? -1 : r.bridge.port();
     }
 
+    /** The loopback DevTools port of the session's browser once it is ready, or -1 (the host's relay endpoint splices to it). */
+    public int cdpPortOf(UUID sessionId) {
+        Running r = running.get(sessionId);
+        return r == null || r.stopping || r.port == 0 ? -1 : r.port;
+    }
+
     /** Bytes the session's bridge has carried so far, or -1 for an unknown session. */
     public long bytesOf(UUID sessionId) {
         Running r = running.get(sessionId);

@@ -35,7 +35,7 @@ public record HostSettings(
     public static HostSettings defaults(String name, String region, InetSocketAddress upstream) {
         return new HostSettings(name, region, "127.0.0.1", 8, Path.of("/usr/bin/chromium"),
                 Path.of(System.getProperty("java.io.tmpdir"), "aimlib-host-" + name), "socks5", upstream, null,
-                Duration.ofSeconds(5), Duration.ofSeconds(2), 0, true);
+                Duration.ofMillis(com.aimlib.protocol.host.HostApi.HEARTBEAT_INTERVAL_MILLIS), Duration.ofSeconds(2), 0, true);
     }
 
     public HostSettings withProbeUrl(String url) {

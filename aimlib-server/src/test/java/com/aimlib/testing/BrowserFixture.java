@@ -84,15 +84,89 @@ public final class BrowserFixture implements AutoCloseable {
 
     private BrowserFixture(int hostCapacity, Database db, Path workDir, java.util.function.UnaryOperator<GatewayConfig.Builder> config,
                            com.aimlib.gateway.recordings.RecordingSettings recordings) throws Exception {
+        this(hostCapacity, db, workDir, config, recordings, false, BrowserSettings.defaults().manualReaper());
+    }
+
+    /**
+     * A fixture whose browser host is "on another machine" (issue 12): the same in-JVM {@link BrowserHost}, wired to the
+     * gateway only over real HTTP with a host credential minted through the operator API ({@code RemoteGatewayLink} for
+     * its reports, its own {@code HostApiServer} for orders and the CDP relay endpoint). The reaper is driven by hand.
+     */
+    public static BrowserFixture remote(int hostCapacity) throws Exception {
+        return new BrowserFixture(hostCapacity, TestDatabases.fresh(), null, b -> b, null, true, BrowserSettings.defaults().manualReaper());
+    }
+
+    /** {@link #remote(int)} with the gateway's reaper running on its own, every second (host-death timing tests). */
+    public static BrowserFixture remoteWithReaper(int hostCapacity) throws Exception {
+        return new BrowserFixture(hostCapacity, TestDatabases.fresh(), null, b -> b, null, true, BrowserSettings.defaults());
+    }
+
+    private BrowserFixture(int hostCapacity, Database db, Path workDir, java.util.function.UnaryOperator<GatewayConfig.Builder> config,
+                           com.aimlib.gateway.recordings.RecordingSettings recordings, boolean remote, BrowserSettings browser) throws Exception {
         this.db = db;
         this.accounts = new Accounts(db, box);
         this.whoami = new WhoAmI();
         this.operatorKey = accounts.mintKey(null, "ops", Set.of(), null).plaintext();
         this.gateway = Gateway.start(config.apply(GatewayConfig.builder().ephemeralPorts().clock(clock)).build(), db, box, null,
-                BrowserSettings.defaults().manualReaper(), recordings != null ? recordings
+                browser, recordings != null ? recordings
                         : com.aimlib.gateway.recordings.RecordingSettings.in(Files.createTempDirectory("aimlib-rec")).manualSweep());
         this.workDir = workDir != null ? workDir : Files.createTempDirectory("aimlib-host");
-        this.host = BrowserHost.start(hostSettings(hostCapacity), gateway.sessions());
+        if (remote) {
+            RemoteHost r = startRemoteHost(hostSettings(hostCapacity));
+            this.host = r.host();
+            this.remoteHost = r;
+        } else {
+            this.host = BrowserHost.start(hostSettings(hostCapacity), gateway.sessions());
+        }
+    }
+
+    /** Set for a {@link #remote} fixture: its host's API server and credential. */
+    public RemoteHost remoteHost;
+
+    /** A browser host wired to the gateway over HTTP only, with its credential ({@code aimh_…}) and API server. */
+    public record RemoteHost(BrowserHost host, com.aimlib.host.HostApiServer api, String token, String apiSecret) implements AutoCloseable {
+        public String apiUrl() {
+            return "http://127.0.0.1:" + api.port();
+        }
+
+        @Override
+        public void close() {
+            host.close();
+            api.close();
+        }
+    }
+
+    /** Mints a host credential through {@code POST /admin/v1/hosts}; returns the JSON answer (id, token, ...). */
+    public JsonNode mintHostCredential(String name, String region) throws IOException, InterruptedException {
+        HttpResponse<String> r = call("POST", "/admin/v1/hosts", operatorKey,
+                "{\"name\":\"" + name + "\",\"region\":\"" + region + "\"}");
+        if (r.statusCode() != 201) {
+            throw new AssertionError("minting a host credential: " + r.statusCode() + " " + r.body());
+        }
+        return json(r);
+    }
+
+    /** Starts an in-JVM host with {@code settings} (its name and region get a credential) wired to the gateway over HTTP only. */
+    public RemoteHost startRemoteHost(HostSettings settings) throws Exception {
+        String token = mintHostCredential(settings.name(), settings.region()).get("token").asText();
+        String secret = Secrets.randomHex(32);
+        com.aimlib.host.HostApiServer api = com.aimlib.host.HostApiServer.start(secret, "127.0.0.1", 0);
+        com.aimlib.host.RemoteGatewayLink link = new com.aimlib.host.RemoteGatewayLink(URI.create(gateway.baseUrl()), token,
+                "http://127.0.0.1:" + api.port(), secret);
+        BrowserHost h = BrowserHost.start(settings, link);
+        api.attach(h);
+        return new RemoteHost(h, api, token, secret);
+    }
+
+    /** A tenant whose device is in {@code region} (so its sessions go to that region's hosts only). */
+    public Tenant tenantIn(String region) {
+        int n = N.incrementAndGet();
+        Accounts.Customer c = accounts.createCustomer("c" + n + "-" + UUID.randomUUID(), 5);
+        String key = accounts.mintKey(c.id(), "k", Accounts.CUSTOMER_SCOPES, null).plaintext();
+        Accounts.Device d = accounts.createDevice("d" + n + "-" + UUID.randomUUID(), region, "test", 1, null);
+        startAgent(d.id());
+        Accounts.Lease l = accounts.createLease(c.id(), d.id(), clock.instant().plus(Duration.ofHours(2)), "socks5");
+        return new Tenant(c.id(), key, d.id(), l.id());
     }
 
     public HostSettings hostSettings(int capacity) {
@@ -261,6 +335,9 @@ public final class BrowserFixture implements AutoCloseable {
     @Override
     public void close() {
         host.close();
+        if (remoteHost != null) {
+            remoteHost.api().close();
+        }
         boolean leftovers;
         try (var left = Files.list(workDir)) {
             leftovers = left.findAny().isPresent();

@@ -5,7 +5,8 @@ import java.util.UUID;
 
 /**
  * What a host needs to launch one session: the profile the gateway resolved at create time, the data cap,
- * the lease's proxy credentials the bridge presents to the gateway proxy (never logged), the URL the first tab
+ * the session's own bridge credential the bridge presents to the gateway proxy ({@code proxyUsername}/{@code proxyPassword}:
+ * minted by the gateway for this session only, dead when it ends, never the lease's own proxy password; never logged), the URL the first tab
  * opens once the identity is applied (null: it stays blank), and what the session records ({@code recording}: null
  * when nothing, issue 14).
  */

@@ -169,9 +169,10 @@ public final class LiveRoutes {
 
     private static JsonNode targets(BrowserSessions.RelayTarget t) throws InterruptedException {
         try {
-            HttpResponse<String> res = HTTP.send(java.net.http.HttpRequest.newBuilder(
-                            URI.create("http://" + t.hostAddress() + ":" + t.cdpPort() + "/json/list")).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            java.net.http.HttpRequest.Builder get = java.net.http.HttpRequest.newBuilder(t.upstream(false, "/json/list"))
+                    .timeout(Duration.ofSeconds(10));
+            t.upstreamHeaders().forEach(get::header);
+            HttpResponse<String> res = HTTP.send(get.build(), HttpResponse.BodyHandlers.ofString());
             if (res.statusCode() != 200) {
                 throw new IOException("status " + res.statusCode());
             }

@@ -70,9 +70,11 @@ final class LiveViewHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
     void start(Channel ch) {
         this.client = ch;
         blocking.execute(() -> {
-            URI uri = URI.create("ws://" + target.hostAddress() + ":" + target.cdpPort() + "/devtools/page/" + tab);
+            URI uri = target.upstream(true, "/devtools/page/" + tab);
             try {
-                WebSocket ws = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5)).buildAsync(uri, new Upstream()).join();
+                WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+                target.upstreamHeaders().forEach(builder::header);
+                WebSocket ws = builder.buildAsync(uri, new Upstream()).join();
                 upstream = ws;
                 if (closed) {
                     ws.abort();

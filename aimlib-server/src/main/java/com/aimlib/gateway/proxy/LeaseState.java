@@ -9,14 +9,21 @@ import java.util.concurrent.atomic.LongAdder;
 final class LeaseState {
     final UUID leaseId;
     final UUID deviceId;
+    /** Set when this is a browser session's bridge credential (issue 12): it ends with the session, its bytes go to {@link #leaseId}. */
+    final UUID sessionId;
     private volatile boolean ended;
     final Set<ProxiedConnection> connections = ConcurrentHashMap.newKeySet();
     final LongAdder pendingUp = new LongAdder();
     final LongAdder pendingDown = new LongAdder();
 
     LeaseState(UUID leaseId, UUID deviceId) {
+        this(leaseId, deviceId, null);
+    }
+
+    LeaseState(UUID leaseId, UUID deviceId, UUID sessionId) {
         this.leaseId = leaseId;
         this.deviceId = deviceId;
+        this.sessionId = sessionId;
     }
 
     boolean ended() {

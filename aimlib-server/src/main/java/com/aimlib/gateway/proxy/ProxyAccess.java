@@ -41,6 +41,8 @@ final class ProxyAccess implements LeaseEndListener {
     private final Executor blocking;
     private final Map<String, CachedLogin> logins = new ConcurrentHashMap<>();
     private final Map<UUID, LeaseState> leases = new ConcurrentHashMap<>();
+    /** Browser sessions' bridge credentials in use here (issue 12), by session: each ends with its session or its lease. */
+    private final Map<UUID, LeaseState> bridges = new ConcurrentHashMap<>();
     private final Map<UUID, Long> endedAt = new ConcurrentHashMap<>();
     private final Map<UUID, DeviceBudget> budgets = new ConcurrentHashMap<>();
 
@@ -127,9 +129,12 @@ final class ProxyAccess implements LeaseEndListener {
     }
 
     private Grant lookUp(String username, byte[] offered) {
+        if (username.startsWith(com.aimlib.protocol.host.HostApi.BRIDGE_USER_PREFIX)) {
+            return lookUpBridge(username, offered);
+        }
         Optional<ProxyStore.Login> found = store.login(username, clock.instant());
         // An unknown username is compared with a decoy, so it costs what a wrong password costs.
-        byte[] actual = sha256(found.map(ProxyStore.Login::password).orElse(DECOY));
+        byte[] actual = found.map(ProxyStore.Login::passwordHash).orElse(DECOY_HASH);
         boolean same = MessageDigest.isEqual(offered, actual);
         if (found.isEmpty()) {
             logins.remove(username);
@@ -153,6 +158,46 @@ final class ProxyAccess implements LeaseEndListener {
         DeviceBudget budget = budget(login.deviceId());
         logins.put(username, new CachedLogin(actual, lease, budget, System.nanoTime() + CACHE_NANOS));
         return new Grant(lease, budget, null);
+    }
+
+    /**
+     * A browser session's bridge credential (issue 12): its own connection registry, so the session's end closes its
+     * bridge's connections and nothing of the customer's own; bytes still count against the lease and device.
+     */
+    private Grant lookUpBridge(String username, byte[] offered) {
+        Optional<ProxyStore.Login> found = store.bridgeLogin(username, clock.instant());
+        byte[] actual = found.map(ProxyStore.Login::passwordHash).orElse(DECOY_HASH);
+        boolean same = MessageDigest.isEqual(offered, actual);
+        if (found.isEmpty() || !same) {
+            logins.remove(username);
+            return Grant.refused(Refusal.BAD_CREDENTIALS);
+        }
+        ProxyStore.Login login = found.get();
+        if (!login.usable()) {
+            logins.remove(username);
+            bridgeEnded(login.sessionId());
+            return Grant.refused(Refusal.LEASE_INACTIVE);
+        }
+        LeaseState bridge = bridges.computeIfAbsent(login.sessionId(), id -> new LeaseState(login.leaseId(), login.deviceId(), id));
+        if (bridge.ended()) {
+            return Grant.refused(Refusal.LEASE_INACTIVE); // a session never comes back
+        }
+        DeviceBudget budget = budget(login.deviceId());
+        logins.put(username, new CachedLogin(actual, bridge, budget, System.nanoTime() + CACHE_NANOS));
+        return new Grant(bridge, budget, null);
+    }
+
+    /** The session's bridge credential stops working here and its open connections close (its session ended). */
+    void bridgeEnded(UUID sessionId) {
+        LeaseState b = sessionId == null ? null : bridges.get(sessionId);
+        if (b == null || b.ended()) {
+            return;
+        }
+        b.end();
+        endedAt.put(sessionId, System.nanoTime());
+        ProxiedConnection.closeAllOf(b);
+        logins.values().removeIf(c -> c.lease == b);
+        log.info("session bridge credential ended session={} closed={}", sessionId, b.connections.size());
     }
 
     private DeviceBudget budget(UUID deviceId) {
@@ -190,6 +235,11 @@ final class ProxyAccess implements LeaseEndListener {
 
     @Override
     public void leaseEnded(UUID leaseId) {
+        for (LeaseState b : bridges.values()) {
+            if (b.leaseId.equals(leaseId)) {
+                bridgeEnded(b.sessionId);
+            }
+        }
         LeaseState lease = leases.get(leaseId);
         if (lease == null || lease.ended()) {
             return;
@@ -209,7 +259,8 @@ final class ProxyAccess implements LeaseEndListener {
         List<UUID> known = new ArrayList<>();
         for (UUID id : store.leasesOf(customerId)) {
             LeaseState l = leases.get(id);
-            if (l != null && !l.ended()) {
+            boolean bridged = bridges.values().stream().anyMatch(b -> b.leaseId.equals(id) && !b.ended());
+            if (l != null && !l.ended() || bridged) {
                 known.add(id);
             }
         }
@@ -240,6 +291,18 @@ final class ProxyAccess implements LeaseEndListener {
 
     /** The safety net for lease ends we were not told about (other replicas, expiry by time): one query. */
     void pollLeases() {
+        List<UUID> liveBridges = new ArrayList<>();
+        for (LeaseState b : bridges.values()) {
+            if (!b.ended()) {
+                liveBridges.add(b.sessionId);
+            }
+        }
+        Set<UUID> usableBridges = store.usableBridges(liveBridges, clock.instant());
+        for (UUID id : liveBridges) {
+            if (!usableBridges.contains(id)) {
+                bridgeEnded(id);
+            }
+        }
         List<UUID> live = new ArrayList<>();
         for (LeaseState l : leases.values()) {
             if (!l.ended()) {
@@ -255,9 +318,13 @@ final class ProxyAccess implements LeaseEndListener {
         long now = System.nanoTime();
         endedAt.forEach((id, at) -> {
             LeaseState l = leases.get(id);
+            if (l == null) {
+                l = bridges.get(id);
+            }
             if (now - at > ENDED_KEEP_NANOS && l != null && l.connections.isEmpty()
                     && l.pendingUp.sum() == 0 && l.pendingDown.sum() == 0) {
-                leases.remove(id);
+                leases.remove(id, l);
+                bridges.remove(id, l);
                 endedAt.remove(id);
             }
         });
@@ -276,7 +343,7 @@ final class ProxyAccess implements LeaseEndListener {
                 deviceDeltas.add(new ProxyStore.Delta(b.deviceId, up, down));
             }
         }
-        for (LeaseState l : leases.values()) {
+        for (LeaseState l : (Iterable<LeaseState>) java.util.stream.Stream.concat(leases.values().stream(), bridges.values().stream())::iterator) {
             long up = l.pendingUp.sumThenReset();
             long down = l.pendingDown.sumThenReset();
             if (up != 0 || down != 0) {
@@ -294,6 +361,9 @@ final class ProxyAccess implements LeaseEndListener {
             }
             for (ProxyStore.Delta d : leaseDeltas) {
                 LeaseState l = leases.get(d.id());
+                if (l == null) {
+                    l = bridges.values().stream().filter(b -> b.leaseId.equals(d.id())).findFirst().orElse(null);
+                }
                 if (l != null) {
                     l.pendingUp.add(d.up());
                     l.pendingDown.add(d.down());
@@ -330,7 +400,7 @@ final class ProxyAccess implements LeaseEndListener {
         return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).withDayOfMonth(1);
     }
 
-    private static final String DECOY = Secrets.randomAlphanumeric(24);
+    private static final byte[] DECOY_HASH = sha256(Secrets.randomAlphanumeric(24));
 
     private static byte[] sha256(String s) {
         try {

@@ -28,8 +28,51 @@ final class ProxyStore {
         this.decoy = box.seal(Secrets.randomAlphanumeric(24));
     }
 
-    /** What a proxy username resolves to; {@code usable} says whether the lease, proxy and time allow traffic now. */
-    record Login(UUID proxyId, UUID leaseId, UUID deviceId, String password, boolean usable) {
+    /**
+     * What a proxy username resolves to; {@code usable} says whether the lease, proxy and time allow traffic now.
+     * {@code passwordHash}: SHA-256 of the password. {@code sessionId}: set for a browser session's bridge credential
+     * (issue 12), which is usable only while that session is live too.
+     */
+    record Login(UUID proxyId, UUID leaseId, UUID deviceId, byte[] passwordHash, boolean usable, UUID sessionId) {
+        Login(UUID proxyId, UUID leaseId, UUID deviceId, String password, boolean usable) {
+            this(proxyId, leaseId, deviceId, Secrets.hash(password), usable, null);
+        }
+    }
+
+    /** Live session states: a bridge credential works in these only. */
+    private static final String LIVE = "('requested','provisioning','ready','active','idle')";
+
+    /** A session's bridge credential (issue 12): the hash is stored, nothing to decrypt. */
+    Optional<Login> bridgeLogin(String username, Instant now) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        SELECT p.id AS proxy_id, b.password_hash, b.session_id, s.status AS session_status, p.status AS proxy_status,
+                               l.id AS lease_id, l.device_id, l.status AS lease_status, l.ends_at, c.status AS customer_status
+                        FROM session_bridge_credentials b JOIN browser_sessions s ON s.id = b.session_id
+                        JOIN leases l ON l.id = s.lease_id JOIN proxies p ON p.lease_id = l.id JOIN customers c ON c.id = l.customer_id
+                        WHERE b.username = :u""")
+                .bind("u", username)
+                .map((rs, ctx) -> {
+                    java.sql.Timestamp ends = rs.getTimestamp("ends_at");
+                    boolean usable = LIVE.contains("'" + rs.getString("session_status") + "'")
+                            && "active".equals(rs.getString("proxy_status")) && "active".equals(rs.getString("lease_status"))
+                            && "active".equals(rs.getString("customer_status")) && (ends == null || ends.toInstant().isAfter(now));
+                    return new Login(rs.getObject("proxy_id", UUID.class), rs.getObject("lease_id", UUID.class),
+                            rs.getObject("device_id", UUID.class), rs.getBytes("password_hash"), usable, rs.getObject("session_id", UUID.class));
+                }).findOne());
+    }
+
+    /** The subset of {@code sessionIds} whose bridge credential still works (session live, its lease usable). */
+    Set<UUID> usableBridges(Collection<UUID> sessionIds, Instant now) {
+        if (sessionIds.isEmpty()) {
+            return Set.of();
+        }
+        return new HashSet<>(jdbi.withHandle(h -> h.createQuery("""
+                        SELECT s.id FROM browser_sessions s JOIN session_bridge_credentials b ON b.session_id = s.id
+                        JOIN leases l ON l.id = s.lease_id JOIN proxies p ON p.lease_id = l.id JOIN customers c ON c.id = l.customer_id
+                        WHERE s.id = ANY(:ids) AND s.status IN """ + LIVE + """
+                          AND l.status = 'active' AND p.status = 'active' AND c.status = 'active' AND (l.ends_at IS NULL OR l.ends_at > :now)""")
+                .bind("ids", sessionIds.toArray(UUID[]::new)).bind("now", now)
+                .mapTo(UUID.class).list()));
     }
 
     Optional<Login> login(String username, Instant now) {

@@ -204,9 +204,9 @@ public final class CdpRelay {
 
     private JsonNode fetch(BrowserSessions.RelayTarget t, String path) throws InterruptedException {
         try {
-            HttpResponse<String> res = HTTP.send(java.net.http.HttpRequest.newBuilder(
-                            URI.create("http://" + t.hostAddress() + ":" + t.cdpPort() + path)).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            java.net.http.HttpRequest.Builder get = java.net.http.HttpRequest.newBuilder(t.upstream(false, path)).timeout(Duration.ofSeconds(10));
+            t.upstreamHeaders().forEach(get::header);
+            HttpResponse<String> res = HTTP.send(get.build(), HttpResponse.BodyHandlers.ofString());
             if (res.statusCode() != 200) {
                 throw new IOException("status " + res.statusCode());
             }
@@ -305,9 +305,13 @@ public final class CdpRelay {
     private void connectUpstream(ChannelHandlerContext ctx, FullHttpRequest req, BrowserSessions.RelayTarget t, String path,
                                  TabCounter counter, TargetOverrides identity) {
         Channel client = ctx.channel();
-        URI uri = URI.create("ws://" + t.hostAddress() + ":" + t.cdpPort() + path);
+        // In process: the browser's DevTools on its host's loopback; a remote host: its relay endpoint for this session (issue 12).
+        URI uri = t.upstream(true, path);
+        io.netty.handler.codec.http.HttpHeaders extra = t.upstreamHeaders().isEmpty() ? EmptyHttpHeaders.INSTANCE
+                : new io.netty.handler.codec.http.DefaultHttpHeaders();
+        t.upstreamHeaders().forEach(extra::add);
         WebSocketClientHandshaker hs = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13, null, false,
-                EmptyHttpHeaders.INSTANCE, MAX_FRAME, true, false, 10_000L, false, false);
+                extra, MAX_FRAME, true, false, 10_000L, false, false);
         Bootstrap b = new Bootstrap().group(client.eventLoop()).channel(EventLoops.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
@@ -319,7 +323,7 @@ public final class CdpRelay {
                                 .addLast("handshake", new UpstreamHandshake(hs, ctx, req, t, counter, identity));
                     }
                 });
-        b.connect(t.hostAddress(), t.cdpPort()).addListener((ChannelFutureListener) f -> {
+        b.connect(uri.getHost(), uri.getPort()).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 reply(ctx, req, hostUnavailable());
             }
@@ -339,7 +343,7 @@ public final class CdpRelay {
                 }
                 if (slot.counter == null) {
                     try {
-                        slot.counter = TabCounter.open(URI.create("ws://" + t.hostAddress() + ":" + t.cdpPort() + t.cdpPath()), sessions.maxTabs(),
+                        slot.counter = TabCounter.open(t.upstream(true, t.cdpPath()), t.upstreamHeaders(), sessions.maxTabs(),
                                 java.time.Clock.systemUTC());
                     } catch (IOException | InterruptedException e) {
                         slot.closed = true;

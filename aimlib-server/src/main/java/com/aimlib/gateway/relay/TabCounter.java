@@ -48,10 +48,16 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
 
     /** Connects to the browser endpoint and returns once the existing targets are known. Blocking (a virtual thread's). */
     static TabCounter open(URI browser, int max, Clock clock) throws IOException, InterruptedException {
+        return open(browser, java.util.Map.of(), max, clock);
+    }
+
+    /** As above, asking with {@code headers} (a remote host's relay endpoint wants the session's relay secret). */
+    static TabCounter open(URI browser, java.util.Map<String, String> headers, int max, Clock clock) throws IOException, InterruptedException {
         TabCounter c = new TabCounter(max, clock);
         try {
-            c.ws = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5)).buildAsync(browser, c.new Listener())
-                    .get(10, TimeUnit.SECONDS);
+            java.net.http.WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+            headers.forEach(builder::header);
+            c.ws = builder.buildAsync(browser, c.new Listener()).get(10, TimeUnit.SECONDS);
             c.ws.sendText("{\"id\":1,\"method\":\"Target.setDiscoverTargets\",\"params\":{\"discover\":true}}", true);
             c.discovered.get(10, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {

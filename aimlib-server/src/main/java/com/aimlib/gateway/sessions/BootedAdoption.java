@@ -91,8 +91,10 @@ final class BootedAdoption {
         if (!moved) {
             throw new ApiException(503, ErrorCode.CAPACITY_UNAVAILABLE, "session changed during provisioning, retry");
         }
-        BootOrder order = new BootOrder(id, (String) device.get("name"), resolved, cap, lease.proxyUsername(),
-                sessions.box().open(lease.proxyPasswordEnc()), req.startUrl(), sessions.claimRecording(h, customerId, id, req));
+        // A kept browser keeps its bridge and so its bridge credential; a restarted one gets a fresh credential.
+        BrowserSessions.Bridge bridge = restart ? sessions.mintBridge(h, id) : null;
+        BootOrder order = new BootOrder(id, (String) device.get("name"), resolved, cap, bridge == null ? null : bridge.username(),
+                bridge == null ? null : bridge.password(), req.startUrl(), sessions.claimRecording(h, customerId, id, req));
         return Optional.of(new BrowserSessions.Claimed(id, hostId, token, region, expires, order,
                 restart ? BrowserSessions.HostOrder.RESTART : BrowserSessions.HostOrder.RESUME));
     }

@@ -63,7 +63,10 @@ public final class BrowserSessions implements GatewayLink {
     private final int maxTabs;
     private final Supplier<String> wsBase;
     private final ExecutorService blocking;
+    private final byte[] relayKey;
     private final Map<UUID, HostLink> hosts = new ConcurrentHashMap<>();
+    /** Hosts on other machines (issue 12): a link built from the host's row, so every replica reaches every host. */
+    private volatile java.util.function.Function<UUID, HostLink> remoteHosts = id -> null;
     private final Map<UUID, AtomicInteger> relayClients = new ConcurrentHashMap<>();
     private final Map<UUID, Instant> touched = new ConcurrentHashMap<>();
     private final ArrayDeque<Long> bootMillis = new ArrayDeque<>();
@@ -86,6 +89,7 @@ public final class BrowserSessions implements GatewayLink {
         this.maxTabs = maxTabs;
         this.wsBase = wsBase;
         this.blocking = blocking;
+        this.relayKey = box.derive("aimlib host relay v1");
     }
 
     public BrowserSettings settings() {
@@ -113,9 +117,45 @@ public final class BrowserSessions implements GatewayLink {
         return box;
     }
 
-    /** Whether the host runs in this process (adoption of a booted session needs to call it). */
+    /** Whether this gateway can call the host (in process, or remote through its API): adoption of a booted session needs to. */
     boolean hostInProcess(UUID hostId) {
-        return hosts.containsKey(hostId);
+        return link(hostId) != null;
+    }
+
+    /** How links to hosts on other machines are built from their rows (issue 12; none until set). */
+    public void remoteHosts(java.util.function.Function<UUID, HostLink> resolver) {
+        this.remoteHosts = resolver;
+    }
+
+    /** The link to the host: in process, else the remote one from its row; null when neither. */
+    private HostLink link(UUID hostId) {
+        if (hostId == null) {
+            return null;
+        }
+        HostLink l = hosts.get(hostId);
+        return l != null ? l : remoteHosts.apply(hostId);
+    }
+
+    /** A session's bridge credential: what its bridge presents to the proxy front, for this session only. */
+    record Bridge(String username, String password) {
+        @Override
+        public String toString() {
+            return "Bridge[" + username + "]";
+        }
+    }
+
+    /**
+     * Mints the session's bridge credential (issue 12), replacing any it had: random, stored as a hash, accepted by the
+     * proxy front only while the session is live; its traffic counts against the session's lease.
+     */
+    Bridge mintBridge(Handle h, UUID sessionId) {
+        String user = com.aimlib.protocol.host.HostApi.BRIDGE_USER_PREFIX + Secrets.randomAlphanumeric(32);
+        String password = Secrets.randomAlphanumeric(32);
+        h.createUpdate("""
+                        INSERT INTO session_bridge_credentials (session_id, username, password_hash) VALUES (:s, :u, :p)
+                        ON CONFLICT (session_id) DO UPDATE SET username = EXCLUDED.username, password_hash = EXCLUDED.password_hash, created_at = now()""")
+                .bind("s", sessionId).bind("u", user).bind("p", Secrets.hash(password)).execute();
+        return new Bridge(user, password);
     }
 
     /** The per-session tab cap the create answer reports and the relay enforces. */
@@ -196,7 +236,7 @@ public final class BrowserSessions implements GatewayLink {
         if (!moved) {
             throw new ApiException(503, ErrorCode.CAPACITY_UNAVAILABLE, "session changed during provisioning, retry");
         }
-        HostLink link = hosts.get(c.hostId());
+        HostLink link = link(c.hostId());
         if (link != null) {
             starts.put(c.sessionId(), new StartMark(postNanos, System.nanoTime(), c.region()));
             switch (c.hostOrder()) {
@@ -212,7 +252,7 @@ public final class BrowserSessions implements GatewayLink {
                 case RESTART -> link.restart(c.order(), extras.boot());
             }
         }
-        // else: a host in another process, which takes its boot orders from the database (HostOrders)
+        // else: no way to reach the host (it never registered an API): the boot times out in the reaper
         log.info("session provisioning session={} device={} host={}", c.sessionId(), deviceId, c.hostId());
         return new BrowserSessionCreated(c.sessionId(), PROVISIONING.wire(), connectUrl(c.sessionId()), c.token(), c.region(),
                 readyInSeconds(), null, seconds(c.expiresAt()), maxTabs);
@@ -271,7 +311,8 @@ public final class BrowserSessions implements GatewayLink {
                 .mapTo(UUID.class).list().stream().findFirst()
                 .orElseThrow(() -> new ApiException(503, ErrorCode.CAPACITY_UNAVAILABLE, "no browser host capacity in region"));
 
-        if (!extras.isEmpty() && (hosts.get(hostId) == null || !hosts.get(hostId).savesState())) {
+        HostLink chosen = link(hostId);
+        if ((!extras.isEmpty() || req.recording() != null) && (chosen == null || !chosen.savesState())) {
             throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the region's browser host cannot restore contexts or load extensions");
         }
         // A saved context keeps the profile it was saved with: the site sees the same phone again.
@@ -326,8 +367,9 @@ public final class BrowserSessions implements GatewayLink {
             recordExtras(h, sessionId, extras);
         }
         com.aimlib.protocol.host.RecordingOrder recording = claimRecording(h, customerId, sessionId, req);
+        Bridge bridge = mintBridge(h, sessionId);
         BootOrder order = new BootOrder(sessionId, (String) device.get("name"), resolved, cap,
-                lease.proxyUsername(), box.open(lease.proxyPasswordEnc()), req.startUrl(), recording);
+                bridge.username(), bridge.password(), req.startUrl(), recording);
         return new Claimed(sessionId, hostId, token, region, expires, order);
     }
 
@@ -426,11 +468,11 @@ public final class BrowserSessions implements GatewayLink {
             jdbi.useHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(EXPIRING), GONE));
             return;
         }
-        HostLink link = hosts.get(hostId);
+        HostLink link = link(hostId);
         if (link != null) {
             link.stop(sessionId);
         }
-        // else: a host in another process sees the session expiring in the database, stops it and reports stopped
+        // else: a host nobody can reach; the reaper ends the session when its teardown is never confirmed
     }
 
     static ApiException notFound() {
@@ -482,10 +524,49 @@ public final class BrowserSessions implements GatewayLink {
      */
     /** {@code resolvedProfile}: the session's resolved profile as JSON text (null for a session without one). */
     public record RelayTarget(UUID sessionId, String hostAddress, int cdpPort, String cdpPath, String downloadsDir,
-                              UUID leaseId, UUID customerId, String resolvedProfile) {
+                              UUID leaseId, UUID customerId, String resolvedProfile, String hostApiUrl, String relaySecret) {
+        public RelayTarget(UUID sessionId, String hostAddress, int cdpPort, String cdpPath, String downloadsDir,
+                           UUID leaseId, UUID customerId, String resolvedProfile) {
+            this(sessionId, hostAddress, cdpPort, cdpPath, downloadsDir, leaseId, customerId, resolvedProfile, null, null);
+        }
+
+        /**
+         * Where a DevTools {@code path} of the session's browser is reached: on its host's loopback for an in-process
+         * host; through the host's per-session relay endpoint ({@code <api>/cdp/<session><path>}, with
+         * {@link #upstreamHeaders}) for a host on another machine (issue 12).
+         */
+        public java.net.URI upstream(boolean websocket, String path) {
+            if (hostApiUrl == null) {
+                return java.net.URI.create((websocket ? "ws" : "http") + "://" + hostAddress + ":" + cdpPort + path);
+            }
+            java.net.URI base = java.net.URI.create(hostApiUrl);
+            return java.net.URI.create((websocket ? "ws" : "http") + "://" + base.getRawAuthority()
+                    + com.aimlib.protocol.host.HostApi.RELAY + sessionId + path);
+        }
+
+        /** The headers the upstream must be asked with (the session's relay secret for a remote host; none otherwise). */
+        public Map<String, String> upstreamHeaders() {
+            return relaySecret == null ? Map.of() : Map.of(com.aimlib.protocol.host.HostApi.RELAY_SECRET_HEADER, relaySecret);
+        }
+
         @Override
         public String toString() {
-            return "RelayTarget[" + sessionId + " " + hostAddress + ":" + cdpPort + "]";
+            return "RelayTarget[" + sessionId + " " + (hostApiUrl != null ? hostApiUrl : hostAddress + ":" + cdpPort) + "]";
+        }
+    }
+
+    /**
+     * The secret the gateway's relay presents to a remote host's relay endpoint for this session (issue 12): an HMAC of
+     * the session id under a key derived from the server key, so every replica computes it and nothing is stored; the
+     * host learns it from the session's boot order and accepts it for that session only.
+     */
+    public String relaySecret(UUID sessionId) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(relayKey, "HmacSHA256"));
+            return java.util.HexFormat.of().formatHex(mac.doFinal(sessionId.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -521,7 +602,7 @@ public final class BrowserSessions implements GatewayLink {
         Map<String, Object> row = jdbi.withHandle(h -> h.createQuery("""
                         SELECT s.status, s.connect_token_hash, s.expires_at, s.cdp_port, s.cdp_path, s.downloads_dir, s.host_id, s.lease_id, s.customer_id,
                                s.resolved_profile::text AS resolved,
-                               hst.address, hst.status AS host_status, hst.last_heartbeat_at,
+                               hst.address, hst.api_url, hst.status AS host_status, hst.last_heartbeat_at,
                                (c.status = 'active' AND l.status = 'active' AND (l.ends_at IS NULL OR l.ends_at > :now)
                                 AND EXISTS (SELECT 1 FROM proxies p WHERE p.lease_id = l.id AND p.status = 'active')) AS lease_ok
                         FROM browser_sessions s JOIN leases l ON l.id = s.lease_id JOIN customers c ON c.id = s.customer_id
@@ -548,8 +629,9 @@ public final class BrowserSessions implements GatewayLink {
                 || beat == null || beat.toInstant().isBefore(now.minus(settings.heartbeatTimeout()))) {
             throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser host is not reachable");
         }
+        String api = (String) row.get("api_url");
         return new RelayTarget(sid, (String) row.get("address"), port, (String) row.get("cdp_path"), (String) row.get("downloads_dir"),
-                (UUID) row.get("lease_id"), (UUID) row.get("customer_id"), (String) row.get("resolved"));
+                (UUID) row.get("lease_id"), (UUID) row.get("customer_id"), (String) row.get("resolved"), api, api == null ? null : relaySecret(sid));
     }
 
     /**
@@ -694,22 +776,70 @@ public final class BrowserSessions implements GatewayLink {
                             VALUES (:id, :name, :region, :address, :capacity, :chrome, 'up', :now)
                             ON CONFLICT (name) DO UPDATE SET region = EXCLUDED.region, address = EXCLUDED.address,
                                 capacity = EXCLUDED.capacity, chrome_version = EXCLUDED.chrome_version, status = 'up',
-                                last_heartbeat_at = EXCLUDED.last_heartbeat_at
+                                last_heartbeat_at = EXCLUDED.last_heartbeat_at, api_url = NULL, api_secret_enc = NULL
                             RETURNING id""")
                     .bind("id", UUID.randomUUID()).bind("name", name).bind("region", region).bind("address", address)
                     .bind("capacity", capacity).bind("chrome", chromeVersion).bind("now", Timestamp.from(now)).mapTo(UUID.class).one();
-            // A host that (re)registers runs no browsers: whatever it had before is gone.
-            List<SessionStateMachine.Moved> failed = SessionStateMachine.moveWhere(h, LIVE, FAILED,
-                    "s.host_id = :host", "failure_reason = 'host restarted'", Map.of("host", hostId));
-            SessionStateMachine.moveWhere(h, EnumSet.of(EXPIRING), GONE, "s.host_id = :host", null, Map.of("host", hostId));
-            if (!failed.isEmpty()) {
-                log.warn("host re-registered; its sessions failed host={} sessions={}", hostId, failed.size());
-            }
+            forgetSessions(h, hostId);
             return hostId;
         });
         hosts.put(id, link);
         log.info("browser host registered host={} name={} region={} capacity={} chrome={}", id, name, region, capacity, chromeVersion);
         return id;
+    }
+
+    /** A host that (re)registers runs no browsers: whatever it had before is gone. */
+    private static void forgetSessions(Handle h, UUID hostId) {
+        List<SessionStateMachine.Moved> failed = SessionStateMachine.moveWhere(h, LIVE, FAILED,
+                "s.host_id = :host", "failure_reason = 'host restarted'", Map.of("host", hostId));
+        SessionStateMachine.moveWhere(h, EnumSet.of(EXPIRING), GONE, "s.host_id = :host", null, Map.of("host", hostId));
+        if (!failed.isEmpty()) {
+            log.warn("host re-registered; its sessions failed host={} sessions={}", hostId, failed.size());
+        }
+    }
+
+    /**
+     * Registers a host on another machine (issue 12) under the id of its credential: its API base URL and the sealed
+     * secret the gateway presents to it; its earlier sessions are failed. Every replica builds its link from this row.
+     */
+    public void registerRemote(UUID hostId, String region, String apiUrl, int capacity, String chromeVersion, byte[] apiSecretEnc) {
+        Instant now = clock.instant();
+        jdbi.useTransaction(h -> {
+            h.createUpdate("""
+                            UPDATE browser_hosts SET region = :region, address = :address, api_url = :api, api_secret_enc = :secret,
+                                capacity = :capacity, chrome_version = :chrome, status = 'up', last_heartbeat_at = :now WHERE id = :id""")
+                    .bind("region", region).bind("address", java.net.URI.create(apiUrl).getHost()).bind("api", apiUrl)
+                    .bind("secret", apiSecretEnc).bind("capacity", capacity).bind("chrome", chromeVersion)
+                    .bind("now", Timestamp.from(now)).bind("id", hostId).execute();
+            forgetSessions(h, hostId);
+        });
+        log.info("remote browser host registered host={} region={} capacity={} chrome={} api={}", hostId, region, capacity, chromeVersion, apiUrl);
+    }
+
+    /**
+     * A host's credential was revoked (issue 12): the host is down, its live sessions failed and their browsers told
+     * to stop (while its API secret is still known), then the secret is forgotten. Returns the sessions failed.
+     */
+    public int hostRevoked(UUID hostId) {
+        HostLink link = link(hostId);
+        List<SessionStateMachine.Moved> failed = jdbi.inTransaction(h -> {
+            h.createUpdate("UPDATE browser_hosts SET status = 'down' WHERE id = :id").bind("id", hostId).execute();
+            List<SessionStateMachine.Moved> moved = SessionStateMachine.moveWhere(h, LIVE, FAILED, "s.host_id = :host",
+                    "failure_reason = 'host credential revoked'", Map.of("host", hostId));
+            SessionStateMachine.moveWhere(h, EnumSet.of(EXPIRING), GONE, "s.host_id = :host", null, Map.of("host", hostId));
+            return moved;
+        });
+        if (link != null) {
+            failed.forEach(m -> link.stop(m.id()));
+        }
+        jdbi.useHandle(h -> h.createUpdate("UPDATE browser_hosts SET api_secret_enc = NULL, api_url = NULL WHERE id = :id").bind("id", hostId).execute());
+        return failed.size();
+    }
+
+    /** Whether the session is placed on the host (a host credential reaches only its own sessions). Blocking. */
+    public boolean placedOn(UUID sessionId, UUID hostId) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM browser_sessions WHERE id = :s AND host_id = :h")
+                .bind("s", sessionId).bind("h", hostId).mapTo(Integer.class).one()) > 0;
     }
 
     /** Forgets an in-process host link (the host is shutting down). */
@@ -756,7 +886,7 @@ public final class BrowserSessions implements GatewayLink {
             log.info("session no longer wanted at ready; stopping session={}", sessionId);
             UUID host = jdbi.withHandle(h -> h.createQuery("SELECT host_id FROM browser_sessions WHERE id = :id").bind("id", sessionId)
                     .mapTo(UUID.class).findOne().orElse(null));
-            HostLink link = host == null ? null : hosts.get(host);
+            HostLink link = link(host);
             if (link != null) {
                 link.stop(sessionId);
             }
@@ -851,7 +981,7 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     HostLink host(UUID hostId) {
-        return hostId == null ? null : hosts.get(hostId);
+        return link(hostId);
     }
 
     /** Rolling median of the last 20 measured boots, rounded up to whole seconds, at least 1. */

@@ -18,7 +18,9 @@ public record BrowserSettings(
         int defaultReadyInSeconds) {
 
     public static BrowserSettings defaults() {
-        return new BrowserSettings(1800, 120, 2L * 1000 * 1000 * 1000, Duration.ofSeconds(1), Duration.ofSeconds(15),
+        // heartbeat timeout 8 s against hosts beating every 2 s and a reaper pass every second: a dead host's sessions
+        // are failed within 10 s (issue 12)
+        return new BrowserSettings(1800, 120, 2L * 1000 * 1000 * 1000, Duration.ofSeconds(1), Duration.ofSeconds(8),
                 Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(2), 2);
     }
 

@@ -140,7 +140,7 @@ class BrowserLifecycleTest {
     @Test
     void sessionsOfAHostThatStopsHeartBeatingFail() throws Exception {
         Live s = ready("{}");
-        fx.clock.advance(Duration.ofSeconds(16));
+        fx.clock.advance(Duration.ofSeconds(9));
         fx.gateway.reaper().reap();
         awaitState(s.id(), "failed");
         String reason = fx.db.jdbi().withHandle(h -> h.createQuery("SELECT failure_reason FROM browser_sessions WHERE id = :id")
