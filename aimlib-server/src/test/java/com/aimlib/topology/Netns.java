@@ -100,6 +100,21 @@ final class Netns {
         return out;
     }
 
+    /** SIGKILLs every process in {@code ns}, each by its pid, until none is left (a machine that dies). */
+    static void killAll(String ns) throws IOException, InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        List<Long> pids;
+        while (!(pids = pids(ns)).isEmpty()) {
+            if (System.nanoTime() > end) {
+                throw new IOException("processes in " + ns + " survive SIGKILL: " + pids);
+            }
+            for (long pid : pids) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            Thread.sleep(20);
+        }
+    }
+
     /** The namespaces and links named with {@link #PREFIX}. */
     static List<String> namespaces() throws IOException {
         List<String> out = new ArrayList<>();

@@ -3,6 +3,12 @@ package com.aimlib.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.aimlib.gateway.tunnel.AgentStore;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserType;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
 import com.aimlib.store.Accounts;
 import com.aimlib.store.Database;
 import com.aimlib.store.NetworkPostgres;
@@ -102,6 +108,16 @@ class TopologyTest {
     static final List<Accounts.Device> devices = new ArrayList<>();
     static final List<Accounts.Proxy> proxies = new ArrayList<>();
     static HttpClient http;
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Role[] hosts = new Role[2];
+    static final UUID[] hostIds = new UUID[2];
+    static final String[] hostTokens = new String[2];
+    static String customerKey;
+    /** The browser sessions of the host scenarios: one on each device 1 and 2, placed on the two hosts. */
+    static final List<Session> sessions = new ArrayList<>();
+
+    record Session(UUID id, String connectToken, int device, UUID host) {
+    }
 
     @BeforeAll
     static void start() throws Exception {
@@ -116,8 +132,9 @@ class TopologyTest {
         database();
         replicas();
         balancer();
-        internetAndDevices();
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        internetAndDevices();
+        browserHosts();
     }
 
     @AfterAll
@@ -214,7 +231,7 @@ class TopologyTest {
             Path data = Files.createDirectories(dir.resolve("gw" + (i + 1)));
             Files.copy(key, data.resolve("server.key"));
             gateways[i] = role("gateway" + (i + 1), "atp-gw" + (i + 1), Role.java("com.aimlib.Main", List.of("gateway",
-                    "--bind", "0.0.0.0", "--public-host", LB_IP, "--port", "7780", "--socks-port", "1080",
+                    "--bind", "0.0.0.0", "--public-host", LB_IP, "--public-url", "http://" + LB_IP + ":" + API, "--port", "7780", "--socks-port", "1080",
                     "--http-proxy-port", "3128", "--tunnel-port", "7783", "--peer-port", "7784", "--peer-advertise", GW_FRONT_IP[i],
                     "--proxy-protocol", "true", "--rate-limit-store", "postgres", "--operator-key", OPERATOR_KEY,
                     "--data-dir", data.toString(), "--no-migrate", "--db-pool-size", "8",
@@ -341,7 +358,9 @@ class TopologyTest {
             role("agent" + (i + 1), "atp-dev" + (i + 1), Role.java("com.aimlib.Main", List.of("agent",
                     "--gateway", LB_IP + ":" + TUNNEL, "--device-id", d.id().toString(), "--token", token,
                     "--carrier", "TopoCarrier", "--what-is-my-ip-url", "http://" + ORIGIN_IP + ":" + ORIGIN_HTTP + "/ip",
-                    "--egress-allow", ORIGIN_IP + ":" + ORIGIN_HTTP + "," + ORIGIN_IP + ":" + ORIGIN_ECHO)));
+                    "--egress-allow", ORIGIN_IP + ":" + ORIGIN_HTTP + "," + ORIGIN_IP + ":" + ORIGIN_ECHO,
+                    // the third device has one tunnel connection: one replica holds it, the other must route to it
+                    "--pool", i == 2 ? "1" : "2")));
         }
         for (Role r : roles) {
             if (r.name.startsWith("agent")) {
@@ -349,6 +368,71 @@ class TopologyTest {
             }
         }
         await(() -> devices.stream().allMatch(d -> "online".equals(status(d.id()))), Duration.ofSeconds(60), "all devices online");
+    }
+
+
+    /**
+     * Two browser hosts, each on its own machine with no route to the database: a credential minted through the
+     * operator API (through the balancer), handed over as a token file, and nothing else: the host reaches the
+     * gateways' API and SOCKS5 front through HAProxy only, and advertises its own address for orders and CDP.
+     */
+    static void browserHosts() throws Exception {
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> r = post(API, "/admin/v1/hosts", OPERATOR_KEY,
+                    "{\"name\":\"topology-host-" + (i + 1) + "\",\"region\":\"local\"}");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+            JsonNode cred = JSON.readTree(r.body());
+            hostIds[i] = UUID.fromString(cred.get("id").asText());
+            hostTokens[i] = cred.get("token").asText();
+            Path tokenFile = dir.resolve("host" + (i + 1) + ".token");
+            Files.writeString(tokenFile, hostTokens[i] + "\n");
+            Path work = Files.createDirectories(dir.resolve("host" + (i + 1)));
+            hosts[i] = role("host" + (i + 1), "atp-host" + (i + 1), Role.java("com.aimlib.Main", List.of("host",
+                    "--gateway", "http://" + LB_IP + ":" + API, "--token-file", tokenFile.toString(),
+                    "--upstream", "socks5://" + LB_IP + ":" + SOCKS, "--listen", "0.0.0.0:9230",
+                    "--advertise", "http://" + HOST_IP[i] + ":9230", "--capacity", "2", "--work-dir", work.toString(),
+                    "--egress-probe-url", "http://" + ORIGIN_IP + ":" + ORIGIN_HTTP + "/ip")));
+        }
+        for (int i = 0; i < 2; i++) {
+            assertThat(hosts[i].awaitLine("aimlib host is up", Duration.ofSeconds(120))).contains("id=" + hostIds[i]);
+        }
+        customerKey = accounts.mintKey(customer.id(), "topology", Accounts.CUSTOMER_SCOPES, null).plaintext();
+    }
+
+    static HttpResponse<String> post(int port, String path, String key, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://" + LB_IP + ":" + port + path)).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String sessionStatus(UUID session) {
+        return db.jdbi().withHandle(h -> h.createQuery("SELECT status FROM browser_sessions WHERE id = :id").bind("id", session)
+                .mapTo(String.class).one());
+    }
+
+    static UUID sessionHost(UUID session) {
+        return db.jdbi().withHandle(h -> h.createQuery("SELECT host_id FROM browser_sessions WHERE id = :id").bind("id", session)
+                .mapTo(UUID.class).one());
+    }
+
+    /**
+     * Playwright for Java connects over CDP to the session through one replica (HAProxy's front pinned to it), opens
+     * a page on the what-is-my-IP origin and reads the device's own address: the browser on its host reached the
+     * internet through the gateways' SOCKS5 front and the device's agent.
+     */
+    static void drive(Playwright pw, Session s, int replica) {
+        String ws = "ws://" + LB_IP + ":" + (API + 1 + replica) + "/cdp/" + s.id();
+        Browser br = pw.chromium().connectOverCDP(ws, new BrowserType.ConnectOverCDPOptions()
+                .setHeaders(Map.of("Authorization", "Bearer " + s.connectToken())).setTimeout(60_000));
+        try {
+            Page page = br.contexts().get(0).newPage();
+            page.navigate("http://" + ORIGIN_IP + ":" + ORIGIN_HTTP + "/ip/session/" + s.id());
+            assertThat(page.textContent("body").trim()).as("session on device %d driven through gw%d", s.device() + 1, replica + 1)
+                    .isEqualTo(DEVICE_IP[s.device()]);
+            page.close();
+        } finally {
+            br.close();
+        }
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------
@@ -589,7 +673,19 @@ class TopologyTest {
         }
         // The tunnels are spread as HAProxy placed them; a device whose tunnels one replica holds is reached
         // through the other over the peer link, so both replicas must have answered for every device.
-        assertThat(devicesHeldBy(GW_FRONT_IP[0]).size() + devicesHeldBy(GW_FRONT_IP[1]).size()).isGreaterThanOrEqualTo(3);
+        UUID third = devices.get(2).id();
+        assertThat(devicesHeldBy(GW_FRONT_IP[0]).contains(third) ^ devicesHeldBy(GW_FRONT_IP[1]).contains(third))
+                .as("the third device's one tunnel is on exactly one replica (the other routed half its connections)").isTrue();
+        // PROXY v2: the gateways saw each agent's own address, never the balancer's.
+        for (int i = 0; i < 3; i++) {
+            String from = "remote=/" + DEVICE_IP[i] + ":";
+            assertThat(gateways[0].lines().stream().anyMatch(l -> l.contains("event=tunnel_up") && l.contains(from))
+                    || gateways[1].lines().stream().anyMatch(l -> l.contains("event=tunnel_up") && l.contains(from)))
+                    .as("a tunnel_up from %s", DEVICE_IP[i]).isTrue();
+        }
+        for (Role g : gateways) {
+            assertThat(g.lines()).noneMatch(l -> l.contains("event=tunnel_up") && l.contains("remote=/" + LB_IP + ":"));
+        }
         for (Accounts.Device d : devices) {
             String egress = db.jdbi().withHandle(h -> h.createQuery("SELECT current_egress_ip FROM devices WHERE id = :id")
                     .bind("id", d.id()).mapTo(String.class).findOne().orElse(null));
@@ -706,6 +802,53 @@ class TopologyTest {
         }
     }
 
+
+    @Test
+    @Order(5)
+    void sessionsArePlacedOnBothHostsAndDrivenByPlaywrightThroughEitherReplica() throws Exception {
+        for (int d = 0; d < 2; d++) {
+            HttpResponse<String> r = post(API, "/v1/devices/" + devices.get(d).id() + "/browser", customerKey, "{}");
+            assertThat(r.statusCode()).as(r.body()).isIn(200, 201);
+            JsonNode c = JSON.readTree(r.body());
+            UUID id = UUID.fromString(c.get("session_id").asText());
+            await(() -> Set.of("ready", "idle", "active").contains(sessionStatus(id)) || "failed".equals(sessionStatus(id)),
+                    Duration.ofSeconds(90), "session " + id + " ready");
+            assertThat(sessionStatus(id)).isNotEqualTo("failed");
+            sessions.add(new Session(id, c.get("connect_token").asText(), d, sessionHost(id)));
+        }
+        assertThat(sessions.stream().map(Session::host).toList()).as("one session on each host").containsExactlyInAnyOrder(hostIds);
+        try (Playwright pw = Playwright.create()) {
+            for (Session s : sessions) {
+                for (int replica = 0; replica < 2; replica++) {
+                    drive(pw, s, replica);
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(6)
+    void aHostCredentialCannotTouchAnotherHostsSession() throws Exception {
+        Assumptions.assumeTrue(sessions.size() == 2, "needs the sessions of the previous scenario");
+        for (int i = 0; i < 2; i++) {
+            int other = 1 - i;
+            Session theirs = sessions.stream().filter(s -> s.host().equals(hostIds[other])).findFirst().orElseThrow();
+            HttpResponse<String> self = post(API, "/host/v1/self", hostTokens[i], "{}");
+            assertThat(self.statusCode()).as(self.body()).isEqualTo(200);
+            assertThat(JSON.readTree(self.body()).get("host_id").asText()).isEqualTo(hostIds[i].toString());
+            for (String[] report : new String[][] {{"failed", "{\"reason\":\"forged\"}"}, {"stopped", "{}"},
+                    {"bytes", "{\"total\":1}"}, {"egress", "{\"egress_ip\":\"203.0.113.9\"}"}}) {
+                for (int port : new int[] {API + 1, API + 2}) {
+                    HttpResponse<String> r = post(port, "/host/v1/sessions/" + theirs.id() + "/" + report[0], hostTokens[i], report[1]);
+                    assertThat(r.statusCode()).as("host %d reporting %s on host %d's session: %s", i + 1, report[0], other + 1, r.body())
+                            .isEqualTo(404);
+                    assertThat(JSON.readTree(r.body()).path("error").asText()).isEqualTo("session_not_found");
+                }
+            }
+            assertThat(sessionStatus(theirs.id())).as("the other host's session is untouched").isIn("ready", "idle", "active");
+        }
+    }
+
     @Test
     @Order(100)
     void killingOneReplicaKeepsProxiesWorkingThroughTheOtherOnceTheAgentsReconnect() throws Exception {
@@ -716,7 +859,7 @@ class TopologyTest {
         gateways[0].kill(); // SIGKILL: no deregistration, its tunnels just drop
         long killed = System.nanoTime();
         // Every agent's pool (2 connections per device) is whole again, on gw2; gw2 expired gw1's registration.
-        await(() -> tunnelsHeldBy(GW_FRONT_IP[1]) == 2 * devices.size() && devicesHeldBy(GW_FRONT_IP[0]).isEmpty(),
+        await(() -> tunnelsHeldBy(GW_FRONT_IP[1]) == 5 && devicesHeldBy(GW_FRONT_IP[0]).isEmpty(),
                 Duration.ofSeconds(60), "every agent reconnected to gw2 and gw1 expired");
         System.out.printf("topology replica kill: agents whole on gw2 and gw1 expired after %d ms%n",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed));
@@ -724,5 +867,36 @@ class TopologyTest {
             proxyConnections(i, 200, "afterkill");
         }
         assertThat(devices).allMatch(d -> "online".equals(status(d.id())));
+        // The sessions on the (surviving) hosts were not failed and are driven through the surviving replica.
+        for (Session s : sessions) {
+            assertThat(sessionStatus(s.id())).as("session on device %d after the replica kill", s.device() + 1).isIn("ready", "idle", "active");
+        }
+        if (!sessions.isEmpty()) {
+            try (Playwright pw = Playwright.create()) {
+                for (Session s : sessions) {
+                    drive(pw, s, 1);
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(110)
+    void killingAHostMarksOnlyItsSessionsFailedWithinTenSeconds() throws Exception {
+        Assumptions.assumeTrue(sessions.size() == 2, "needs the sessions of the placement scenario");
+        Session doomed = sessions.stream().filter(s -> s.host().equals(hostIds[0])).findFirst().orElseThrow();
+        Session survivor = sessions.stream().filter(s -> s.host().equals(hostIds[1])).findFirst().orElseThrow();
+        // The machine dies: every process in its namespace (the host JVM and its Chromium) SIGKILLed at once.
+        Netns.killAll("atp-host1");
+        long t0 = System.nanoTime();
+        await(() -> "failed".equals(sessionStatus(doomed.id())), Duration.ofSeconds(15), "the dead host's session failed");
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        System.out.printf("topology host kill: its session failed after %d ms%n", ms);
+        assertThat(ms).as("failed after %d ms", ms).isLessThan(10_000);
+        assertThat(sessionStatus(survivor.id())).as("the other host's session").isIn("ready", "idle", "active");
+        try (Playwright pw = Playwright.create()) {
+            drive(pw, survivor, 1);
+        }
+        assertThat(sessionStatus(survivor.id())).isIn("ready", "idle", "active");
     }
 }
