@@ -125,9 +125,12 @@ class TopologyTest {
         Assumptions.assumeTrue(why == null, why);
         assertThat(Path.of("/usr/sbin/haproxy")).as("HAProxy (Debian package haproxy; .ci/run installs it)").exists();
         Netns.cleanAll(); // leftovers of an aborted run
-        cleanupHook = new Thread(Netns::cleanAll, "topology-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanupHook);
         dir = Files.createTempDirectory("aimlib-topology");
+        cleanupHook = new Thread(() -> {
+            Netns.cleanAll();
+            deleteDir();
+        }, "topology-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanupHook);
         network();
         database();
         replicas();
@@ -154,9 +157,16 @@ class TopologyTest {
         }
         assertThat(Netns.namespaces()).as("namespaces left behind").isEmpty();
         assertThat(Netns.links()).as("links left behind").isEmpty();
-        if (dir != null && System.getenv("AIMLIB_TOPOLOGY_KEEP") == null) {
+        deleteDir();
+    }
+
+    /** Removes the run's directory (logs, data, token files) unless AIMLIB_TOPOLOGY_KEEP is set. */
+    static void deleteDir() {
+        if (dir != null && Files.exists(dir) && System.getenv("AIMLIB_TOPOLOGY_KEEP") == null) {
             try (var walk = Files.walk(dir)) {
                 walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                System.err.println("topology: cannot delete " + dir + ": " + e);
             }
         }
     }
