@@ -51,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * A browser host's own HTTP API (issue 12), what the gateway calls on a host on another machine:
  * <ul>
  *   <li>orders, {@code Authorization: Bearer <api secret>} (the random secret this host left at registration; anything
- *       else is 401): {@code POST /host-api/v1/sessions/{id}/boot|resume|restart|stop} (202), {@code GET /host-api/v1/status};</li>
+ *       else is 401): {@code POST /host-api/v1/sessions/{id}/boot|resume|restart|stop} (202; a boot or restart may carry a
+ *       saved context and extensions), {@code POST /host-api/v1/sessions/{id}/save-state} (200, the context zip),
+ *       {@code GET /host-api/v1/status};</li>
  *   <li>the CDP relay endpoint, {@code /cdp/{id}/json/...} and {@code /cdp/{id}/devtools/...} (HTTP discovery and
  *       WebSocket upgrades) with {@code X-Aimlib-Relay-Secret: <the session's relay secret from its boot order>}: the
  *       discovery request is asked of that session's browser on this host's loopback and answered; a WebSocket upgrade is
@@ -63,9 +65,12 @@ import org.slf4j.LoggerFactory;
 public final class HostApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HostApiServer.class);
     private static final ObjectMapper MAPPER = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    private static final Pattern ORDER = Pattern.compile(Pattern.quote(HostApi.ORDERS) + "/sessions/([0-9a-fA-F-]{36})/(boot|resume|restart|stop)");
+    private static final Pattern ORDER = Pattern.compile(Pattern.quote(HostApi.ORDERS) + "/sessions/([0-9a-fA-F-]{36})/(boot|resume|restart|stop|save-state)");
     private static final Pattern RELAY = Pattern.compile("/cdp/([0-9a-fA-F-]{36})(/(?:json(?:/[A-Za-z]*)?|devtools/[A-Za-z0-9/_-]{1,200}))");
-    private static final int MAX_BODY = 1 << 20;
+    /** A boot order may carry a saved context (≤ 20 MiB by default) and extensions, base64 in JSON. */
+    private static final int MAX_BODY = 96 << 20;
+    /** What a request other than an order may carry (the relay endpoint's discovery calls carry none). */
+    private static final int SMALL_BODY = 64 << 10;
 
     private final byte[] secretHash;
     private final EventLoopGroup group = EventLoops.group(1, "host-api");
@@ -83,6 +88,7 @@ public final class HostApiServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast("http", new HttpServerCodec(8192, 16384, 8192))
+                                .addLast("gate", new Gate())
                                 .addLast("aggregate", new HttpObjectAggregator(MAX_BODY))
                                 .addLast("api", new Api());
                     }
@@ -141,7 +147,57 @@ public final class HostApiServer implements AutoCloseable {
         }
     }
 
-    private boolean authorized(FullHttpRequest req) {
+    /**
+     * Judges a request by its head, before its body is buffered: an order without the API secret is refused at once, and
+     * nothing but an order may carry more than a small body (so only the gateway can make this host buffer a large one).
+     */
+    private final class Gate extends ChannelInboundHandlerAdapter {
+        private boolean dropping;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof io.netty.handler.codec.http.HttpRequest head) {
+                String path = new io.netty.handler.codec.http.QueryStringDecoder(head.uri()).path();
+                boolean order = path.startsWith(HostApi.ORDERS + "/");
+                String refusal = null;
+                int status = 0;
+                if (order && !authorized(head)) {
+                    status = 401;
+                    refusal = "{\"error\":\"unauthorized\",\"message\":\"missing or wrong API secret\"}";
+                } else if (!order && (HttpUtil.isTransferEncodingChunked(head) || HttpUtil.getContentLength(head, 0L) > SMALL_BODY)) {
+                    status = 413;
+                    refusal = "{\"error\":\"payload_too_large\",\"message\":\"request body too large\"}";
+                }
+                if (refusal != null) {
+                    io.netty.util.ReferenceCountUtil.release(msg);
+                    dropping = true;
+                    byte[] bytes = refusal.getBytes(StandardCharsets.UTF_8);
+                    FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                            Unpooled.wrappedBuffer(bytes));
+                    res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json").setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length)
+                            .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                    // The connection closes once the refused body has been read (and dropped): closing while the client
+                    // still sends would reset the connection and could lose this answer on its way.
+                    ctx.writeAndFlush(res);
+                    if (msg instanceof io.netty.handler.codec.http.LastHttpContent) {
+                        ctx.close();
+                    }
+                    return;
+                }
+                dropping = false;
+            } else if (dropping) {
+                boolean last = msg instanceof io.netty.handler.codec.http.LastHttpContent;
+                io.netty.util.ReferenceCountUtil.release(msg);
+                if (last) {
+                    ctx.close();
+                }
+                return;
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    private boolean authorized(io.netty.handler.codec.http.HttpRequest req) {
         String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
         if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return false;
@@ -180,6 +236,25 @@ public final class HostApiServer implements AutoCloseable {
             relaySecrets.remove(id);
             return new Object[] {202, Map.of("status", "stopping")};
         }
+        if ("save-state".equals(verb)) {
+            HostApi.SaveState q;
+            try {
+                JsonNode node = MAPPER.readTree(body);
+                if (node == null || !node.isObject() || !node.path("max_bytes").canConvertToLong() || node.path("max_bytes").asLong() <= 0) {
+                    return new Object[] {400, error(ErrorCode.BAD_REQUEST, "max_bytes is required")};
+                }
+                q = MAPPER.treeToValue(node, HostApi.SaveState.class);
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                return new Object[] {400, error(ErrorCode.INVALID_JSON, "body is not a save-state request")};
+            }
+            try {
+                return new Object[] {200, new Zip(h.saveState(id, q.stop(), q.maxBytes()))};
+            } catch (com.aimlib.protocol.host.SavedState.TooLarge e) {
+                return new Object[] {413, error(ErrorCode.CONTEXT_TOO_LARGE, e.getMessage())};
+            } catch (java.io.IOException e) {
+                return new Object[] {409, error(ErrorCode.CONFLICT, "the session's browser could not be saved")};
+            }
+        }
         HostApi.Order o;
         try {
             JsonNode node = MAPPER.readTree(body);
@@ -196,10 +271,11 @@ public final class HostApiServer implements AutoCloseable {
         }
         relaySecrets.put(id, sha256(o.relaySecret()));
         BootOrder order = o.toBootOrder(id);
+        com.aimlib.protocol.host.BootExtras extras = o.toBootExtras();
         switch (verb) {
-            case "boot" -> h.boot(order);
+            case "boot" -> h.boot(order, extras);
             case "resume" -> h.resume(order);
-            default -> h.restart(order);
+            default -> h.restart(order, extras);
         }
         return new Object[] {202, Map.of("status", "accepted")};
     }
@@ -310,6 +386,7 @@ public final class HostApiServer implements AutoCloseable {
                     Channel up = f.channel();
                     // From here on both connections carry raw bytes (an HTTP answer, or WebSocket frames after the 101).
                     client.pipeline().remove("api");
+                    client.pipeline().remove("gate");
                     client.pipeline().remove("aggregate");
                     client.pipeline().remove("http");
                     client.pipeline().addLast("splice", new Splice(up));
@@ -370,7 +447,15 @@ public final class HostApiServer implements AutoCloseable {
         return Map.of("error", code.wire(), "message", message);
     }
 
+    /** A zip answer (a saved context). */
+    private record Zip(byte[] bytes) {
+    }
+
     private static void reply(ChannelHandlerContext ctx, FullHttpRequest req, int status, Object body) {
+        if (body instanceof Zip z) {
+            replyRaw(ctx, req, status, "application/zip", z.bytes());
+            return;
+        }
         byte[] bytes;
         try {
             bytes = MAPPER.writeValueAsBytes(body);

@@ -53,11 +53,12 @@ class HostsCliTest {
             }
         }
         assertThat(id).isNotNull();
+        String hostId = id;
         AdminCliTest.Run revoked = AdminCliTest.admin("hosts", "revoke", id);
         assertThat(revoked.exit()).as(revoked.err()).isZero();
         assertThat(revoked.out()).contains("revoked");
-        assertThat(AdminCliTest.db.jdbi().withHandle(h -> h.createQuery("SELECT token_hash IS NULL FROM browser_hosts WHERE id = CAST(:id AS uuid)")
-                .bind("id", id).mapTo(Boolean.class).one())).isTrue();
+        assertThat(AdminCliTest.db.jdbi().<Boolean, RuntimeException>withHandle(h -> h.createQuery("SELECT token_hash IS NULL FROM browser_hosts WHERE id = CAST(:id AS uuid)")
+                .bind("id", hostId).mapTo(Boolean.class).one())).isTrue();
         AdminCliTest.Run twice = AdminCliTest.admin("hosts", "revoke", id);
         assertThat(twice.exit()).isEqualTo(1);
         assertThat(twice.err()).contains("409");

@@ -96,6 +96,11 @@ public final class BrowserFixture implements AutoCloseable {
         return new BrowserFixture(hostCapacity, TestDatabases.fresh(), null, b -> b, null, true, BrowserSettings.defaults().manualReaper());
     }
 
+    /** {@link #remote(int)} with gateway settings changed from the defaults (limits under test). */
+    public static BrowserFixture remote(int hostCapacity, java.util.function.UnaryOperator<GatewayConfig.Builder> config) throws Exception {
+        return new BrowserFixture(hostCapacity, TestDatabases.fresh(), null, config, null, true, BrowserSettings.defaults().manualReaper());
+    }
+
     /** {@link #remote(int)} with the gateway's reaper running on its own, every second (host-death timing tests). */
     public static BrowserFixture remoteWithReaper(int hostCapacity) throws Exception {
         return new BrowserFixture(hostCapacity, TestDatabases.fresh(), null, b -> b, null, true, BrowserSettings.defaults());
@@ -133,6 +138,18 @@ public final class BrowserFixture implements AutoCloseable {
         public void close() {
             host.close();
             api.close();
+        }
+    }
+
+    /** Fails unless this fixture's host is reached over HTTP only (a {@link #remote} fixture, registered with its API). */
+    public void assertRemoteHost() {
+        if (remoteHost == null) {
+            throw new AssertionError("not a remote-host fixture");
+        }
+        String api = db.jdbi().withHandle(h -> h.createQuery("SELECT api_url FROM browser_hosts WHERE id = :id").bind("id", host.id())
+                .mapTo(String.class).one());
+        if (!remoteHost.apiUrl().equals(api)) {
+            throw new AssertionError("the host's row names API " + api + ", not " + remoteHost.apiUrl());
         }
     }
 

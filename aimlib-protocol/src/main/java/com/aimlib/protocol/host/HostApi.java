@@ -91,19 +91,45 @@ public final class HostApi {
     public record Order(@JsonProperty("device_name") String deviceName, @JsonProperty("profile") ObjectNode profile,
                         @JsonProperty("data_cap_bytes") long dataCapBytes, @JsonProperty("bridge_username") String bridgeUsername,
                         @JsonProperty("bridge_password") String bridgePassword, @JsonProperty("start_url") String startUrl,
-                        @JsonProperty("relay_secret") String relaySecret) {
+                        @JsonProperty("relay_secret") String relaySecret, @JsonProperty("saved_state") byte[] savedState,
+                        @JsonProperty("extensions") List<Extension> extensions) {
         public static Order of(BootOrder o, String relaySecret) {
-            return new Order(o.deviceName(), o.profile(), o.dataCapBytes(), o.proxyUsername(), o.proxyPassword(), o.startUrl(), relaySecret);
+            return of(o, relaySecret, BootExtras.NONE);
+        }
+
+        /** With a saved context to restore and extensions to load (base64 in JSON). */
+        public static Order of(BootOrder o, String relaySecret, BootExtras extras) {
+            return new Order(o.deviceName(), o.profile(), o.dataCapBytes(), o.proxyUsername(), o.proxyPassword(), o.startUrl(), relaySecret,
+                    extras.savedState(), extras.extensions().isEmpty() ? null
+                            : extras.extensions().stream().map(e -> new Extension(e.id(), e.archive())).toList());
         }
 
         public BootOrder toBootOrder(UUID sessionId) {
             return new BootOrder(sessionId, deviceName, profile, dataCapBytes, bridgeUsername, bridgePassword, startUrl, null);
         }
 
+        public BootExtras toBootExtras() {
+            List<BootExtras.Extension> ext = extensions == null ? List.of()
+                    : extensions.stream().map(e -> new BootExtras.Extension(e.id(), e.archive())).toList();
+            return savedState == null && ext.isEmpty() ? BootExtras.NONE : new BootExtras(savedState, ext);
+        }
+
         @Override
         public String toString() {
             return "Order[device=" + deviceName + ", cap=" + dataCapBytes + "]";
         }
+    }
+
+    /** One extension of a boot order: its id and its normalized zip. */
+    public record Extension(@JsonProperty("id") UUID id, @JsonProperty("archive") byte[] archive) {
+    }
+
+    /**
+     * {@code POST /host-api/v1/sessions/{id}/save-state}: the session's cookies and storage as a {@link SavedState} zip
+     * (200 {@code application/zip}); with {@code stop} the browser closes cleanly first and the session is torn down.
+     * 413 {@code context_too_large} over {@code max_bytes}; 409 when the browser is not running.
+     */
+    public record SaveState(@JsonProperty("stop") boolean stop, @JsonProperty("max_bytes") long maxBytes) {
     }
 
     /** {@code GET /host-api/v1/status}. */

@@ -36,6 +36,14 @@ public interface HostLink {
     }
 
     /**
+     * Whether sessions on this host can record ({@link BootOrder#recording()}: the host writes the files where the
+     * gateway reads them). A host on another machine does not (issue 12).
+     */
+    default boolean records() {
+        return savesState();
+    }
+
+    /**
      * The session's cookies and origin storage as a {@link SavedState} zip; with {@code stop}, the browser is first
      * shut down cleanly (so its storage is on disk) and then torn down, reporting stopped. Blocking.
      */

@@ -6,6 +6,7 @@ import com.aimlib.protocol.host.BootOrder;
 import com.aimlib.protocol.host.GatewayLink;
 import com.aimlib.protocol.host.HostApi;
 import com.aimlib.protocol.host.HostLink;
+import com.aimlib.protocol.host.SavedState;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * ({@code <api>/host-api/v1/sessions/{id}/boot|resume|restart|stop}) with {@code Authorization: Bearer <api secret>}, sent
  * on a virtual thread (calls return at once, as {@link HostLink} wants), retried on a transport failure or a 5xx. A
  * boot the host never took is reported failed; a stop it never took is ended by the reaper's teardown timeout.
- * The host saves no contexts, loads no extensions and records nothing over this link ({@link #savesState} false).
+ * Saved contexts and extensions travel in the order (base64 in its JSON) and {@link #saveState} fetches the context
+ * zip from the host; recordings do not ({@link #records} false: the host would write the files on its own disk).
  */
 public final class RemoteHostLink implements HostLink {
     private static final Logger log = LoggerFactory.getLogger(RemoteHostLink.class);
@@ -73,9 +75,13 @@ public final class RemoteHostLink implements HostLink {
     }
 
     private void order(String verb, BootOrder order) {
+        order(verb, order, BootExtras.NONE);
+    }
+
+    private void order(String verb, BootOrder order, BootExtras extras) {
         String body;
         try {
-            body = Json.MAPPER.writeValueAsString(HostApi.Order.of(order, relaySecrets.apply(order.sessionId())));
+            body = Json.MAPPER.writeValueAsString(HostApi.Order.of(order, relaySecrets.apply(order.sessionId()), extras));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -129,10 +135,44 @@ public final class RemoteHostLink implements HostLink {
 
     @Override
     public void boot(BootOrder order, BootExtras extras) {
-        if (!extras.isEmpty()) {
-            throw new UnsupportedOperationException("a remote host restores no contexts and loads no extensions");
+        order("boot", order, extras);
+    }
+
+    @Override
+    public void restart(BootOrder order, BootExtras extras) {
+        order("restart", order, extras);
+    }
+
+    @Override
+    public boolean savesState() {
+        return true;
+    }
+
+    @Override
+    public boolean records() {
+        return false;
+    }
+
+    /** Asks the host for the session's saved state (blocking); {@link SavedState.TooLarge} when over {@code maxBytes}. */
+    @Override
+    public byte[] saveState(UUID sessionId, boolean stop, long maxBytes) throws IOException {
+        HttpRequest req = HttpRequest.newBuilder(api.resolve(HostApi.ORDERS + "/sessions/" + sessionId + "/save-state"))
+                .timeout(Duration.ofSeconds(60)).header("Authorization", "Bearer " + secret).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(Json.MAPPER.writeValueAsString(new HostApi.SaveState(stop, maxBytes)))).build();
+        HttpResponse<byte[]> res;
+        try {
+            res = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
         }
-        boot(order);
+        if (res.statusCode() == 200) {
+            return res.body();
+        }
+        if (res.statusCode() == 413) {
+            throw new SavedState.TooLarge(maxBytes);
+        }
+        throw new IOException("host answered " + res.statusCode() + " to save-state");
     }
 
     @Override

@@ -34,7 +34,8 @@ final class BootedAdoption {
 
     static Optional<BrowserSessions.Claimed> claim(Handle h, BrowserSessions sessions, UUID customerId, UUID deviceId,
                                                     BrowserSessions.LeaseRow lease, Map<String, Object> device,
-                                                    BrowserSessions.CreateRequest req, ObjectNode contextProfile, long cap, Instant now) {
+                                                    BrowserSessions.CreateRequest req, ObjectNode contextProfile, long cap, Instant now,
+                                                    boolean needsState) {
         Optional<Map<String, Object>> found = h.createQuery("""
                         SELECT s.id, s.version, s.host_id, s.profile::text AS profile, s.resolved_profile::text AS resolved
                         FROM browser_sessions s
@@ -48,7 +49,10 @@ final class BootedAdoption {
         }
         Map<String, Object> row = found.get();
         UUID hostId = (UUID) row.get("host_id");
-        if (!sessions.hostInProcess(hostId)) {
+        // The host must take the order; one that cannot restore contexts, load extensions or record (a remote host,
+        // issue 12) does not adopt for a create that asks for them.
+        com.aimlib.protocol.host.HostLink link = sessions.host(hostId);
+        if (link == null || needsState && !link.savesState() || req.recording() != null && !link.records()) {
             return Optional.empty();
         }
         UUID id = (UUID) row.get("id");

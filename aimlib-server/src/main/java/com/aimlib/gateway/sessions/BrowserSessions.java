@@ -117,11 +117,6 @@ public final class BrowserSessions implements GatewayLink {
         return box;
     }
 
-    /** Whether this gateway can call the host (in process, or remote through its API): adoption of a booted session needs to. */
-    boolean hostInProcess(UUID hostId) {
-        return link(hostId) != null;
-    }
-
     /** How links to hosts on other machines are built from their rows (issue 12; none until set). */
     public void remoteHosts(java.util.function.Function<UUID, HostLink> resolver) {
         this.remoteHosts = resolver;
@@ -283,7 +278,8 @@ public final class BrowserSessions implements GatewayLink {
         }
         // Playwright's browser.close() only disconnects: the booted session is idle and holds the device's slot. The
         // documentation makes an idle session the next create's to adopt; in-process hosts only (the order is a call).
-        Optional<Claimed> booted = BootedAdoption.claim(h, this, customerId, deviceId, lease, device, req, extras.profile(), cap, now);
+        Optional<Claimed> booted = BootedAdoption.claim(h, this, customerId, deviceId, lease, device, req, extras.profile(), cap, now,
+                !extras.isEmpty());
         if (booted.isPresent()) {
             recordExtras(h, booted.get().sessionId(), extras);
             return booted.get();
@@ -312,8 +308,11 @@ public final class BrowserSessions implements GatewayLink {
                 .orElseThrow(() -> new ApiException(503, ErrorCode.CAPACITY_UNAVAILABLE, "no browser host capacity in region"));
 
         HostLink chosen = link(hostId);
-        if ((!extras.isEmpty() || req.recording() != null) && (chosen == null || !chosen.savesState())) {
+        if (!extras.isEmpty() && (chosen == null || !chosen.savesState())) {
             throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the region's browser host cannot restore contexts or load extensions");
+        }
+        if (req.recording() != null && (chosen == null || !chosen.records())) {
+            throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the region's browser host cannot record sessions");
         }
         // A saved context keeps the profile it was saved with: the site sees the same phone again.
         ObjectNode resolved = extras.profile() != null ? extras.profile().deepCopy()

@@ -21,6 +21,7 @@ import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * Customer extensions (issue 14), uploaded with curl and loaded into a real session: the extension's service worker
@@ -33,8 +34,8 @@ class ExtensionsTest {
     static final int UPLOAD_CAP = 256 * 1024;
 
     @BeforeAll
-    static void start() throws Exception {
-        fx = new BrowserFixture(4, b -> b.extensionMaxBytes(UPLOAD_CAP));
+    static void start(TestInfo info) throws Exception {
+        fx = com.aimlib.testing.RemoteHostVariant.of(info) ? BrowserFixture.remote(4, b -> b.extensionMaxBytes(UPLOAD_CAP)) : new BrowserFixture(4, b -> b.extensionMaxBytes(UPLOAD_CAP));
     }
 
     @AfterAll

@@ -15,14 +15,15 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 /** Sessions moved on time (injected clock): TTL, idle, lease end, dead hosts; crashes; the bridge's data cap. */
 class BrowserLifecycleTest {
     static BrowserFixture fx;
 
     @BeforeAll
-    static void start() throws Exception {
-        fx = new BrowserFixture(20);
+    static void start(TestInfo info) throws Exception {
+        fx = com.aimlib.testing.RemoteHostVariant.of(info) ? BrowserFixture.remote(20) : new BrowserFixture(20);
     }
 
     @AfterAll

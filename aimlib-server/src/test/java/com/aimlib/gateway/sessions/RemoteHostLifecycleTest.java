@@ -1,7 +1,6 @@
 package com.aimlib.gateway.sessions;
 
-import com.aimlib.testing.BrowserFixture;
-import org.junit.jupiter.api.BeforeAll;
+import com.aimlib.testing.RemoteHostVariant;
 
 /**
  * {@link BrowserLifecycleTest} again with the host on "another machine" (issue 12): the same in-JVM host wired only over
@@ -9,9 +8,9 @@ import org.junit.jupiter.api.BeforeAll;
  * both links: TTL, idle, lease end (reaper and admin API), pre-binding, a host that stops beating, a crashed browser, the
  * bridge's data cap.
  */
-class RemoteHostLifecycleTest extends BrowserLifecycleTest {
-    @BeforeAll
-    static void start() throws Exception {
-        fx = BrowserFixture.remote(20);
+class RemoteHostLifecycleTest extends BrowserLifecycleTest implements RemoteHostVariant {
+    @org.junit.jupiter.api.Test
+    void theHostIsReachedOverHttpOnly() {
+        fx.assertRemoteHost();
     }
 }

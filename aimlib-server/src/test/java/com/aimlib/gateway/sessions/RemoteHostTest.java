@@ -146,6 +146,52 @@ class RemoteHostTest {
         assertThat(Files.exists(browser.getValue())).isFalse();
     }
 
+    @Test
+    void anotherGatewayReplicaPlacesDrivesAndStopsASessionOnTheHostFromItsRowAlone() throws Exception {
+        // A second replica on the same database: the host registered with the first one only, and reports there.
+        try (com.aimlib.gateway.Gateway b = com.aimlib.gateway.Gateway.start(com.aimlib.gateway.GatewayConfig.builder().ephemeralPorts().build(),
+                fx.db, fx.box, BrowserSettings.defaults().manualReaper())) {
+            BrowserFixture.Tenant t = fx.tenant();
+            String base = "http://127.0.0.1:" + b.httpPort();
+            HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/devices/" + t.device() + "/browser"))
+                    .header("Authorization", "Bearer " + t.key()).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            JsonNode c = Json.MAPPER.readTree(created.body());
+            UUID id = UUID.fromString(c.get("session_id").asText());
+            awaitState(id, "ready", Duration.ofSeconds(30));
+            assertThat(fx.host.sessions()).contains(id);
+            try (Playwright pw = Playwright.create()) {
+                Browser br = pw.chromium().connectOverCDP(base + "/cdp/" + id,
+                        new BrowserType.ConnectOverCDPOptions().setHeaders(Map.of("Authorization", "Bearer " + c.get("connect_token").asText())));
+                Page p = br.contexts().get(0).newPage();
+                p.navigate(fx.whoami.url("/ip"));
+                assertThat(p.textContent("body").trim()).isEqualTo(BrowserFixture.EGRESS);
+                br.close();
+            }
+            HttpResponse<String> stopped = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/devices/" + t.device() + "/browser"))
+                    .header("Authorization", "Bearer " + t.key()).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(stopped.statusCode()).isEqualTo(200);
+            awaitState(id, "gone", Duration.ofSeconds(20));
+            assertThat(fx.host.sessions()).doesNotContain(id);
+        }
+    }
+
+    @Test
+    void aRecordingIsRefusedOnARemoteHostAndLeavesNothingBehind() throws Exception {
+        BrowserFixture.Tenant t = fx.tenant();
+        HttpResponse<String> r = fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{\"recording\":{\"har\":true}}");
+        assertErrorBody(r, 503);
+        assertThat(Json.MAPPER.readTree(r.body()).get("error").asText()).isEqualTo("host_unavailable");
+        assertThat(fx.db.jdbi().<Integer, RuntimeException>withHandle(h -> h.createQuery("SELECT count(*) FROM browser_sessions WHERE device_id = :d AND host_id IS NOT NULL")
+                .bind("d", t.device()).mapTo(Integer.class).one())).isZero();
+        // without the recording the same create goes through
+        Live s = fx.ready(t, "{}");
+        assertThat(fx.host.sessions()).contains(s.id());
+        assertThat(fx.call("DELETE", "/v1/devices/" + t.device() + "/browser", t.key(), null).statusCode()).isEqualTo(200);
+        awaitState(s.id(), "gone", Duration.ofSeconds(20));
+    }
+
     static long bytesUsed(UUID id) {
         return fx.db.jdbi().withHandle(h -> h.createQuery("SELECT COALESCE(bytes_used, 0) FROM browser_sessions WHERE id = :id")
                 .bind("id", id).mapTo(Long.class).one());
@@ -160,7 +206,11 @@ class RemoteHostTest {
                 .bind("s", s.id()).mapToMap().one());
         assertThat((String) cred.get("username")).startsWith("sb_").isNotEqualTo(lease.username());
         assertThat(Secrets.same((byte[]) cred.get("password_hash"), Secrets.hash(lease.password()))).isFalse();
-        // the host's bridge works with it: the session's page loaded through the device
+        // the host's bridge works with it: the egress check after ready goes through the device
+        Instant end = Instant.now().plusSeconds(15);
+        while (Instant.now().isBefore(end) && fx.host.bytesOf(s.id()) <= 0) {
+            Thread.sleep(50);
+        }
         assertThat(fx.host.bytesOf(s.id())).isPositive();
 
         // A credential of this session (re-minted so the test knows its plaintext) works through the proxy front...
@@ -400,6 +450,17 @@ class RemoteHostTest {
         }
         assertErrorBody(post(fx.remoteHost.apiUrl() + "/host-api/v1/sessions/not-a-uuid/boot", fx.remoteHost.apiSecret(), Map.of(), "{}"), 404);
         assertErrorBody(post(fx.remoteHost.apiUrl() + "/host-api/v1/nothing", fx.remoteHost.apiSecret(), Map.of(), "{}"), 404);
+        String save = fx.remoteHost.apiUrl() + "/host-api/v1/sessions/" + gone + "/save-state";
+        for (String body : List.of("", "{", "{}", "{\"max_bytes\":0}", "{\"max_bytes\":\"x\"}", "[]")) {
+            assertErrorBody(post(save, fx.remoteHost.apiSecret(), Map.of(), body), 400);
+        }
+        assertErrorBody(post(save, fx.remoteHost.apiSecret(), Map.of(), "{\"max_bytes\":1000}"), 409);
+        // Bodies are judged by the request head: no secret, no buffering of a large order; only orders may be large.
+        byte[] big = new byte[2 << 20];
+        assertErrorBody(postBytes(api, null, big), 401);
+        assertErrorBody(HTTP.send(HttpRequest.newBuilder(URI.create(api)).expectContinue(true).timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofString()), 401);
+        assertErrorBody(postBytes(fx.remoteHost.apiUrl() + "/cdp/" + gone + "/json/version", null, new byte[100 << 10]), 413);
         assertThat(fx.host.sessions()).doesNotContain(gone);
     }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * Saved logins (issue 14) on the production path, with Playwright for Java over the relay: a loopback site logs the
@@ -61,8 +62,8 @@ class SavedContextsTest {
             })()""";
 
     @BeforeAll
-    static void start() throws Exception {
-        fx = new BrowserFixture(4, b -> b.contextMaxBytes(CAP));
+    static void start(TestInfo info) throws Exception {
+        fx = com.aimlib.testing.RemoteHostVariant.of(info) ? BrowserFixture.remote(4, b -> b.contextMaxBytes(CAP)) : new BrowserFixture(4, b -> b.contextMaxBytes(CAP));
         site = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         site.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         site.createContext("/", ex -> {

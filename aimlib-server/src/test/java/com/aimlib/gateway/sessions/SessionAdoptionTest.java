@@ -16,6 +16,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * Issue 14: Playwright's {@code browser.close()} only disconnects, leaving the session idle on the device's one slot;
@@ -25,8 +26,8 @@ class SessionAdoptionTest {
     static BrowserFixture fx;
 
     @BeforeAll
-    static void start() throws Exception {
-        fx = new BrowserFixture(10);
+    static void start(TestInfo info) throws Exception {
+        fx = com.aimlib.testing.RemoteHostVariant.of(info) ? BrowserFixture.remote(10) : new BrowserFixture(10);
     }
 
     @AfterAll
