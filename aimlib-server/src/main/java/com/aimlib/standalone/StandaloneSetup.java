@@ -60,6 +60,22 @@ public final class StandaloneSetup {
      * (printed in its export lines at every start) is the one, so a user never holds two.
      */
     public void ensureOperatorKey(String preset, boolean demo) {
+        // Replicas started together on one database (a Deployment, the topology test) each check, then insert: one of
+        // two crashed on the key's unique index, and two without a preset would each mint a key. One at a time.
+        jdbi.useHandle(h -> {
+            h.execute("SELECT pg_advisory_lock(?)", OPERATOR_KEY_LOCK);
+            try {
+                ensureOperatorKeyAlone(preset, demo);
+            } finally {
+                h.execute("SELECT pg_advisory_unlock(?)", OPERATOR_KEY_LOCK);
+            }
+        });
+    }
+
+    /** Advisory lock key of {@link #ensureOperatorKey} ("aimlib-opkey"). */
+    static final long OPERATOR_KEY_LOCK = 0x61696d6c_6f706bL;
+
+    private void ensureOperatorKeyAlone(String preset, boolean demo) {
         if (preset != null && !preset.isBlank()) {
             String key = preset.trim();
             if (key.length() < 16 || key.length() > 256 || key.chars().anyMatch(c -> c <= 32 || c >= 127)) {

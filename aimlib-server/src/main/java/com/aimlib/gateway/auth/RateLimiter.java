@@ -6,6 +6,7 @@ import com.aimlib.protocol.ErrorBody;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.distributed.jdbc.PrimaryKeyMapper;
+import io.github.bucket4j.distributed.proxy.BucketNotFoundException;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
 import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.postgresql.Bucket4jPostgreSQL;
@@ -88,9 +89,8 @@ public final class RateLimiter {
      * {@code Retry-After} and the rate-limit headers.
      */
     public Quota acquire(UUID keyId) {
-        ConsumptionProbe probe = (shared != null
-                ? buckets.computeIfAbsent(keyId, k -> sharedBucket(k))
-                : buckets.computeIfAbsent(keyId, k -> newBucket())).tryConsumeAndReturnRemaining(1);
+        ConsumptionProbe probe = shared != null ? consumeShared(keyId)
+                : buckets.computeIfAbsent(keyId, k -> newBucket()).tryConsumeAndReturnRemaining(1);
         if (!probe.isConsumed()) {
             long seconds = ceilSeconds(probe.getNanosToWaitForRefill());
             Map<String, String> headers = new java.util.HashMap<>(new Quota(perHour, 0, seconds).headers());
@@ -109,6 +109,34 @@ public final class RateLimiter {
     }
 
     private static final long NANOS_PER_HOUR = 3_600_000_000_000L;
+    private static final int NOT_FOUND_RETRIES = 5;
+
+    /**
+     * One token from the key's bucket in PostgreSQL. While a key's bucket row does not exist yet, Bucket4j's batching
+     * optimisation fails every request but the batch's first with {@link BucketNotFoundException} (the first creates
+     * the row; the others are not re-run with the configuration), which was a 500 for concurrent first requests of a
+     * key (seen in the topology test). Such a request spent nothing, so it is simply sent again.
+     */
+    private ConsumptionProbe consumeShared(UUID keyId) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return buckets.computeIfAbsent(keyId, this::sharedBucket).tryConsumeAndReturnRemaining(1);
+            } catch (RuntimeException e) {
+                if (attempt >= NOT_FOUND_RETRIES || !bucketNotFound(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static boolean bucketNotFound(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BucketNotFoundException) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private static long ceilSeconds(long nanos) {
         return Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L);
