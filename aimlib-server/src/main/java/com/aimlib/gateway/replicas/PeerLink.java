@@ -376,12 +376,15 @@ public final class PeerLink {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            other.writeAndFlush(msg).addListener(f -> {
+            // Written now, flushed once per read burst (channelReadComplete): one writev for up to 16 reads instead
+            // of a syscall each (the routed hop's CPU is what its throughput costs on a busy machine).
+            other.write(msg).addListener(f -> {
                 if (!f.isSuccess()) {
                     ctx.close();
                 }
             });
             if (!other.isWritable()) {
+                other.flush();
                 ctx.channel().config().setAutoRead(false);
                 // The two channels may live on different loops: the other may have drained between the check and
                 // the switch, and then no writability event would ever turn reading back on.
@@ -389,6 +392,12 @@ public final class PeerLink {
                     ctx.channel().config().setAutoRead(true);
                 }
             }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            other.flush();
+            ctx.fireChannelReadComplete();
         }
 
         @Override
