@@ -77,6 +77,7 @@ public final class BrowserSessions implements GatewayLink {
     private final Map<UUID, StartMark> starts = new ConcurrentHashMap<>();
     /** Sessions reported ready whose identity this process's host is still applying (issue 10): relay clients wait on these. */
     private final Map<UUID, java.util.concurrent.CompletableFuture<Void>> identityPending = new ConcurrentHashMap<>();
+    private final Map<UUID, Long> identityPendingSince = new ConcurrentHashMap<>();
     private volatile StartMeters startMeters = new StartMeters(io.micrometer.core.instrument.Metrics.globalRegistry);
 
     private record StartMark(long postNanos, long dispatchedNanos, String region) {
@@ -879,7 +880,15 @@ public final class BrowserSessions implements GatewayLink {
         long reportNanos = System.nanoTime();
         Instant now = clock.instant();
         if (pending) {
-            // Before the row says ready: a client of this replica that sees ready finds the future to wait on.
+            // Before the row says ready: a client of this replica that sees ready finds the future to wait on. A remote
+            // host's identity-applied may go to another replica and never complete it: such leftovers are dropped
+            // after two minutes (the row is what counts; the future only saves a waiter the polling).
+            if (identityPending.size() > 64) {
+                identityPending.entrySet().removeIf(e -> e.getValue().isDone()
+                        || System.nanoTime() - identityPendingSince.getOrDefault(e.getKey(), 0L) > 120_000_000_000L);
+                identityPendingSince.keySet().retainAll(identityPending.keySet());
+            }
+            identityPendingSince.put(sessionId, System.nanoTime());
             identityPending.putIfAbsent(sessionId, new java.util.concurrent.CompletableFuture<>());
         }
         boolean ok = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(PROVISIONING), READY,
@@ -988,6 +997,7 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     private void identityDone(UUID sessionId) {
+        identityPendingSince.remove(sessionId);
         java.util.concurrent.CompletableFuture<Void> f = identityPending.remove(sessionId);
         if (f != null) {
             f.complete(null);
@@ -1003,26 +1013,31 @@ public final class BrowserSessions implements GatewayLink {
      */
     public void awaitIdentity(UUID sessionId, Duration max) throws InterruptedException {
         long deadline = System.nanoTime() + max.toNanos();
-        java.util.concurrent.CompletableFuture<Void> local = identityPending.get(sessionId);
-        if (local != null) {
-            try {
-                local.get(max.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
-                return;
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser is not ready for clients yet; retry");
-            }
-        }
         while (true) {
+            // This replica's own signal when its host link took the report; the row in any case: the ready and the
+            // identity-applied reports of a remote host may reach different replicas (seen in the topology test).
+            java.util.concurrent.CompletableFuture<Void> local = identityPending.get(sessionId);
+            if (local != null) {
+                try {
+                    local.get(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    return;
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    // read the row below
+                }
+            }
             Boolean pending = jdbi.withHandle(h -> h.createQuery(
                             "SELECT identity_pending AND status IN ('ready','active','idle') FROM browser_sessions WHERE id = :id")
                     .bind("id", sessionId).mapTo(Boolean.class).findOne().orElse(false));
             if (!Boolean.TRUE.equals(pending)) {
+                identityDone(sessionId); // a signal that went to another replica: forget ours
                 return;
             }
             if (System.nanoTime() > deadline) {
                 throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser is not ready for clients yet; retry");
             }
-            Thread.sleep(5);
+            if (local == null) {
+                Thread.sleep(5);
+            }
         }
     }
 
