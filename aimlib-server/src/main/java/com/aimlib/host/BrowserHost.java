@@ -316,9 +316,6 @@ public final class BrowserHost implements HostLink, AutoCloseable {
             if (w == null) {
                 String reason = joined != null ? "joined_launch" : known ? "pool_empty" : "new_setting";
                 meters.miss(reason);
-                if (known) {
-                    demand.missed(key, t0); // the pool of a setting in demand was short: it keeps one more for a window
-                }
                 log.info("warm pool miss session={} reason={} warm_of_setting=0 launching_of_setting={} warm_total={}",
                         order.sessionId(), reason, unclaimedLaunches(key), pool.size());
             }

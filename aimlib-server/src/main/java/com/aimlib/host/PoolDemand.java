@@ -18,8 +18,6 @@ final class PoolDemand {
     /** One launch setting: its recent creates (nanoTime) and the latest profile that asked for it. */
     private static final class Setting {
         final ArrayDeque<Long> creates = new ArrayDeque<>();
-        /** Creates of the window that found this (known) setting without a warm browser: each adds one to its buffer. */
-        final ArrayDeque<Long> misses = new ArrayDeque<>();
         ObjectNode profile;
     }
 
@@ -50,19 +48,6 @@ final class PoolDemand {
         s.creates.addLast(now);
         s.profile = profile;
         expire(now);
-    }
-
-    /**
-     * A create of a setting already in demand found no warm browser of it: the pool was one short (launches slower
-     * than measured, a burst). For a window each such miss keeps one more browser of that setting warm than
-     * rate × (launch + headroom): in steady state the pool launches one browser per create whatever its size, so a
-     * larger buffer costs memory, not CPU; it shrinks again once a window passes without misses.
-     */
-    synchronized void missed(String key, long now) {
-        Setting s = settingsByKey.get(key);
-        if (s != null) {
-            s.misses.addLast(now);
-        }
     }
 
     synchronized void launched(double seconds) {
@@ -130,16 +115,13 @@ final class PoolDemand {
             while (!s.creates.isEmpty() && s.creates.peekFirst() < from) {
                 s.creates.removeFirst();
             }
-            while (!s.misses.isEmpty() && s.misses.peekFirst() < from) {
-                s.misses.removeFirst();
-            }
         });
         settingsByKey.entrySet().removeIf(e -> e.getValue().creates.isEmpty() && !e.getKey().equals(defaultKey));
     }
 
     /**
      * Warm browsers per setting: the default setting at least {@code floor}; a demand-sized setting
-     * {@code ceil(rate × (launch + headroom))} plus one per miss of it in the window ({@link #missed}); all together within the ceiling and what the memory budget leaves
+     * {@code ceil(rate × (launch + headroom))}; all together within the ceiling and what the memory budget leaves
      * after {@code live} running sessions. When they do not all fit, the busiest settings come first.
      */
     synchronized List<Target> plan(long now, int live) {
@@ -150,8 +132,7 @@ final class PoolDemand {
             // Creates per second over the span they cover (at least 5 s, at most the window): a steady rate is seen
             // after a few creates, not only once a whole window has passed.
             double rate = rate(e.getValue().creates, now);
-            int n = settings.demandSized() && rate > 0
-                    ? (int) Math.ceil(rate * (launchSeconds() + settings.headroom().toNanos() / 1e9)) + e.getValue().misses.size() : 0;
+            int n = settings.demandSized() ? (int) Math.ceil(rate * (launchSeconds() + settings.headroom().toNanos() / 1e9)) : 0;
             boolean isDefault = e.getKey().equals(defaultKey);
             if (isDefault) {
                 n = Math.max(n, settings.floor());

@@ -38,10 +38,11 @@ public record WarmPoolSettings(int floor, int ceiling, boolean demandSized, Dura
     }
 
     /**
-     * The shipped ceiling: room for rate × launch time at a few creates per second plus the buffer misses add
-     * (PoolDemand.missed); an idle warm browser costs memory only (docs/benchmarks.md, density).
+     * The shipped ceiling. Tried 8 with one more warm browser per recent miss: on this 2-core machine the pool then
+     * launched up to 7 browsers at once under load, the load average went to ~57 and the median start doubled
+     * (docs/benchmarks.md, "Session start"); 6 keeps the refill within what the cores can launch.
      */
-    public static final int SHIPPED_CEILING = 8;
+    public static final int SHIPPED_CEILING = 6;
 
     /** Exactly {@code n} warm browsers with the region's default profile, no demand sizing. */
     public static WarmPoolSettings fixed(int n) {

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * Issue 13's browserbench-style run ({@code bench/browser/start.sh}): with stock Playwright for Java as the client,
  * in one run on one machine — the floor (Playwright launches /usr/bin/chromium with the host's flags, opens a page,
  * goes to a local 50 KB page, closes it), then aimlib with the shipped default warm pool ({@code --warm-browsers 1
- * --warm-browsers-max 8}) at one create per second, aimlib cold (no pool), the floor again, a burst of 5 concurrent
+ * --warm-browsers-max 6}) at one create per second, aimlib cold (no pool), the floor again, a burst of 5 concurrent
  * creates, and the density of idle sessions against bare Chromium with the same flags. aimlib sessions use a
  * non-default catalogue device ({@code galaxy-s24}) and egress through the real chain (bridge → SOCKS5 front → HTTP/2
  * tunnel → in-process agent per device → the page server on loopback).

@@ -42,33 +42,6 @@ class PoolDemandTest {
     }
 
     @Test
-    void eachMissOfASettingInDemandKeepsOneMoreWarmForAWindowWithinTheCeiling() {
-        PoolDemand d = new PoolDemand(WarmPoolSettings.demand(1, 8, 64L << 30), "D", DEFAULT);
-        long t0 = 1_000 * S;
-        for (int i = 0; i < 10; i++) {
-            d.created("K", GALAXY, t0 + i * S);
-        }
-        assertThat(counts(d.plan(t0 + 9 * S, 0))).containsEntry("K", 3);
-        // two creates found the pool of K short (its launches took longer than measured): two more for a window
-        d.missed("K", t0 + 8 * S);
-        d.missed("K", t0 + 9 * S);
-        assertThat(counts(d.plan(t0 + 9 * S, 0))).containsEntry("K", 5).containsEntry("D", 1);
-        // a miss of a setting nobody asked for counts for nothing
-        d.missed("never", t0 + 9 * S);
-        assertThat(counts(d.plan(t0 + 9 * S, 0))).doesNotContainKey("never");
-        // many misses: within the ceiling (the floor of D first)
-        for (int i = 0; i < 10; i++) {
-            d.missed("K", t0 + 9 * S);
-        }
-        assertThat(counts(d.plan(t0 + 9 * S, 0))).containsEntry("K", 7).containsEntry("D", 1);
-        // the creates go on at the same rate without misses: once the misses left the window, back to rate x launch
-        for (int i = 10; i < 45; i++) {
-            d.created("K", GALAXY, t0 + i * S);
-        }
-        assertThat(counts(d.plan(t0 + 44 * S, 0))).containsEntry("K", 3);
-    }
-
-    @Test
     void aOneOffSettingGetsOneAndTheCeilingAndMemoryBudgetBoundTheWhole() {
         PoolDemand d = new PoolDemand(WarmPoolSettings.demand(2, 4, 64L << 30), "D", DEFAULT);
         long t0 = 1_000 * S;
