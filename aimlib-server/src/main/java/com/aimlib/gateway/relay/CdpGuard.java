@@ -78,6 +78,15 @@ public final class CdpGuard {
                 Object url = webUrl(p, "url", true);
                 return url != null ? url : g.tabLimit();
             }),
+            // Not refused, only noted: the tab it closes stops counting at once. A client (Playwright's page.close())
+            // may see its tab gone on its own connection before the tab counter's connection hears of it, and then
+            // open the next one (a full suite run once refused that create as past max_tabs).
+            Map.entry("Target.closeTarget", (g, p) -> {
+                if (g.tabs != null && p.path("targetId").isTextual()) {
+                    g.tabs.closing(p.path("targetId").asText());
+                }
+                return null;
+            }),
             // Loads a resource in the browser process; it serves file: URLs (source maps) from the host's disk.
             Map.entry("Network.loadNetworkResource", (g, p) -> webUrl(p, "url", true)),
             // An intercepted request may be redirected to another URL; only web URLs.
@@ -119,6 +128,10 @@ public final class CdpGuard {
     public interface TabGate {
         /** Whether one more tab fits (and if so, holds its place until it opens). */
         boolean tryOpen();
+
+        /** A client asked to close this tab: it no longer counts (for a few seconds, unless it really goes). */
+        default void closing(String targetId) {
+        }
 
         int max();
     }

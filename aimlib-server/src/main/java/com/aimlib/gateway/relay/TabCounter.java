@@ -38,6 +38,9 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
     private final Clock clock;
     private final Set<String> pages = new HashSet<>();
     private final ArrayDeque<Instant> reserved = new ArrayDeque<>();
+    /** Tabs a client asked to close, with when: not counted until they are destroyed, or counted again after 5 s. */
+    private final java.util.Map<String, Instant> closing = new java.util.HashMap<>();
+    private static final Duration CLOSING = Duration.ofSeconds(5);
     private final CompletableFuture<Void> discovered = new CompletableFuture<>();
     private volatile WebSocket ws;
 
@@ -75,14 +78,31 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
     /** Open pages now, plus creations let through whose page has not shown up yet. */
     synchronized int count() {
         expire();
-        return pages.size() + reserved.size();
+        return open() + reserved.size();
+    }
+
+    private int open() {
+        int n = pages.size();
+        for (String id : closing.keySet()) {
+            if (pages.contains(id)) {
+                n--;
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public synchronized void closing(String targetId) {
+        if (pages.contains(targetId)) {
+            closing.put(targetId, clock.instant());
+        }
     }
 
     /** Whether one more tab fits; if it does, it is reserved until its page appears. */
     @Override
     public synchronized boolean tryOpen() {
         expire();
-        if (pages.size() + reserved.size() >= max) {
+        if (open() + reserved.size() >= max) {
             return false;
         }
         reserved.addLast(clock.instant());
@@ -94,6 +114,8 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
         while (!reserved.isEmpty() && reserved.peekFirst().isBefore(limit)) {
             reserved.removeFirst();
         }
+        Instant stillOpen = clock.instant().minus(CLOSING);
+        closing.values().removeIf(at -> at.isBefore(stillOpen));
     }
 
     private synchronized void event(JsonNode msg) {
@@ -110,7 +132,10 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
                     reserved.removeFirst();
                 }
             }
-            case "Target.targetDestroyed" -> pages.remove(p.path("targetId").asText());
+            case "Target.targetDestroyed" -> {
+                pages.remove(p.path("targetId").asText());
+                closing.remove(p.path("targetId").asText());
+            }
             case "Target.targetInfoChanged" -> {
                 JsonNode info = p.path("targetInfo");
                 if (!"page".equals(info.path("type").asText())) {
