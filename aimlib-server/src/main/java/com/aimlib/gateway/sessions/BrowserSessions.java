@@ -76,8 +76,11 @@ public final class BrowserSessions implements GatewayLink {
     /** Sessions handed to an in-process host, until ready: when their POST began and their boot order left. */
     private final Map<UUID, StartMark> starts = new ConcurrentHashMap<>();
     /** Sessions reported ready whose identity this process's host is still applying (issue 10): relay clients wait on these. */
-    private final Map<UUID, java.util.concurrent.CompletableFuture<Void>> identityPending = new ConcurrentHashMap<>();
-    private final Map<UUID, Long> identityPendingSince = new ConcurrentHashMap<>();
+    private final Map<UUID, PendingIdentity> identityPending = new ConcurrentHashMap<>();
+
+    /** This replica's signal for one session's identity, and when its ready was reported (leftovers expire). */
+    private record PendingIdentity(java.util.concurrent.CompletableFuture<Void> signal, long since) {
+    }
     private volatile StartMeters startMeters = new StartMeters(io.micrometer.core.instrument.Metrics.globalRegistry);
 
     private record StartMark(long postNanos, long dispatchedNanos, String region) {
@@ -883,13 +886,11 @@ public final class BrowserSessions implements GatewayLink {
             // Before the row says ready: a client of this replica that sees ready finds the future to wait on. A remote
             // host's identity-applied may go to another replica and never complete it: such leftovers are dropped
             // after two minutes (the row is what counts; the future only saves a waiter the polling).
+            long at = System.nanoTime();
             if (identityPending.size() > 64) {
-                identityPending.entrySet().removeIf(e -> e.getValue().isDone()
-                        || System.nanoTime() - identityPendingSince.getOrDefault(e.getKey(), 0L) > 120_000_000_000L);
-                identityPendingSince.keySet().retainAll(identityPending.keySet());
+                identityPending.values().removeIf(p -> p.signal().isDone() || at - p.since() > 120_000_000_000L);
             }
-            identityPendingSince.put(sessionId, System.nanoTime());
-            identityPending.putIfAbsent(sessionId, new java.util.concurrent.CompletableFuture<>());
+            identityPending.putIfAbsent(sessionId, new PendingIdentity(new java.util.concurrent.CompletableFuture<>(), at));
         }
         boolean ok = jdbi.withHandle(h -> SessionStateMachine.move(h, sessionId, EnumSet.of(PROVISIONING), READY,
                 "cdp_port = :port, cdp_path = :path, downloads_dir = :downloads, egress_ip = COALESCE(:egress, (SELECT current_egress_ip FROM devices d WHERE d.id = b.device_id)), "
@@ -997,10 +998,9 @@ public final class BrowserSessions implements GatewayLink {
     }
 
     private void identityDone(UUID sessionId) {
-        identityPendingSince.remove(sessionId);
-        java.util.concurrent.CompletableFuture<Void> f = identityPending.remove(sessionId);
-        if (f != null) {
-            f.complete(null);
+        PendingIdentity p = identityPending.remove(sessionId);
+        if (p != null) {
+            p.signal().complete(null);
         }
     }
 
@@ -1016,10 +1016,10 @@ public final class BrowserSessions implements GatewayLink {
         while (true) {
             // This replica's own signal when its host link took the report; the row in any case: the ready and the
             // identity-applied reports of a remote host may reach different replicas (seen in the topology test).
-            java.util.concurrent.CompletableFuture<Void> local = identityPending.get(sessionId);
+            PendingIdentity local = identityPending.get(sessionId);
             if (local != null) {
                 try {
-                    local.get(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    local.signal().get(20, java.util.concurrent.TimeUnit.MILLISECONDS);
                     return;
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                     // read the row below
