@@ -41,7 +41,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 class SessionStartBench {
     static final String DEVICE_BODY = "{\"profile\":{\"device\":\"galaxy-s24\"}}";
     static final List<String> HOST_FLAGS = List.of("--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check", "--disable-dev-shm-usage");
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check", "--disable-dev-shm-usage",
+            "--disable-features=" + com.aimlib.host.BrowserHost.DISABLED_FEATURES);
     final StringBuilder out = new StringBuilder();
     volatile int retries;
     String pageUrl;
