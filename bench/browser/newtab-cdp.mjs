@@ -20,15 +20,16 @@ function conn() { return new Promise(res => { const ws = new WebSocket(wsUrl); c
 const client = await conn();
 const MODE = process.env.MODE || 'host+gate';
 const h = await conn();
+const ONLY = process.env.ONLY ? process.env.ONLY.split(',').map(Number) : null;
 h.on = e => { if (e.method === 'Target.attachedToTarget') { const s = e.params.sessionId;
-  for (const [m,p] of page) h.send(m,p,s); h.send('Runtime.runIfWaitingForDebugger', {}, s); } };
+  page.forEach(([m,p], k) => { if (!ONLY || ONLY.includes(k)) h.send(m,p,s); }); h.send('Runtime.runIfWaitingForDebugger', {}, s); } };
 if (MODE.startsWith('host')) await h.send('Target.setAutoAttach', {autoAttach:true, waitForDebuggerOnStart:true, flatten:true});
 const per = page.map(() => []); const ev = []; const total = [];
-for (let i = 0; i < 40; i++) {
+const TABS = Number(process.env.TABS || 40);
+for (let i = 0; i < TABS; i++) {
   const {result:{targetId}} = await client.send('Target.createTarget', {url:'about:blank'});
   const {result:{sessionId}} = await client.send('Target.attachToTarget', {targetId, flatten:true});
   const t0 = performance.now();
-  const ONLY = process.env.ONLY ? process.env.ONLY.split(',').map(Number) : null;
   if (MODE.endsWith('+copy')) page.forEach(([m,p], k) => { if (!ONLY || ONLY.includes(k)) client.send(m,p,sessionId); });
   if (MODE.endsWith('gate')) await Promise.all(page.map(([m,p], k) => client.send(m,p,sessionId).then(() => { if (i > 4) per[k].push(performance.now() - t0); })));
   const t1 = performance.now();

@@ -67,9 +67,20 @@ public record WarmPoolSettings(int floor, int ceiling, boolean demandSized, Dura
         return ceiling == floor ? fixed(floor).withMemoryBudget(budget) : demand(floor, ceiling, budget);
     }
 
+    /**
+     * The shipped headroom: 2 s of creates beyond one launch time. With 1 s, 300 paced creates on this machine missed
+     * twice (a refill that stalled for a second left the setting's pool empty); since a launch costs half the CPU it
+     * did (host/BrowserHost.DISABLED_FEATURES), one more idle warm browser (~160 MiB) is the cheaper side.
+     */
+    public static final Duration SHIPPED_HEADROOM = Duration.ofSeconds(2);
+
     public static WarmPoolSettings demand(int floor, int ceiling, long memoryBudgetBytes) {
-        return new WarmPoolSettings(floor, ceiling, true, Duration.ofSeconds(30), Duration.ofSeconds(1), memoryBudgetBytes,
+        return new WarmPoolSettings(floor, ceiling, true, Duration.ofSeconds(30), SHIPPED_HEADROOM, memoryBudgetBytes,
                 defaultLaunches(), Duration.ofSeconds(1), 10, true);
+    }
+
+    public WarmPoolSettings withHeadroom(Duration h) {
+        return new WarmPoolSettings(floor, ceiling, demandSized, window, h, memoryBudgetBytes, concurrentLaunches, maxDefer, niceness, urgentRefill);
     }
 
     public WarmPoolSettings withWindow(Duration w) {

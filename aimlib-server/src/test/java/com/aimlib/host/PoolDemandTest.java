@@ -22,7 +22,7 @@ class PoolDemandTest {
 
     @Test
     void aSteadyRateOfOnePerSecondKeepsRateTimesLaunchPlusHeadroomWarmBesideTheFloor() {
-        PoolDemand d = new PoolDemand(WarmPoolSettings.demand(1, 6, 64L << 30), "D", DEFAULT);
+        PoolDemand d = new PoolDemand(WarmPoolSettings.demand(1, 6, 64L << 30).withHeadroom(Duration.ofSeconds(1)), "D", DEFAULT);
         long t0 = 1_000 * S;
         assertThat(counts(d.plan(t0, 0))).containsExactly(Map.entry("D", 1));
         for (int i = 0; i < 10; i++) {
@@ -55,7 +55,7 @@ class PoolDemandTest {
         assertThat(c).containsEntry("D", 2).containsEntry("busy", 2); // the floor first, then the busiest setting
 
         // 3 browsers' worth of memory (200 MiB each until measured), one live session: room for 2 warm ones
-        PoolDemand small = new PoolDemand(WarmPoolSettings.demand(1, 6, 600L << 20), "D", DEFAULT);
+        PoolDemand small = new PoolDemand(WarmPoolSettings.demand(1, 6, 600L << 20).withHeadroom(Duration.ofSeconds(1)), "D", DEFAULT);
         for (int i = 0; i < 10; i++) {
             small.created("K", GALAXY, t0 + i * S);
         }
@@ -69,7 +69,7 @@ class PoolDemandTest {
 
     @Test
     void aLaunchThatLosesTheCoresNowAndThenIsSizedForItsTailNotItsAverage() {
-        PoolDemand d = new PoolDemand(WarmPoolSettings.demand(0, 6, 64L << 30), "D", DEFAULT);
+        PoolDemand d = new PoolDemand(WarmPoolSettings.demand(0, 6, 64L << 30).withHeadroom(Duration.ofSeconds(1)), "D", DEFAULT);
         long t0 = 1_000 * S;
         for (int i = 0; i < 10; i++) {
             d.created("K", GALAXY, t0 + i * S);
@@ -86,7 +86,7 @@ class PoolDemandTest {
         // the window's 10 over 9 s, or the last 5 s (6 creates: 4 s … 9 s) when higher
         assertThat(d.rate("K", t0 + 9 * S)).isCloseTo(6 / 5.0, org.assertj.core.data.Offset.offset(1e-9));
         // a rate that just went up: 10 creates in the last 2 s after a slow minute count as 2/s, not the window's average
-        PoolDemand up = new PoolDemand(WarmPoolSettings.demand(0, 6, 64L << 30), "D", DEFAULT);
+        PoolDemand up = new PoolDemand(WarmPoolSettings.demand(0, 6, 64L << 30).withHeadroom(Duration.ofSeconds(1)), "D", DEFAULT);
         for (int i = 0; i < 5; i++) {
             up.created("K", GALAXY, t0 + i * 6 * S);
         }
