@@ -2,10 +2,13 @@
 // per-client copy of the same overrides ("+copy": sent, not awaited; "+gate": awaited before the client goes on), or
 // neither ("none"), on a bare headless Chromium (no gateway, no relay): create about:blank, attach, first evaluate.
 // The overrides are TargetOverrides' page list with the real identity.js. Run by bench/browser/newtab-cdp.sh.
-// MODE=none|host|host+copy|host+gate|none+gate node --experimental-websocket bench/browser/newtab-cdp.mjs
+// MODE=none|host|host+copy|host+gate|none+gate [TABS=40] [ONLY=k,…: only these page commands] [BODY=file]
+//   node --experimental-websocket bench/browser/newtab-cdp.mjs
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-const script = '(' + fs.readFileSync(new URL('../../aimlib-protocol/src/main/resources/com/aimlib/protocol/identity/identity.js', import.meta.url), 'utf8') + ')' + '({"nonce":"abc","deviceMemory":8,"platform":"Linux aarch64","glVendor":"ARM","glRenderer":"Mali","glLimits":{},"sampleRate":48000,"quota":1,"batteryLevel":1,"charging":true});';
+// BODY=<file> replaces identity.js (a function of the values object) to see what a part of it costs.
+const body = process.env.BODY ? fs.readFileSync(process.env.BODY, 'utf8') : fs.readFileSync(new URL('../../aimlib-protocol/src/main/resources/com/aimlib/protocol/identity/identity.js', import.meta.url), 'utf8');
+const script = '(' + body + ')' + '({"nonce":"abc","deviceMemory":8,"platform":"Linux aarch64","glVendor":"ARM","glRenderer":"Mali","glLimits":{},"sampleRate":48000,"quota":1,"batteryLevel":1,"charging":true});';
 const ua = {userAgent:"Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36",acceptLanguage:"de-DE",platform:"Linux aarch64",userAgentMetadata:{brands:[{brand:"Chromium",version:"156"}],fullVersion:"156.0.0.0",platform:"Android",platformVersion:"14",architecture:"",model:"Pixel 8",mobile:true}};
 const page = [["Emulation.setUserAgentOverride",ua],["Page.enable",{}],["Page.addScriptToEvaluateOnNewDocument",{source:script,runImmediately:true}],
  ["Emulation.setDeviceMetricsOverride",{width:412,height:915,deviceScaleFactor:2.625,mobile:true,screenWidth:412,screenHeight:915}],
