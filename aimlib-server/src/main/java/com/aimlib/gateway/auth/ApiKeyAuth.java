@@ -43,6 +43,8 @@ public final class ApiKeyAuth implements AutoCloseable {
     private final RefreshAheadCache<String, Cached> cache = new RefreshAheadCache<>(CACHE_FRESH_NANOS, CACHE_MAX_AGE_NANOS, 100_000);
     private final Map<UUID, Instant> lastUsed = new ConcurrentHashMap<>();
     private final Thread flusher;
+    /** Stops the flusher between two flushes, never inside one (a query cut by an interrupt logs a broken connection). */
+    private final com.aimlib.Pacer flushPacer = new com.aimlib.Pacer();
     private volatile boolean closed;
 
     /** What the database said about one key hash (key null: unknown). */
@@ -122,12 +124,7 @@ public final class ApiKeyAuth implements AutoCloseable {
     }
 
     private void flushLoop() {
-        while (!closed) {
-            try {
-                Thread.sleep(FLUSH_MILLIS);
-            } catch (InterruptedException e) {
-                break;
-            }
+        while (!closed && flushPacer.pause(java.time.Duration.ofMillis(FLUSH_MILLIS))) {
             flush();
         }
     }
@@ -154,12 +151,7 @@ public final class ApiKeyAuth implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        flusher.interrupt();
-        try {
-            flusher.join(2_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        flushPacer.stop(flusher, java.time.Duration.ofSeconds(2));
         flush();
     }
 

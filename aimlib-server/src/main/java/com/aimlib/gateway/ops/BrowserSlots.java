@@ -42,6 +42,9 @@ public final class BrowserSlots implements AutoCloseable {
     public record Region(String region, long free, long pending, long busy) {
     }
 
+    /** Stops the refresher between two refreshes, never inside one (a query cut by an interrupt logs a broken connection). */
+    private final com.aimlib.Pacer pacer;
+
     private BrowserSlots(Database db, MeterRegistry meters, Clock clock, Duration heartbeatTimeout, Duration interval) {
         this.db = db;
         this.clock = clock;
@@ -50,6 +53,7 @@ public final class BrowserSlots implements AutoCloseable {
                 .description("Browser session slots per region: free on hosts that are up, pending (placed, still starting), busy (live)")
                 .baseUnit("sessions")
                 .register(meters);
+        this.pacer = new com.aimlib.Pacer();
         this.refresher = Thread.ofVirtual().name("browser-slots").unstarted(() -> loop(interval));
     }
 
@@ -61,18 +65,13 @@ public final class BrowserSlots implements AutoCloseable {
     }
 
     private void loop(Duration interval) {
-        while (!Thread.currentThread().isInterrupted()) {
+        do {
             try {
                 refresh();
             } catch (RuntimeException e) {
                 log.warn("browser slot gauge not refreshed: {}", e.toString());
             }
-            try {
-                Thread.sleep(interval);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
+        } while (pacer.pause(interval));
     }
 
     /** Reads the figures now and sets the gauge to them (one refresh at a time: the rows are replaced whole). */
@@ -106,6 +105,6 @@ public final class BrowserSlots implements AutoCloseable {
 
     @Override
     public void close() {
-        refresher.interrupt();
+        pacer.stop(refresher, Duration.ofSeconds(5));
     }
 }

@@ -74,7 +74,8 @@ public final class ProxyFront implements LeaseEndListener, AccessChangeListener,
     private final List<Channel> http;
     private final ChannelGroup clients;
     private final Thread background;
-    private volatile boolean running = true;
+    /** Stops the upkeep between two rounds, never inside one (a query cut by an interrupt logs a broken connection). */
+    private final com.aimlib.Pacer upkeepPacer = new com.aimlib.Pacer();
 
     private ProxyFront(ProxyAccess access, EventLoopGroup boss, List<Channel> socks, List<Channel> http, ChannelGroup clients,
                        long pollMillis, long flushMillis) {
@@ -210,12 +211,7 @@ public final class ProxyFront implements LeaseEndListener, AccessChangeListener,
 
     private void upkeep(long pollMillis, long flushMillis) {
         long lastFlush = System.nanoTime();
-        while (running) {
-            try {
-                Thread.sleep(pollMillis);
-            } catch (InterruptedException e) {
-                return;
-            }
+        while (upkeepPacer.pause(java.time.Duration.ofMillis(pollMillis))) {
             try {
                 access.pollLeases();
             } catch (RuntimeException e) {
@@ -235,13 +231,7 @@ public final class ProxyFront implements LeaseEndListener, AccessChangeListener,
     /** Stops listening, closes every proxied connection, and flushes the usage counted so far. */
     @Override
     public void close() {
-        running = false;
-        background.interrupt();
-        try {
-            background.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        upkeepPacer.stop(background, java.time.Duration.ofSeconds(5));
         socks.forEach(c -> c.close().syncUninterruptibly());
         http.forEach(c -> c.close().syncUninterruptibly());
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);

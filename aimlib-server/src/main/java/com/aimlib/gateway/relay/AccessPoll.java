@@ -22,13 +22,13 @@ public final class AccessPoll implements AutoCloseable {
     static final long PERIOD_MS = 250;
 
     private final Thread thread;
-    private volatile boolean running = true;
+    /** Stops the poll between two rounds, never inside one (a query cut by an interrupt logs a broken connection). */
+    private final com.aimlib.Pacer pacer = new com.aimlib.Pacer();
 
     private AccessPoll(Jdbi jdbi, Clock clock, Supplier<Set<UUID>> open, Consumer<UUID> close) {
         this.thread = Thread.ofVirtual().name("relay-access-poll").start(() -> {
-            while (running) {
+            while (pacer.pause(java.time.Duration.ofMillis(PERIOD_MS))) {
                 try {
-                    Thread.sleep(PERIOD_MS);
                     Set<UUID> leases = open.get();
                     if (!leases.isEmpty()) {
                         Set<UUID> usable = usable(jdbi, leases, clock);
@@ -38,8 +38,6 @@ public final class AccessPoll implements AutoCloseable {
                             }
                         }
                     }
-                } catch (InterruptedException e) {
-                    return;
                 } catch (RuntimeException e) {
                     log.warn("relay access poll failed error={}", e.toString());
                 }
@@ -64,7 +62,6 @@ public final class AccessPoll implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        thread.interrupt();
+        pacer.stop(thread, java.time.Duration.ofSeconds(5));
     }
 }

@@ -136,4 +136,31 @@ class BrowserSlotsMetricTest {
         }
         assertThat(free).as("refreshed without a call").isEqualTo(5.0);
     }
+
+    /**
+     * Closing the gauge's refresher while its query waits on the database lets the query finish: an interrupt there
+     * would close the pooled connection's socket under it (the pool then logs a broken connection with a stack trace,
+     * which a full suite run once saw in a standalone's output on a failed start).
+     */
+    @Test
+    void closingWhileARefreshWaitsOnTheDatabaseLetsItFinish() throws Exception {
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        host("slow", "slow-region", 3, "up", Instant.now());
+        BrowserSlots slots;
+        java.util.concurrent.CompletableFuture<Void> closed;
+        try (org.jdbi.v3.core.Handle lock = db.jdbi().open()) {
+            lock.begin();
+            lock.execute("LOCK TABLE browser_hosts IN ACCESS EXCLUSIVE MODE");
+            slots = BrowserSlots.start(db, meters, java.time.Clock.systemUTC(), java.time.Duration.ofSeconds(30), java.time.Duration.ofHours(1));
+            Thread.sleep(300); // its first refresh now waits for the lock
+            closed = java.util.concurrent.CompletableFuture.runAsync(slots::close);
+            Thread.sleep(300);
+            assertThat(closed).as("close waits for the refresh in flight").isNotDone();
+            lock.rollback();
+        }
+        closed.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(meters.find("aimlib.browser.slots").tags("region", "slow-region", "state", "free").gauge())
+                .as("the refresh in flight finished and set the gauge").isNotNull()
+                .extracting(io.micrometer.core.instrument.Gauge::value).isEqualTo(3.0);
+    }
 }
