@@ -47,7 +47,8 @@ public final class DeviceHealthMonitor implements AutoCloseable {
     private final Counter marked;
     private final DistributionSummary rtt;
     private final Thread loop;
-    private volatile boolean running = true;
+    /** Stops the loop between two rounds, never inside one (a query cut by an interrupt logs a broken connection). */
+    private final com.aimlib.Pacer pacer = new com.aimlib.Pacer();
 
     public DeviceHealthMonitor(DeviceTunnels tunnels, DeviceHealthStore store, Clock clock, Settings settings,
                                ExecutorService blocking, MeterRegistry meters) {
@@ -68,18 +69,13 @@ public final class DeviceHealthMonitor implements AutoCloseable {
     }
 
     private void run() {
-        while (running) {
+        do {
             try {
                 round();
             } catch (RuntimeException e) {
                 log.warn("event=device_health_round_failed error={}", e.toString());
             }
-            try {
-                Thread.sleep(settings.interval().toMillis());
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
+        } while (pacer.pause(settings.interval()));
     }
 
     /** One round: sample every connected device (in parallel), then mark the ones without egress. Blocking. */
@@ -140,12 +136,6 @@ public final class DeviceHealthMonitor implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        loop.interrupt();
-        try {
-            loop.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        pacer.stop(loop, java.time.Duration.ofSeconds(5));
     }
 }

@@ -282,8 +282,19 @@ public final class Recordings implements AutoCloseable {
 
     @Override
     public void close() {
-        if (timer != null) {
+        if (timer == null) {
+            return;
+        }
+        // A sweep in flight finishes first (as the session reaper's): an interrupt mid-query breaks its pooled
+        // connection, and the pool logs that with a stack trace.
+        timer.shutdown();
+        try {
+            if (!timer.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                timer.shutdownNow();
+            }
+        } catch (InterruptedException e) {
             timer.shutdownNow();
+            Thread.currentThread().interrupt();
         }
     }
 }

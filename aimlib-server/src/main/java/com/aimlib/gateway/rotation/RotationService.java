@@ -53,6 +53,8 @@ public final class RotationService implements AutoCloseable {
     private final Timer duration;
     private volatile Thread loop;
     private volatile boolean closed;
+    /** Stops the loop between two rounds, never inside one (a query cut by an interrupt logs a broken connection). */
+    private final com.aimlib.Pacer pacer = new com.aimlib.Pacer();
 
     public RotationService(Jdbi jdbi, DeviceTunnels tunnels, Clock clock, RotationSettings settings,
                            ExecutorService blocking, MeterRegistry meters) {
@@ -81,17 +83,14 @@ public final class RotationService implements AutoCloseable {
 
     private void loop() {
         long lastSweep = 0;
-        while (!closed) {
+        while (!closed && pacer.pause(settings.pollPeriod())) {
             try {
-                Thread.sleep(settings.pollPeriod());
                 pickUpQueued();
                 // Sweeps and schedules need no sub-second reaction: spare the database.
                 if (System.nanoTime() - lastSweep >= SWEEP_PERIOD.toNanos()) {
                     lastSweep = System.nanoTime();
                     sweepAndSchedule();
                 }
-            } catch (InterruptedException e) {
-                return;
             } catch (RuntimeException e) {
                 log.warn("event=rotation_loop_failed error={}", e.toString());
             }
@@ -393,7 +392,7 @@ public final class RotationService implements AutoCloseable {
         closed = true;
         Thread t = loop;
         if (t != null) {
-            t.interrupt();
+            pacer.stop(t, java.time.Duration.ofSeconds(5));
         }
     }
 }
