@@ -23,10 +23,6 @@ public final class Pacer {
         }
     }
 
-    public boolean stopped() {
-        return stop.getCount() == 0;
-    }
-
     /** Tells the loop to stop and waits up to {@code within} for {@code loop} to end (its work in flight finishes). */
     public void stop(Thread loop, Duration within) {
         stop.countDown();

@@ -1007,7 +1007,7 @@ public final class BrowserSessions implements GatewayLink {
     /**
      * Holds a relay client of the session until its identity is in effect (issue 10): at once when it is (the usual case
      * by the time a client connected), else on this replica's own signal or, for a session another replica's host
-     * reported, by reading the row every few milliseconds. Blocking (a virtual thread). 503 {@code host_unavailable}
+     * reported, by reading the row every 20 ms. Blocking (a virtual thread). 503 {@code host_unavailable}
      * when it is not in effect within {@code max}; returns when the session left the live states (the relay's own
      * checks answer that).
      */
@@ -1036,7 +1036,7 @@ public final class BrowserSessions implements GatewayLink {
                 throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser is not ready for clients yet; retry");
             }
             if (local == null) {
-                Thread.sleep(5);
+                Thread.sleep(20); // the same pace as a wait on the local signal: one row read per 20 ms per held client
             }
         }
     }
