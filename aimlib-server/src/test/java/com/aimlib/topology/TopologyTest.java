@@ -852,7 +852,7 @@ class TopologyTest {
             assertThat(self.statusCode()).as(self.body()).isEqualTo(200);
             assertThat(JSON.readTree(self.body()).get("host_id").asText()).isEqualTo(hostIds[i].toString());
             for (String[] report : new String[][] {{"failed", "{\"reason\":\"forged\"}"}, {"stopped", "{}"},
-                    {"bytes", "{\"total\":1}"}, {"egress", "{\"egress_ip\":\"203.0.113.9\"}"}}) {
+                    {"bytes", "{\"total\":1}"}, {"egress", "{\"egress_ip\":\"203.0.113.9\"}"}, {"identity-applied", "{}"}}) {
                 for (int port : new int[] {API + 1, API + 2}) {
                     HttpResponse<String> r = post(port, "/host/v1/sessions/" + theirs.id() + "/" + report[0], hostTokens[i], report[1]);
                     assertThat(r.statusCode()).as("host %d reporting %s on host %d's session: %s", i + 1, report[0], other + 1, r.body())

@@ -280,7 +280,7 @@ class RemoteHostTest {
         String ready = "{\"cdp_port\":9222,\"cdp_path\":\"/devtools/browser/abc\",\"resolved_profile\":{},\"boot_ms\":1}";
         for (String[] r : List.of(new String[] {"failed", "{\"reason\":\"x\"}"}, new String[] {"stopped", "{}"},
                 new String[] {"bytes", "{\"total\":999999999}"}, new String[] {"egress", "{\"egress_ip\":\"10.9.9.9\"}"},
-                new String[] {"ready", ready})) {
+                new String[] {"ready", ready}, new String[] {"identity-applied", "{\"phases_ns\":{\"identity\":1}}"})) {
             HttpResponse<String> res = post(report("/sessions/" + s.id() + "/" + r[0]), other, Map.of(), r[1]);
             assertThat(res.statusCode()).as(r[0] + " " + res.body()).isEqualTo(404);
             assertThat(Json.MAPPER.readTree(res.body()).path("error").asText()).isEqualTo("session_not_found");
@@ -410,7 +410,7 @@ class RemoteHostTest {
             bodies.add(b.toString());
         }
         int refused = 0;
-        for (String what : List.of("ready", "failed", "bytes", "egress", "stopped")) {
+        for (String what : List.of("ready", "identity-applied", "failed", "bytes", "egress", "stopped")) {
             for (String body : bodies) {
                 HttpResponse<String> r = post(report("/sessions/" + gone + "/" + what), token, Map.of("Content-Type", "application/json"), body);
                 assertThat(r.statusCode()).as(what + " " + body + " -> " + r.body()).isIn(200, 400);
