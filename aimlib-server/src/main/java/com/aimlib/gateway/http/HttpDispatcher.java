@@ -102,6 +102,8 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     private void write(ChannelHandlerContext ctx, boolean keepAlive, Response response, String routeName, long start, FullHttpRequest req) {
         FullHttpResponse out = toHttp(response);
+        // Counted before the write: a client that has its answer must find it counted (a scrape right after raced it).
+        record(methodLabel(req.method()), routeName, response.status(), System.nanoTime() - start);
         if (keepAlive) {
             HttpUtil.setKeepAlive(out, true);
             ctx.writeAndFlush(out);
@@ -109,7 +111,6 @@ final class HttpDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> 
             out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
         }
-        record(methodLabel(req.method()), routeName, response.status(), System.nanoTime() - start);
     }
 
     /** A request the codec could not parse: 431 for headers over 16 KiB, 414 for a request line over 8 KiB, else 400. */
