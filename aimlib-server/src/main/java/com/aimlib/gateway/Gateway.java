@@ -210,6 +210,7 @@ public final class Gateway implements AutoCloseable {
         sessions.meters(meters);
         SessionAdminRoutes.register(router, auth, sessions);
         cdpRelay = new CdpRelay(sessions, blocking, authority, publicWs);
+        cdpRelay.meters(meters);
         cdpRelay.register(router);
         // Relay clients summed over replicas; the periodic reaper moves run on one elected replica (issue 12).
         sessions.relayPresence(new com.aimlib.gateway.replicas.RelayPresence(replicas));

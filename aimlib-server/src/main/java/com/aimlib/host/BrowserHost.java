@@ -819,12 +819,13 @@ public final class BrowserHost implements HostLink, AutoCloseable {
         }
     }
 
-    /** The browser's first page target (polls until the first tab exists), or null after {@code t}. */
+    /** The browser's first page target (polls until the first tab exists), or null after {@code t}; never a relay's waiting spare tab. */
     private static String firstTab(CdpClient cdp, Duration t) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + t.toNanos();
         while (System.nanoTime() < deadline) {
             for (JsonNode info : cdp.call("Target.getTargets", null, null, t).path("targetInfos")) {
-                if ("page".equals(info.path("type").asText())) {
+                if ("page".equals(info.path("type").asText())
+                        && !com.aimlib.protocol.host.SpareTabMark.anySpare(info.path("url").asText(""))) {
                     return info.path("targetId").asText();
                 }
             }

@@ -54,6 +54,8 @@ final class SessionRecorder implements AutoCloseable {
     /** File writes leave the socket thread, in order. */
     private final ExecutorService files = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("recorder").factory());
     private final Set<String> pages = ConcurrentHashMap.newKeySet();
+    /** Sessions on the relay's waiting spare tabs (SpareTabMark): not filmed or shot until handed out. */
+    private final Set<String> spares = ConcurrentHashMap.newKeySet();
     /** Pages whose screencast sent at least one frame; the others get their screencast started again. */
     private final Set<String> filmed = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.ScheduledExecutorService watchdog =
@@ -106,12 +108,24 @@ final class SessionRecorder implements AutoCloseable {
         String session = e.path("sessionId").asText(null);
         switch (method) {
             case "Target.attachedToTarget" -> attached(p);
-            case "Target.detachedFromTarget" -> pages.remove(p.path("sessionId").asText());
+            case "Target.detachedFromTarget" -> {
+                pages.remove(p.path("sessionId").asText());
+                spares.remove(p.path("sessionId").asText());
+            }
+            case "Page.navigatedWithinDocument" -> spareNavigated(session, p.path("url").asText(""));
+            case "Page.frameNavigated" -> {
+                if (!p.path("frame").has("parentId")) {
+                    spareNavigated(session, p.path("frame").path("url").asText(""));
+                }
+            }
             case "Network.requestWillBeSent" -> request(session, p);
             case "Network.responseReceived" -> response(session, p);
             case "Network.loadingFinished" -> finished(session, p, null);
             case "Network.loadingFailed" -> finished(session, p, p.path("errorText").asText("failed"));
             case "Page.loadEventFired" -> {
+                if (session != null && spares.contains(session)) {
+                    return;
+                }
                 if (order.screenshots() && session != null) {
                     screenshot(session, "load");
                 }
@@ -132,7 +146,14 @@ final class SessionRecorder implements AutoCloseable {
             return;
         }
         String session = p.path("sessionId").asText();
-        pages.add(session);
+        boolean spare = com.aimlib.protocol.host.SpareTabMark.anySpare(p.path("targetInfo").path("url").asText(""));
+        if (spare && (order.screenshots() || order.video())) {
+            // A relay's waiting spare tab is no tab of the customer's yet: filmed and shot once it is handed out (its URL
+            // becomes about:blank in the same document, seen as Page.navigatedWithinDocument).
+            spares.add(session);
+        } else {
+            pages.add(session);
+        }
         if (order.har()) {
             // Network on the host's own CDP session: the customer's sessions see nothing of it.
             cdp.send("Network.enable", "{}", session);
@@ -140,8 +161,18 @@ final class SessionRecorder implements AutoCloseable {
         if (order.screenshots() || order.video()) {
             cdp.send("Page.enable", "{}", session);
         }
-        if (order.video()) {
+        if (order.video() && !spare) {
             cdp.send("Page.startScreencast", SCREENCAST, session);
+        }
+    }
+
+    /** A spare tab's URL changed: once it is no spare's, it is a page of the session like any other. */
+    private void spareNavigated(String session, String url) {
+        if (session != null && !com.aimlib.protocol.host.SpareTabMark.anySpare(url) && spares.remove(session)) {
+            pages.add(session);
+            if (order.video()) {
+                cdp.send("Page.startScreencast", SCREENCAST, session);
+            }
         }
     }
 

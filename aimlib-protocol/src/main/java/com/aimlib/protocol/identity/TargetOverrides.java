@@ -129,6 +129,19 @@ public final class TargetOverrides {
         return type != null && type.endsWith("worker") ? clientWorker : List.of();
     }
 
+    /**
+     * A JavaScript expression, true in a document once the host's overrides are in effect there: identity.js has run
+     * (its once-only guard answers this session's nonce) and the screen, pixel ratio and cores are the profile's. Read
+     * by the relay's spare tabs before one is handed out; evaluating it leaves nothing a page can see.
+     */
+    public String appliedProbe() {
+        int[] screen = pair(profile, "css_screen");
+        return "(() => { try { return Function.prototype.toString.call(undefined, " + MAPPER.getNodeFactory().textNode(nonce)
+                + ") === " + MAPPER.getNodeFactory().textNode(nonce) + " && screen.width === " + screen[0] + " && screen.height === "
+                + screen[1] + " && devicePixelRatio === " + profile.path("dpr").asDouble(2.625) + " && navigator.hardwareConcurrency === "
+                + profile.path("cores").asInt(8) + "; } catch (e) { return false; } })()";
+    }
+
     public ObjectNode userAgentOverride() {
         ObjectNode ch = (ObjectNode) profile.path("ua_ch");
         ObjectNode meta = MAPPER.createObjectNode();

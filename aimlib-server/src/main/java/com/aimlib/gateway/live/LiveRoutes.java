@@ -131,8 +131,9 @@ public final class LiveRoutes {
         boolean tls = http.startsWith("https://");
         List<SessionPagesBody.Page> out = new java.util.ArrayList<>();
         for (JsonNode n : targets(t)) {
-            if (!"page".equals(n.path("type").asText()) || !TARGET.matcher(n.path("id").asText()).matches()) {
-                continue;
+            if (!"page".equals(n.path("type").asText()) || !TARGET.matcher(n.path("id").asText()).matches()
+                    || com.aimlib.protocol.host.SpareTabMark.isSpare(n.path("url").asText(""), t.sessionId())) {
+                continue; // a waiting spare tab of the relay is no tab of the customer's yet
             }
             String tab = n.path("id").asText();
             String base = "/live/" + id + "/" + tab;
@@ -146,7 +147,11 @@ public final class LiveRoutes {
                 inspector = "devtools://devtools/bundled/inspector.html?" + (tls ? "wss=" : "ws=") + URLEncoder.encode(inspect, StandardCharsets.UTF_8);
                 inspectorWs = (tls ? "wss://" : "ws://") + inspect;
             }
-            out.add(new SessionPagesBody.Page(tab, n.path("url").asText(""), n.path("title").asText(""), view, control, inspector, inspectorWs));
+            String title = n.path("title").asText("");
+            if (com.aimlib.protocol.host.SpareTabMark.isSpare(title, t.sessionId())) {
+                title = "about:blank"; // a handed-out spare tab, not navigated yet
+            }
+            out.add(new SessionPagesBody.Page(tab, n.path("url").asText(""), title, view, control, inspector, inspectorWs));
         }
         SessionPagesBody body = new SessionPagesBody(id, Instant.ofEpochSecond(expires.getEpochSecond()), out);
         return Response.ok(body);

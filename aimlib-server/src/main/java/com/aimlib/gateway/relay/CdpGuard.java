@@ -56,6 +56,16 @@ public final class CdpGuard {
     public record Rewrite(byte[] message) implements Verdict {
     }
 
+    /**
+     * A blank new tab ({@code Target.createTarget} with {@code url: "about:blank"} and nothing else; the tab limit
+     * passed): the relay may answer it with a spare tab ({@link SpareTabs}), else forward it as received.
+     */
+    public record NewTab(JsonNode id, String sessionId) implements Verdict {
+    }
+
+    /** The outcome of a rule that lets a blank new tab be served by a spare. */
+    private static final Object BLANK_TAB = new Object();
+
     private static final Verdict FORWARD = new Forward();
 
     /** One message's top-level fields; params only for guarded methods; {@code malformed}: what was read before the parser gave up. */
@@ -76,7 +86,14 @@ public final class CdpGuard {
             // … and a new tab past the session's max_tabs (issue 14): every client gets the limit, not only the SDKs.
             Map.entry("Target.createTarget", (g, p) -> {
                 Object url = webUrl(p, "url", true);
-                return url != null ? url : g.tabLimit();
+                if (url != null) {
+                    return url;
+                }
+                Object limit = g.tabLimit();
+                if (limit != null) {
+                    return limit;
+                }
+                return g.spares && p.size() == 1 && "about:blank".equals(p.path("url").asText()) ? BLANK_TAB : null;
             }),
             // Not refused, only noted: the tab it closes stops counting at once. A client (Playwright's page.close())
             // may see its tab gone on its own connection before the tab counter's connection hears of it, and then
@@ -138,6 +155,8 @@ public final class CdpGuard {
 
     private final Path downloads;
     private final TabGate tabs;
+    /** Whether a blank new tab may be served by a spare ({@link NewTab}); else it is forwarded. */
+    private boolean spares;
 
     /** {@code downloadsDir}: the session's own downloads directory on the host, or null (then no host path is allowed). */
     public CdpGuard(String downloadsDir) {
@@ -148,6 +167,12 @@ public final class CdpGuard {
     public CdpGuard(String downloadsDir, TabGate tabs) {
         this.downloads = downloadsDir == null ? null : Path.of(downloadsDir).toAbsolutePath().normalize();
         this.tabs = tabs;
+    }
+
+    /** Lets blank new tabs be answered with the session's spare tabs ({@link NewTab} verdicts). */
+    CdpGuard withSpares() {
+        this.spares = true;
+        return this;
     }
 
     private Object tabLimit() {
@@ -189,6 +214,9 @@ public final class CdpGuard {
         }
         if (outcome instanceof Reason r) {
             return refuse(call, r.text());
+        }
+        if (outcome == BLANK_TAB) {
+            return new NewTab(call.id(), call.sessionId());
         }
         ObjectNode out = Json.MAPPER.createObjectNode();
         if (call.id() != null) {

@@ -9,6 +9,7 @@ import com.aimlib.gateway.http.Response;
 import com.aimlib.gateway.http.Router;
 import com.aimlib.gateway.sessions.BrowserSessions;
 import com.aimlib.net.EventLoops;
+import com.aimlib.protocol.host.SpareTabMark;
 import com.aimlib.protocol.identity.TargetOverrides;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -95,9 +96,15 @@ public final class CdpRelay {
 
     private static final class TabSlot {
         TabCounter counter;
+        /** The session's spare tab on this replica (null: spare tabs are off). */
+        SpareTabs spares;
         int users;
         boolean closed;
     }
+
+    /** Keep a spare blank tab per session with relay clients ({@link SpareTabs}); on by default. */
+    private volatile boolean spareTabs = true;
+    private final java.util.concurrent.atomic.AtomicLong sparesServed = new java.util.concurrent.atomic.AtomicLong();
 
     /** How long a client is held for a session whose host still applies the identity (it takes tens of milliseconds). */
     private static final Duration IDENTITY_WAIT = Duration.ofSeconds(15);
@@ -124,6 +131,33 @@ public final class CdpRelay {
     /** Whether new relay connections apply the session's identity on the client's own CDP sessions (default on; the identity bench turns it off). */
     public void clientIdentity(boolean on) {
         this.clientIdentity = on;
+    }
+
+    /**
+     * Whether sessions whose first relay client connects from now on keep a spare blank tab for new tabs
+     * ({@link SpareTabs}; default on). Benches and tests compare with it off.
+     */
+    public void spareTabs(boolean on) {
+        this.spareTabs = on;
+    }
+
+    /** Whether the session has a spare tab ready on this replica (it has relay clients here and spares are on). */
+    public boolean spareTabReady(UUID sessionId) {
+        TabSlot slot = tabs.get(sessionId);
+        return slot != null && slot.spares != null && slot.spares.ready();
+    }
+
+    /** New tabs answered with a spare tab by this process since it started. */
+    public long spareTabsServed() {
+        return sparesServed.get();
+    }
+
+    /** Publishes {@code aimlib_relay_spare_tabs_served_total}. */
+    public void meters(io.micrometer.core.instrument.MeterRegistry registry) {
+        io.micrometer.core.instrument.FunctionCounter.builder("aimlib.relay.spare.tabs.served", sparesServed,
+                        java.util.concurrent.atomic.AtomicLong::doubleValue)
+                .description("New tabs a relay client opened that were answered with a spare tab, the identity already in effect")
+                .register(registry);
     }
 
     /**
@@ -191,7 +225,16 @@ public final class CdpRelay {
             throw new ApiException(503, ErrorCode.HOST_UNAVAILABLE, "the session's browser did not answer");
         }
         String base = wsBase(r) + "/cdp/" + t.sessionId();
-        for (JsonNode n : v) {
+        String spare = SpareTabMark.prefix(t.sessionId());
+        for (java.util.Iterator<JsonNode> it = v.iterator(); it.hasNext(); ) {
+            JsonNode n = it.next();
+            if (n.path("url").asText("").startsWith(spare)) {
+                it.remove(); // a waiting spare tab is nobody's yet (SpareTabs)
+                continue;
+            }
+            if (n.path("title").asText("").startsWith(spare) && n instanceof ObjectNode o) {
+                o.put("title", "about:blank");
+            }
             if (n instanceof ObjectNode o) {
                 o.remove("devtoolsFrontendUrl");
                 o.remove("devtoolsFrontendUrlCompat");
@@ -260,12 +303,14 @@ public final class CdpRelay {
         client.config().setAutoRead(false);
         Runnable check = () -> {
             BrowserSessions.RelayTarget t;
-            TabCounter counter;
+            TabSlot counter;
+            TargetOverrides identity;
             try {
                 t = authorize.get();
                 // Nothing of a client reaches the browser before the session's identity is in effect (issue 10).
                 sessions.awaitIdentity(t.sessionId(), IDENTITY_WAIT);
-                counter = acquireTabs(t, client);
+                identity = overrides(t);
+                counter = acquireTabs(t, client, identity);
             } catch (IOException e) {
                 log.warn("relay tab counter failed cause={}", e.toString());
                 client.eventLoop().execute(() -> reply(ctx, req, hostUnavailable()));
@@ -283,7 +328,6 @@ public final class CdpRelay {
                 return;
             }
             String path = upstreamPath == null || upstreamPath.isEmpty() ? t.cdpPath() : upstreamPath;
-            TargetOverrides identity = overrides(t);
             client.eventLoop().execute(() -> connectUpstream(ctx, req, t, path, counter, identity));
         };
         try {
@@ -308,7 +352,7 @@ public final class CdpRelay {
     }
 
     private void connectUpstream(ChannelHandlerContext ctx, FullHttpRequest req, BrowserSessions.RelayTarget t, String path,
-                                 TabCounter counter, TargetOverrides identity) {
+                                 TabSlot counter, TargetOverrides identity) {
         Channel client = ctx.channel();
         // In process: the browser's DevTools on its host's loopback; a remote host: its relay endpoint for this session (issue 12).
         URI uri = t.upstream(true, path);
@@ -339,7 +383,7 @@ public final class CdpRelay {
      * The session's tab counter, opened by its first relay client and closed after its last one left (blocking: the
      * authorization's virtual thread). Popups a page opened while nobody was connected are counted at the next open.
      */
-    private TabCounter acquireTabs(BrowserSessions.RelayTarget t, Channel client) throws IOException, InterruptedException {
+    private TabSlot acquireTabs(BrowserSessions.RelayTarget t, Channel client, TargetOverrides identity) throws IOException, InterruptedException {
         while (true) {
             TabSlot slot = tabs.computeIfAbsent(t.sessionId(), k -> new TabSlot());
             synchronized (slot) {
@@ -347,18 +391,23 @@ public final class CdpRelay {
                     continue;
                 }
                 if (slot.counter == null) {
+                    String mark = spareTabs ? SpareTabMark.prefix(t.sessionId()) : null;
                     try {
                         slot.counter = TabCounter.open(t.upstream(true, t.cdpPath()), t.upstreamHeaders(), sessions.maxTabs(),
-                                java.time.Clock.systemUTC());
+                                java.time.Clock.systemUTC(), mark);
                     } catch (IOException | InterruptedException e) {
                         slot.closed = true;
                         tabs.remove(t.sessionId(), slot);
                         throw e;
                     }
+                    if (mark != null) {
+                        slot.spares = new SpareTabs(slot.counter, mark, identity == null ? null : identity.appliedProbe(), blocking, sparesServed);
+                        slot.spares.start();
+                    }
                 }
                 slot.users++;
                 client.closeFuture().addListener(f -> releaseTabs(t.sessionId(), slot));
-                return slot.counter;
+                return slot;
             }
         }
     }
@@ -368,7 +417,13 @@ public final class CdpRelay {
             if (--slot.users == 0) {
                 slot.closed = true;
                 tabs.remove(sessionId, slot);
-                slot.counter.close();
+                TabCounter counter = slot.counter;
+                if (slot.spares == null) {
+                    counter.close();
+                } else {
+                    // The waiting spare is closed first, on the counter's connection (without blocking this event loop).
+                    slot.spares.shutdown().whenComplete((v, e) -> counter.close());
+                }
             }
         }
     }
@@ -393,11 +448,11 @@ public final class CdpRelay {
         private final ChannelHandlerContext clientCtx;
         private final FullHttpRequest req;
         private final BrowserSessions.RelayTarget target;
-        private final TabCounter counter;
+        private final TabSlot counter;
         private final TargetOverrides identity;
 
         UpstreamHandshake(WebSocketClientHandshaker hs, ChannelHandlerContext clientCtx, FullHttpRequest req, BrowserSessions.RelayTarget target,
-                          TabCounter counter, TargetOverrides identity) {
+                          TabSlot counter, TargetOverrides identity) {
             this.hs = hs;
             this.clientCtx = clientCtx;
             this.req = req;
@@ -476,10 +531,20 @@ public final class CdpRelay {
                 client.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
                 upstream.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1 << 20));
                 FrameRelay browserToClient = new FrameRelay(client, fromBrowser);
-                GuardedFrameRelay clientToBrowser = new GuardedFrameRelay(upstream, toBrowser, new CdpGuard(target.downloadsDir(), counter),
+                CdpGuard guard = new CdpGuard(target.downloadsDir(), counter.counter);
+                GuardedFrameRelay clientToBrowser = new GuardedFrameRelay(upstream, toBrowser, counter.spares == null ? guard : guard.withSpares(),
                         browserToClient, id.toString());
-                if (identity != null) {
-                    browserToClient.watch(new ClientIdentity(identity, clientToBrowser, id.toString()));
+                SpareFilter spares = counter.spares == null ? null : new SpareFilter(counter.spares.mark(), browserToClient);
+                FrameRelay.Watcher watcher = identity == null ? null
+                        : new ClientIdentity(identity, clientToBrowser, id.toString(), spares == null ? t -> false : spares::served);
+                if (spares != null) {
+                    // Spares first: what a client must not hear of never reaches the per-client identity either.
+                    clientToBrowser.spares(counter.spares, spares);
+                    FrameRelay.Watcher identityWatcher = watcher;
+                    watcher = identityWatcher == null ? spares : p -> spares.dropFromBrowser(p) || identityWatcher.dropFromBrowser(p);
+                }
+                if (watcher != null) {
+                    browserToClient.watch(watcher);
                 }
                 client.pipeline().addLast("relay", clientToBrowser);
                 upstream.pipeline().addLast("relay", browserToClient);

@@ -36,6 +36,7 @@ final class ClientIdentity implements FrameRelay.Watcher {
     private final TargetOverrides overrides;
     private final GuardedFrameRelay toBrowser;
     private final String session;
+    private final java.util.function.Predicate<String> verified;
     /** Calls sent and not yet answered, by id. */
     private final IntObjectHashMap<Call> waiting = new IntObjectHashMap<>();
 
@@ -50,9 +51,15 @@ final class ClientIdentity implements FrameRelay.Watcher {
     private int next = FIRST_ID;
 
     ClientIdentity(TargetOverrides overrides, GuardedFrameRelay toBrowser, String session) {
+        this(overrides, toBrowser, session, t -> false);
+    }
+
+    /** {@code verified}: targets whose identity the relay already saw in effect (handed-out spare tabs). */
+    ClientIdentity(TargetOverrides overrides, GuardedFrameRelay toBrowser, String session, java.util.function.Predicate<String> verified) {
         this.overrides = overrides;
         this.toBrowser = toBrowser;
         this.session = session;
+        this.verified = verified;
     }
 
     @Override
@@ -87,6 +94,10 @@ final class ClientIdentity implements FrameRelay.Watcher {
         String target = p.path("sessionId").asText("");
         List<TargetOverrides.Command> commands = overrides.forClientSession(p.path("targetInfo").path("type").asText());
         if (target.isEmpty() || commands.isEmpty()) {
+            return;
+        }
+        if (verified.test(p.path("targetInfo").path("targetId").asText(""))) {
+            // A spare tab handed out: the relay saw the host's identity in effect in it before (SpareTabs), nothing to race.
             return;
         }
         // A target that runs already (the client attached to a tab it had just created, Target.attachToTarget): the

@@ -54,6 +54,8 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
     private int gates;
     private final java.util.ArrayDeque<ByteBuf> parked = new java.util.ArrayDeque<>();
     private ChannelHandlerContext context;
+    private SpareTabs spares;
+    private SpareFilter spareFilter;
 
     GuardedFrameRelay(Channel browser, FrameRelay.Activity activity, CdpGuard guard, FrameRelay toClient, String session) {
         this.browser = browser;
@@ -252,8 +254,52 @@ final class GuardedFrameRelay extends ChannelInboundHandlerAdapter {
                 log.info("cdp call refused session={} reason=\"{}\"", session, r.reason());
                 toClient.inject(unmaskedText(r.reply()));
             }
+            case CdpGuard.NewTab n -> newTab(ctx, n);
         }
         release();
+    }
+
+    /** The session's spare tabs and this connection's view of them; null: every create goes to the browser. */
+    void spares(SpareTabs spares, SpareFilter filter) {
+        this.spares = spares;
+        this.spareFilter = filter;
+    }
+
+    /**
+     * A blank new tab: answered with the session's ready spare tab if there is one ({@link SpareTabs}), else the
+     * create goes to the browser as sent. Whatever the client sends meanwhile waits (a gate), so nothing of it can
+     * reach the new tab before the client has heard of it.
+     */
+    private void newTab(ChannelHandlerContext ctx, CdpGuard.NewTab n) {
+        java.util.concurrent.CompletableFuture<SpareTabs.Handed> claimed = spares == null ? null : spares.claim();
+        if (claimed == null) {
+            browser.write(held, browser.voidPromise());
+            held = null;
+            return;
+        }
+        ByteBuf create = held;
+        held = null;
+        Runnable open = gate();
+        claimed.whenComplete((handed, e) -> ctx.executor().execute(() -> {
+            if (dead || !ctx.channel().isActive()) {
+                create.release();
+            } else if (handed == null) {
+                injectToBrowser(create);
+            } else {
+                create.release();
+                spareFilter.reveal(handed.url());
+                com.fasterxml.jackson.databind.node.ObjectNode reply = com.aimlib.gateway.http.Json.MAPPER.createObjectNode();
+                if (n.id() != null) {
+                    reply.set("id", n.id());
+                }
+                reply.putObject("result").put("targetId", handed.targetId());
+                if (n.sessionId() != null) {
+                    reply.put("sessionId", n.sessionId());
+                }
+                toClient.inject(unmaskedText(reply.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            }
+            open.run();
+        }));
     }
 
     private void release() {

@@ -43,6 +43,14 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
     private static final Duration CLOSING = Duration.ofSeconds(5);
     private final CompletableFuture<Void> discovered = new CompletableFuture<>();
     private volatile WebSocket ws;
+    /** The URL start of the session's spare tabs ({@link SpareTabs}): not counted while they wait (null: none). */
+    private volatile String spareMark;
+    /** Spare tabs waiting, by target id: counted once their URL no longer has the mark (handed out). */
+    private final Set<String> spares = new HashSet<>();
+    /** Calls of {@link #call} waiting for their answer, by id (1 is the discovery's). */
+    private final java.util.Map<Integer, CompletableFuture<JsonNode>> calls = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger(1);
+    private CompletableFuture<?> sending = CompletableFuture.completedFuture(null);
 
     private TabCounter(int max, Clock clock) {
         this.max = max;
@@ -56,7 +64,14 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
 
     /** As above, asking with {@code headers} (a remote host's relay endpoint wants the session's relay secret). */
     static TabCounter open(URI browser, java.util.Map<String, String> headers, int max, Clock clock) throws IOException, InterruptedException {
+        return open(browser, headers, max, clock, null);
+    }
+
+    /** As above; tabs whose URL starts with {@code spareMark} are the session's spare tabs, not counted until handed out. */
+    static TabCounter open(URI browser, java.util.Map<String, String> headers, int max, Clock clock, String spareMark)
+            throws IOException, InterruptedException {
         TabCounter c = new TabCounter(max, clock);
+        c.spareMark = spareMark;
         try {
             java.net.http.WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
             headers.forEach(builder::header);
@@ -73,6 +88,44 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
     @Override
     public int max() {
         return max;
+    }
+
+    /** Spare tabs (URLs starting with {@code mark}) are not tabs of the session until they are handed out. */
+    void spareMark(String mark) {
+        this.spareMark = mark;
+    }
+
+    /**
+     * Sends a CDP call on this browser-level connection (to a flat session when {@code sessionId} is set); the future
+     * completes with the whole reply, {@code result} or {@code error}. Used by the session's {@link SpareTabs}.
+     */
+    CompletableFuture<JsonNode> call(String method, com.fasterxml.jackson.databind.node.ObjectNode params, String sessionId) {
+        int id = ids.incrementAndGet();
+        com.fasterxml.jackson.databind.node.ObjectNode msg = Json.MAPPER.createObjectNode().put("id", id).put("method", method);
+        msg.set("params", params);
+        if (sessionId != null) {
+            msg.put("sessionId", sessionId);
+        }
+        CompletableFuture<JsonNode> f = new CompletableFuture<>();
+        calls.put(id, f);
+        f.whenComplete((r, e) -> calls.remove(id));
+        WebSocket w = ws;
+        if (w == null) {
+            f.completeExceptionally(new IOException("closed"));
+            return f;
+        }
+        String text = msg.toString();
+        synchronized (calls) {
+            // One send at a time on a java.net.http WebSocket: each waits for the one before, without blocking the caller
+            // (an event loop, for a spare tab's claim).
+            sending = sending.handle((x, e) -> null).thenCompose(x -> w.sendText(text, true))
+                    .whenComplete((x, e) -> {
+                        if (e != null) {
+                            f.completeExceptionally(e);
+                        }
+                    });
+        }
+        return f;
     }
 
     /** Open pages now, plus creations let through whose page has not shown up yet. */
@@ -118,28 +171,48 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
         closing.values().removeIf(at -> at.isBefore(stillOpen));
     }
 
-    private synchronized void event(JsonNode msg) {
-        if (msg.path("id").asInt() == 1) {
-            discovered.complete(null);
+    private void event(JsonNode msg) {
+        if (msg.has("id")) {
+            if (msg.path("id").asInt() == 1) {
+                discovered.complete(null);
+                return;
+            }
+            // Completed outside the counter's lock: a spare tab's claim goes on from here.
+            CompletableFuture<JsonNode> f = calls.get(msg.path("id").asInt());
+            if (f != null) {
+                f.complete(msg);
+            }
             return;
         }
+        count(msg);
+    }
+
+    private synchronized void count(JsonNode msg) {
         String method = msg.path("method").asText();
         JsonNode p = msg.path("params");
         switch (method) {
             case "Target.targetCreated" -> {
                 JsonNode info = p.path("targetInfo");
-                if ("page".equals(info.path("type").asText()) && pages.add(info.path("targetId").asText()) && !reserved.isEmpty()) {
-                    reserved.removeFirst();
+                if (isSpare(info)) {
+                    spares.add(info.path("targetId").asText());
+                } else if ("page".equals(info.path("type").asText())) {
+                    opened(info.path("targetId").asText());
                 }
             }
             case "Target.targetDestroyed" -> {
                 pages.remove(p.path("targetId").asText());
                 closing.remove(p.path("targetId").asText());
+                spares.remove(p.path("targetId").asText());
             }
             case "Target.targetInfoChanged" -> {
                 JsonNode info = p.path("targetInfo");
+                String id = info.path("targetId").asText();
                 if (!"page".equals(info.path("type").asText())) {
-                    pages.remove(info.path("targetId").asText());
+                    pages.remove(id);
+                } else if (spares.contains(id) && !isSpare(info)) {
+                    // A spare handed out: a tab of the session from now on.
+                    spares.remove(id);
+                    opened(id);
                 }
             }
             default -> {
@@ -147,8 +220,20 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
         }
     }
 
+    private boolean isSpare(JsonNode info) {
+        String mark = spareMark;
+        return mark != null && info.path("url").asText("").startsWith(mark);
+    }
+
+    private void opened(String targetId) {
+        if (pages.add(targetId) && !reserved.isEmpty()) {
+            reserved.removeFirst();
+        }
+    }
+
     @Override
     public void close() {
+        calls.values().forEach(f -> f.completeExceptionally(new IOException("closed")));
         WebSocket w = ws;
         if (w != null) {
             w.abort();
