@@ -13,10 +13,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * What applying the device identity costs ({@code bench/identity/run.sh}): POST → ready (cold, a new Chromium per
+ * What applying the device identity costs ({@code bench/browser/identity.sh}): POST → ready (cold, a new Chromium per
  * session, egress probe included) and opening a new tab (raw CDP through the relay: create, attach, first evaluate
- * answered), with the host applying the identity and with it switched off ({@code HostSettings.withIdentity}), in
- * alternating rounds of one run on one machine.
+ * answered; and Playwright's {@code newPage()}), with the host applying the identity and with it switched off
+ * ({@code HostSettings.withIdentity}), in alternating rounds of one run on one machine. New tabs are measured twice:
+ * opened {@code gap} ms apart (a session in use; the relay's spare tab is ready for each) and back-to-back (a tight loop
+ * outruns the spare: most are opened by the browser then). Spare tabs are on in both modes, as shipped.
  */
 @EnabledIfSystemProperty(named = "aimlib.bench", matches = "true")
 class IdentityBench {
@@ -58,12 +60,16 @@ class IdentityBench {
         int all = rounds * sessions;
         Measure ready = new Measure("POST -> ready", all);
         Measure first = new Measure("POST -> first answer", all);
+        int gap = Integer.getInteger("aimlib.bench.gap", 250);
         Measure tab = new Measure("new tab, raw CDP", all * tabs);
         Measure create = new Measure("  createTarget", all * tabs);
         Measure attach = new Measure("  attachToTarget", all * tabs);
         Measure eval = new Measure("  first evaluate", all * tabs);
         Measure pwTab = new Measure("new tab, Playwright", all * tabs);
-        Measure[] measures = {ready, first, tab, create, attach, eval, pwTab};
+        Measure burst = new Measure("back-to-back, raw CDP", all * tabs);
+        Measure pwBurst = new Measure("back-to-back, Playwright", all * tabs);
+        Measure[] measures = {ready, first, tab, create, attach, eval, pwTab, burst, pwBurst};
+        long[] spares = new long[2];
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("com.aimlib.host.BrowserHost"))
                 .setLevel(ch.qos.logback.classic.Level.INFO);
         try (BrowserFixture fx = new BrowserFixture(4); com.microsoft.playwright.Playwright pw = com.microsoft.playwright.Playwright.create()) {
@@ -76,21 +82,27 @@ class IdentityBench {
                     // (-Daimlib.bench.variant=host|client), to see what each costs.
                     fx.host = BrowserHost.start(fx.hostSettings(4).withIdentity(mode == 0 && !variant.equals("client")), fx.gateway.sessions());
                     fx.gateway.cdpRelay().clientIdentity(mode == 0 && !variant.equals("host"));
+                    fx.gateway.cdpRelay().spareTabs(Boolean.parseBoolean(System.getProperty("aimlib.bench.spares", "true")));
                     for (int i = 0; i < sessions; i++) {
-                        session(fx, pw, mode, tabs, ready, first, tab, create, attach, eval, pwTab);
+                        long before = fx.gateway.cdpRelay().spareTabsServed();
+                        session(fx, pw, mode, tabs, gap, ready, first, tab, create, attach, eval, pwTab, burst, pwBurst);
+                        spares[mode] += fx.gateway.cdpRelay().spareTabsServed() - before;
                     }
                 }
             }
         }
-        report("## %d rounds x %d sessions per mode, cold (a new Chromium per POST), %d new tabs per session and client; identity applied by %s",
-                rounds, sessions, tabs, variant.equals("both") ? "the host and the relay (shipped)" : "the " + variant + " only (variant)");
+        report("## %d rounds x %d sessions per mode, cold (a new Chromium per POST), %d new tabs per session and client %d ms apart, "
+                        + "then %d back-to-back; identity applied by %s; spare tabs served: %d of %d with identity, %d of %d without",
+                rounds, sessions, tabs, gap, tabs, variant.equals("both") ? "the host and the relay (shipped)" : "the " + variant + " only (variant)",
+                spares[0], 4L * all * tabs, spares[1], 4L * all * tabs);
         report("%-24s %22s %22s %10s", "p50 (p90)", "with identity", "without identity", "identity");
         for (Measure m : measures) {
             report("%-24s %10s (%9s) %10s (%9s) %+9.1f %%", m.name, ms(m.p(0, 50)), ms(m.p(0, 90)), ms(m.p(1, 50)), ms(m.p(1, 90)),
                     100.0 * (m.p(0, 50) - m.p(1, 50)) / m.p(1, 50));
         }
-        report("identity / none at p50: POST -> ready %+.1f %%, new tab (raw CDP) %+.1f %%, new tab (Playwright) %+.1f %%, POST -> first answer %+.1f %%",
-                pct(ready), pct(tab), pct(pwTab), pct(first));
+        report("identity / none at p50: POST -> ready %+.1f %%, new tab (raw CDP) %+.1f %%, new tab (Playwright) %+.1f %%, POST -> first answer %+.1f %%, "
+                        + "back-to-back raw %+.1f %%, Playwright %+.1f %%",
+                pct(ready), pct(tab), pct(pwTab), pct(first), pct(burst), pct(pwBurst));
         Files.writeString(Path.of("target", "bench-identity.txt"), out.toString());
     }
 
@@ -98,8 +110,9 @@ class IdentityBench {
         return 100.0 * (m.p(0, 50) - m.p(1, 50)) / m.p(1, 50);
     }
 
-    private static void session(BrowserFixture fx, com.microsoft.playwright.Playwright pw, int mode, int tabs, Measure ready, Measure first,
-                                Measure tab, Measure create, Measure attach, Measure eval, Measure pwTab) throws Exception {
+    private static void session(BrowserFixture fx, com.microsoft.playwright.Playwright pw, int mode, int tabs, int gap, Measure ready, Measure first,
+                                Measure tab, Measure create, Measure attach, Measure eval, Measure pwTab, Measure burst, Measure pwBurst)
+            throws Exception {
         BrowserFixture.Tenant t = fx.tenant();
         long t0 = System.nanoTime();
         JsonNode c = BrowserFixture.json(fx.call("POST", "/v1/devices/" + t.device() + "/browser", t.key(), "{}"));
@@ -125,7 +138,11 @@ class IdentityBench {
             cdp.call("{\"id\":3,\"sessionId\":\"" + s0 + "\",\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"navigator.hardwareConcurrency\"}}");
             first.add(mode, System.nanoTime() - t0);
             int n = 4;
-            for (int i = 0; i < tabs; i++) {
+            for (int i = 0; i < 2 * tabs; i++) {
+                boolean spaced = i < tabs;
+                if (spaced) {
+                    Thread.sleep(gap); // a tab opened while the session is in use, not in a tight loop
+                }
                 long s = System.nanoTime();
                 String target = M.readTree(cdp.call("{\"id\":" + n++ + ",\"method\":\"Target.createTarget\",\"params\":{\"url\":\"about:blank\"}}"))
                         .path("result").path("targetId").asText();
@@ -135,10 +152,14 @@ class IdentityBench {
                 long s2 = System.nanoTime();
                 cdp.call("{\"id\":" + n++ + ",\"sessionId\":\"" + session + "\",\"method\":\"Runtime.evaluate\",\"params\":{\"expression\":\"navigator.hardwareConcurrency\"}}");
                 long s3 = System.nanoTime();
-                tab.add(mode, s3 - s);
-                create.add(mode, s1 - s);
-                attach.add(mode, s2 - s1);
-                eval.add(mode, s3 - s2);
+                if (spaced) {
+                    tab.add(mode, s3 - s);
+                    create.add(mode, s1 - s);
+                    attach.add(mode, s2 - s1);
+                    eval.add(mode, s3 - s2);
+                } else {
+                    burst.add(mode, s3 - s);
+                }
                 cdp.call("{\"id\":" + n++ + ",\"method\":\"Target.closeTarget\",\"params\":{\"targetId\":\"" + target + "\"}}");
             }
         }
@@ -147,10 +168,14 @@ class IdentityBench {
                 new com.microsoft.playwright.BrowserType.ConnectOverCDPOptions().setHeaders(java.util.Map.of("Authorization", "Bearer " + c.get("connect_token").asText())));
         try {
             com.microsoft.playwright.BrowserContext ctx = b.contexts().get(0);
-            for (int i = 0; i < tabs; i++) {
+            for (int i = 0; i < 2 * tabs; i++) {
+                boolean spaced = i < tabs;
+                if (spaced) {
+                    Thread.sleep(gap);
+                }
                 long s = System.nanoTime();
                 com.microsoft.playwright.Page page = ctx.newPage();
-                pwTab.add(mode, System.nanoTime() - s);
+                (spaced ? pwTab : pwBurst).add(mode, System.nanoTime() - s);
                 page.close();
             }
         } finally {
