@@ -9,6 +9,7 @@ import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -157,5 +158,25 @@ class CdpGuardTest {
         refused("{\"id\":1,\"method\":\"Fetch.continueRequest\",\"params\":{\"requestId\":\"r\",\"url\":\"file:///etc/passwd\"}}");
         forwarded("{\"id\":1,\"method\":\"Fetch.continueRequest\",\"params\":{\"requestId\":\"r\"}}");
         refused("{\"id\":1,\"method\":\"Network.loadNetworkResource\",\"params\":{\"url\":\"file:///etc/passwd\",\"options\":{}}}");
+    }
+
+    @Test
+    void onlyABlankNewTabWithNothingElseMayBeServedByASpareTab() {
+        CdpGuard spares = new CdpGuard(null).withSpares();
+        assertThat(spares.judge(Unpooled.copiedBuffer("{\"id\":4,\"method\":\"Target.createTarget\",\"params\":{\"url\":\"about:blank\"}}",
+                StandardCharsets.UTF_8))).isEqualTo(new CdpGuard.NewTab(Json.MAPPER.getNodeFactory().numberNode(4L), null));
+        assertThat(spares.judge(Unpooled.copiedBuffer("{\"id\":5,\"sessionId\":\"S\",\"method\":\"Target.createTarget\",\"params\":{\"url\":\"about:blank\"}}",
+                StandardCharsets.UTF_8))).isEqualTo(new CdpGuard.NewTab(Json.MAPPER.getNodeFactory().numberNode(5L), "S"));
+        for (String params : List.of("{\"url\":\"about:blank\",\"background\":true}", "{\"url\":\"about:blank\",\"browserContextId\":\"C\"}",
+                "{\"url\":\"data:text/html,x\"}", "{\"url\":\"about:blank#x\"}", "{\"url\":\"ABOUT:BLANK\"}")) {
+            assertThat(spares.judge(Unpooled.copiedBuffer("{\"id\":6,\"method\":\"Target.createTarget\",\"params\":" + params + "}",
+                    StandardCharsets.UTF_8))).as(params).isInstanceOf(CdpGuard.Forward.class);
+        }
+        // Without spare tabs the same create is forwarded as sent.
+        assertThat(new CdpGuard(null).judge(Unpooled.copiedBuffer("{\"id\":4,\"method\":\"Target.createTarget\",\"params\":{\"url\":\"about:blank\"}}",
+                StandardCharsets.UTF_8))).isInstanceOf(CdpGuard.Forward.class);
+        // A file: URL is still refused first.
+        assertThat(spares.judge(Unpooled.copiedBuffer("{\"id\":7,\"method\":\"Target.createTarget\",\"params\":{\"url\":\"file:///etc/passwd\"}}",
+                StandardCharsets.UTF_8))).isInstanceOf(CdpGuard.Refuse.class);
     }
 }
