@@ -29,7 +29,7 @@ final class ClientIdentity implements FrameRelay.Watcher {
     private static final Logger log = LoggerFactory.getLogger(ClientIdentity.class);
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final byte[] ATTACHED = "{\"method\":\"Target.attachedToTarget\"".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] REPLY = "{\"id\":".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] REPLY = "{\"id\":".getBytes(StandardCharsets.US_ASCII);
     /** Our call ids: above what any client counts to in a session's life (Playwright and Puppeteer count from 1). */
     static final int FIRST_ID = 2_000_000_000;
 
@@ -122,7 +122,7 @@ final class ClientIdentity implements FrameRelay.Watcher {
         }
     }
 
-    private static boolean startsWith(ByteBuf b, byte[] prefix) {
+    static boolean startsWith(ByteBuf b, byte[] prefix) {
         if (b.readableBytes() < prefix.length) {
             return false;
         }
@@ -136,7 +136,7 @@ final class ClientIdentity implements FrameRelay.Watcher {
     }
 
     /** The number after {"id": (Chromium writes the id first in a reply); -1 when it is not one. */
-    private static int replyId(ByteBuf b) {
+    static int replyId(ByteBuf b) {
         long v = 0;
         int digits = 0;
         for (int i = b.readerIndex() + REPLY.length; i < b.writerIndex() && digits < 11; i++) {

@@ -31,7 +31,6 @@ import java.util.Set;
  * parsed. Replies to the relay's own calls ({@link ClientIdentity}) pass untouched.
  */
 final class SpareFilter implements FrameRelay.Watcher {
-    private static final byte[] REPLY = "{\"id\":".getBytes(StandardCharsets.US_ASCII);
     private static final String BLANK = "about:blank";
 
     private final String mark;
@@ -201,26 +200,9 @@ final class SpareFilter implements FrameRelay.Watcher {
         return false;
     }
 
+    /** A reply to the relay's own call ({@link ClientIdentity}): never this filter's business. */
     private static boolean ownReply(ByteBuf b) {
-        if (b.readableBytes() < REPLY.length) {
-            return false;
-        }
-        for (int i = 0; i < REPLY.length; i++) {
-            if (b.getByte(b.readerIndex() + i) != REPLY[i]) {
-                return false;
-            }
-        }
-        long v = 0;
-        int digits = 0;
-        for (int i = b.readerIndex() + REPLY.length; i < b.writerIndex() && digits < 11; i++) {
-            byte c = b.getByte(i);
-            if (c < '0' || c > '9') {
-                break;
-            }
-            v = v * 10 + (c - '0');
-            digits++;
-        }
-        return digits > 0 && v >= ClientIdentity.FIRST_ID;
+        return ClientIdentity.startsWith(b, ClientIdentity.REPLY) && ClientIdentity.replyId(b) >= ClientIdentity.FIRST_ID;
     }
 
     private static int indexOf(ByteBuf b, byte[] needle) {

@@ -90,11 +90,6 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
         return max;
     }
 
-    /** Spare tabs (URLs starting with {@code mark}) are not tabs of the session until they are handed out. */
-    void spareMark(String mark) {
-        this.spareMark = mark;
-    }
-
     /**
      * Sends a CDP call on this browser-level connection (to a flat session when {@code sessionId} is set); the future
      * completes with the whole reply, {@code result} or {@code error}. Used by the session's {@link SpareTabs}.
