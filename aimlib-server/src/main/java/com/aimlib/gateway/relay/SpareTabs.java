@@ -140,10 +140,18 @@ final class SpareTabs implements AutoCloseable {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
+            boolean ended;
             synchronized (this) {
-                failures++;
+                ended = closed;
+                if (!ended) {
+                    failures++;
+                }
             }
-            log.info("spare tab not opened failures={} cause={}", failures, e.toString());
+            if (ended) {
+                log.debug("spare tab not opened: the session's last relay client left cause={}", e.toString());
+            } else {
+                log.info("spare tab not opened failures={} cause={}", failures, e.toString());
+            }
         } finally {
             if (target != null) {
                 close(target);
