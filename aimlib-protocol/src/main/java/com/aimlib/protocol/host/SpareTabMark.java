@@ -37,9 +37,4 @@ public final class SpareTabMark {
     public static boolean anySpare(String url) {
         return url != null && ANY.matcher(url).matches();
     }
-
-    /** Whether {@code url} is a waiting spare tab of the session. */
-    public static boolean isSpare(String url, UUID session) {
-        return url != null && url.startsWith(prefix(session));
-    }
 }

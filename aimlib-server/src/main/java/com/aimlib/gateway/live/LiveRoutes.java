@@ -130,9 +130,10 @@ public final class LiveRoutes {
         String wsAuthority = http.substring(http.indexOf("://") + 3);
         boolean tls = http.startsWith("https://");
         List<SessionPagesBody.Page> out = new java.util.ArrayList<>();
+        String spare = com.aimlib.protocol.host.SpareTabMark.prefix(t.sessionId());
         for (JsonNode n : targets(t)) {
             if (!"page".equals(n.path("type").asText()) || !TARGET.matcher(n.path("id").asText()).matches()
-                    || com.aimlib.protocol.host.SpareTabMark.isSpare(n.path("url").asText(""), t.sessionId())) {
+                    || n.path("url").asText("").startsWith(spare)) {
                 continue; // a waiting spare tab of the relay is no tab of the customer's yet
             }
             String tab = n.path("id").asText();
@@ -148,7 +149,7 @@ public final class LiveRoutes {
                 inspectorWs = (tls ? "wss://" : "ws://") + inspect;
             }
             String title = n.path("title").asText("");
-            if (com.aimlib.protocol.host.SpareTabMark.isSpare(title, t.sessionId())) {
+            if (title.startsWith(spare)) {
                 title = "about:blank"; // a handed-out spare tab, not navigated yet
             }
             out.add(new SessionPagesBody.Page(tab, n.path("url").asText(""), title, view, control, inspector, inspectorWs));

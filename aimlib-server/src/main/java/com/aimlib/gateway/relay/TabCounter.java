@@ -44,7 +44,7 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
     private final CompletableFuture<Void> discovered = new CompletableFuture<>();
     private volatile WebSocket ws;
     /** The URL start of the session's spare tabs ({@link SpareTabs}): not counted while they wait (null: none). */
-    private volatile String spareMark;
+    private final String spareMark;
     /** Spare tabs waiting, by target id: counted once their URL no longer has the mark (handed out). */
     private final Set<String> spares = new HashSet<>();
     /** Calls of {@link #call} waiting for their answer, by id (1 is the discovery's). */
@@ -52,8 +52,9 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger(1);
     private CompletableFuture<?> sending = CompletableFuture.completedFuture(null);
 
-    private TabCounter(int max, Clock clock) {
+    private TabCounter(int max, Clock clock, String spareMark) {
         this.max = max;
+        this.spareMark = spareMark;
         this.clock = clock;
     }
 
@@ -70,8 +71,7 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
     /** As above; tabs whose URL starts with {@code spareMark} are the session's spare tabs, not counted until handed out. */
     static TabCounter open(URI browser, java.util.Map<String, String> headers, int max, Clock clock, String spareMark)
             throws IOException, InterruptedException {
-        TabCounter c = new TabCounter(max, clock);
-        c.spareMark = spareMark;
+        TabCounter c = new TabCounter(max, clock, spareMark);
         try {
             java.net.http.WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
             headers.forEach(builder::header);
@@ -216,8 +216,7 @@ final class TabCounter implements CdpGuard.TabGate, AutoCloseable {
     }
 
     private boolean isSpare(JsonNode info) {
-        String mark = spareMark;
-        return mark != null && info.path("url").asText("").startsWith(mark);
+        return spareMark != null && info.path("url").asText("").startsWith(spareMark);
     }
 
     private void opened(String targetId) {

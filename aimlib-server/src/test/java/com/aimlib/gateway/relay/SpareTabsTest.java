@@ -117,6 +117,9 @@ class SpareTabsTest {
             assertThat(list.statusCode()).isEqualTo(200);
             assertThat(JSON.readTree(list.body())).hasSize(1);
             assertThat(list.body()).doesNotContain(MARK);
+            JsonNode live = BrowserFixture.json(fx.call("GET", "/v1/sessions/" + s.id() + "/pages", t.key(), null)).path("pages");
+            assertThat(live).as("the live view's pages").hasSize(1);
+            assertThat(live.toString()).doesNotContain(MARK);
 
             long served = relay().spareTabsServed();
             String tab = call(c, "{\"id\":2,\"method\":\"Target.createTarget\",\"params\":{\"url\":\"about:blank\"}}").path("targetId").asText();
@@ -130,6 +133,9 @@ class SpareTabsTest {
             assertThat(now).hasSize(2);
             assertThat(now.stream().filter(p -> p.path("targetId").asText().equals(tab)).findFirst().orElseThrow()
                     .path("title").asText()).isEqualTo("about:blank");
+            JsonNode liveNow = BrowserFixture.json(fx.call("GET", "/v1/sessions/" + s.id() + "/pages", t.key(), null)).path("pages");
+            assertThat(liveNow).hasSize(2);
+            assertThat(liveNow.toString()).doesNotContain(MARK);
             // It navigates like any tab.
             call(c, "{\"id\":5,\"sessionId\":\"" + session + "\",\"method\":\"Page.navigate\",\"params\":{\"url\":\"data:text/html,<title>x</title>\"}}");
 
